@@ -1,0 +1,73 @@
+"""Attachment bytes on disk, named by their SHA-256, written durably before they are referenced."""
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+_CHUNK = 1 << 16
+
+
+class BlobStore:
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+        self.tmp = self.root / "tmp"
+        self.tmp.mkdir(parents=True, exist_ok=True)
+
+    def path(self, sha256: str) -> Path:
+        return self.root / sha256[:2] / sha256
+
+    def put(self, stream) -> tuple[str, int]:
+        """Copy a readable stream in; returns (sha256, size) once the file and its name are on disk."""
+        digest, size = hashlib.sha256(), 0
+        fd, tmp_name = tempfile.mkstemp(dir=self.tmp)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                while chunk := stream.read(_CHUNK):
+                    digest.update(chunk)
+                    size += len(chunk)
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            sha = digest.hexdigest()
+            final = self.path(sha)
+            if final.exists():
+                os.unlink(tmp_name)
+            else:
+                final.parent.mkdir(exist_ok=True)
+                os.replace(tmp_name, final)
+                _fsync_dir(final.parent)
+            return sha, size
+        except BaseException:
+            if os.path.exists(tmp_name):
+                os.unlink(tmp_name)
+            raise
+
+    def read_verified(self, sha256: str) -> bytes:
+        """The bytes, after checking they still hash to their name (disk rot, tampering)."""
+        data = self.path(sha256).read_bytes()
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise BlobCorrupt(sha256)
+        return data
+
+    def exists(self, sha256: str) -> bool:
+        return self.path(sha256).exists()
+
+    def all_hashes(self):
+        for sub in self.root.iterdir():
+            if sub.is_dir() and len(sub.name) == 2:
+                for f in sub.iterdir():
+                    yield f.name, f
+
+
+class BlobCorrupt(Exception):
+    pass
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,154 @@
+"""Submissions: the raw XML kept byte-exact, the flattened answers, attachments and edit chains."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import schema
+from .db import write_transaction
+
+
+@dataclass
+class RepeatRow:
+    key: int                 # position in the submission's list of repeat rows
+    parent_key: int | None   # key of the enclosing repeat row, None at the top level
+    repeat: str              # repeat path
+    index: int               # 1-based position among its siblings
+    values: dict[str, str]
+
+
+@dataclass
+class NewSubmission:
+    instance_id: str
+    form_version_id: int
+    form_id: str
+    version: str
+    xml: bytes
+    xml_sha256: str
+    received_at: str
+    started_at: str
+    channel: str
+    unit_code: str | None = None
+    submitter_id: int | None = None
+    device_id: str | None = None
+    encrypted: bool = False
+    attachments_expected: int = 0
+    deprecated_id: str | None = None
+    values: dict[str, str] = field(default_factory=dict)
+    repeat_rows: list[RepeatRow] = field(default_factory=list)
+    identifiers: dict[str, str] = field(default_factory=dict)
+    # (name, sha256, size, content_type); the bytes are already durable in the blob store
+    attachments: list[tuple[str, str, int, str | None]] = field(default_factory=list)
+
+
+# Outcomes of store(); the receiver maps each to an OpenRosa answer.
+CREATED, RESENT, CONFLICT, EDIT_UNKNOWN, EDIT_REPLACED = (
+    "created", "resent", "conflict", "edit_unknown", "edit_replaced")
+
+
+def store(db, sub: NewSubmission) -> tuple[str, int | None]:
+    """Store a submission atomically; returns (outcome, submission id).
+
+    Every check that depends on what is stored runs inside the same write transaction as the
+    insert, so two workers receiving the same resend at once cannot both create a record.
+    """
+    with write_transaction(db):
+        row = db.execute("SELECT id, xml_sha256 FROM submissions WHERE instance_id = ?",
+                         [sub.instance_id]).fetchone()
+        if row is not None:
+            if row[1] != sub.xml_sha256:
+                return CONFLICT, row[0]
+            _add_attachments(db, row[0], sub)
+            return RESENT, row[0]
+        root_id = None
+        if sub.deprecated_id is not None:
+            old = db.execute(
+                "SELECT id, root_id, current, form_id FROM submissions WHERE instance_id = ? AND deleted_at IS NULL",
+                [sub.deprecated_id]).fetchone()
+            if old is None or old[3] != sub.form_id:
+                return EDIT_UNKNOWN, None
+            if not old[2]:
+                return EDIT_REPLACED, old[0]
+            root_id = old[1]
+            db.execute("UPDATE submissions SET current = 0 WHERE id = ?", [old[0]])
+        cursor = db.execute(
+            """INSERT INTO submissions (instance_id, form_version_id, form_id, version, xml_sha256,
+                 received_at, started_at, submitter_id, device_id, channel, unit_code, encrypted,
+                 attachments_expected, root_id, deprecated_id)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)""",
+            [sub.instance_id, sub.form_version_id, sub.form_id, sub.version, sub.xml_sha256,
+             sub.received_at, sub.started_at, sub.submitter_id, sub.device_id, sub.channel,
+             sub.unit_code, int(sub.encrypted), sub.attachments_expected, sub.deprecated_id])
+        sid = cursor.lastrowid
+        db.execute("UPDATE submissions SET root_id = ? WHERE id = ?", [root_id or sid, sid])
+        db.execute("INSERT INTO submission_xml (submission_id, xml) VALUES (?, ?)", [sid, sub.xml])
+        _insert_answers(db, sid, sub)
+        for path, value in sub.identifiers.items():
+            db.execute("INSERT INTO identifiers (submission_id, path, value) VALUES (?, ?, ?)",
+                       [sid, path, value])
+        _add_attachments(db, sid, sub)
+        return CREATED, sid
+
+
+def _insert_answers(db, sid: int, sub: NewSubmission) -> None:
+    _insert_row(db, schema.answer_table(sub.form_id), {"_submission_id": sid, **sub.values})
+    row_ids: dict[int, int] = {}
+    for rr in sub.repeat_rows:
+        row = {"_submission_id": sid, "_index": rr.index,
+               "_parent_row_id": row_ids.get(rr.parent_key) if rr.parent_key is not None else None,
+               **rr.values}
+        row_ids[rr.key] = _insert_row(db, schema.answer_table(sub.form_id, rr.repeat), row)
+
+
+def _insert_row(db, table: str, row: dict) -> int:
+    columns = ", ".join(f"[{c}]" for c in row)
+    marks = ", ".join("?" for _ in row)
+    return db.execute(f"INSERT INTO [{table}] ({columns}) VALUES ({marks})", list(row.values())).lastrowid
+
+
+def _add_attachments(db, sid: int, sub: NewSubmission) -> None:
+    for name, sha, size, content_type in sub.attachments:
+        db.execute(
+            """INSERT OR IGNORE INTO attachments (submission_id, name, sha256, size, content_type, received_at)
+               VALUES (?, ?, ?, ?, ?, ?)""",
+            [sid, name, sha, size, content_type, sub.received_at])
+
+
+def get_submission(db, instance_id: str) -> dict | None:
+    rows = list(db.query("SELECT * FROM submissions WHERE instance_id = ?", [instance_id]))
+    return rows[0] if rows else None
+
+
+def get_xml(db, submission_id: int) -> bytes | None:
+    row = db.execute("SELECT xml FROM submission_xml WHERE submission_id = ?", [submission_id]).fetchone()
+    return row[0] if row else None
+
+
+def list_attachments(db, submission_id: int) -> list[dict]:
+    return list(db.query("SELECT * FROM attachments WHERE submission_id = ? ORDER BY name", [submission_id]))
+
+
+def referenced_blobs(db) -> set[str]:
+    return {r[0] for r in db.execute("SELECT DISTINCT sha256 FROM attachments")}
+
+
+def count_submissions(db, form_id: str | None = None) -> int:
+    if form_id is None:
+        return db.execute("SELECT count(*) FROM submissions").fetchone()[0]
+    return db.execute("SELECT count(*) FROM submissions WHERE form_id = ?", [form_id]).fetchone()[0]
+
+
+def answers(db, form_id: str, submission_id: int) -> dict | None:
+    rows = list(db.query(f"SELECT * FROM [{schema.answer_table(form_id)}] WHERE _submission_id = ?",
+                         [submission_id]))
+    return rows[0] if rows else None
+
+
+def repeat_rows(db, form_id: str, repeat: str, submission_id: int) -> list[dict]:
+    return list(db.query(
+        f"SELECT * FROM [{schema.answer_table(form_id, repeat)}] WHERE _submission_id = ? ORDER BY _row_id",
+        [submission_id]))
+
+
+def identifiers(db, submission_id: int) -> dict[str, str]:
+    return {r[0]: r[1] for r in db.execute(
+        "SELECT path, value FROM identifiers WHERE submission_id = ?", [submission_id])}

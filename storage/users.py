@@ -1,0 +1,40 @@
+"""Accounts: people who log in and collectors' devices that hold a token URL."""
+from __future__ import annotations
+
+from .clock import now_iso
+from .db import write_transaction
+
+ROLES = ("admin", "designer", "reporter", "collector", "viewer")
+
+
+def create_user(db, name: str, role: str, unit_code: str | None,
+                password_hash: str | None, token_sha256: str | None) -> int:
+    with write_transaction(db):
+        cursor = db.execute(
+            """INSERT INTO users (name, role, unit_code, password_hash, token_sha256, created_at)
+               VALUES (?, ?, ?, ?, ?, ?)""",
+            [name, role, unit_code, password_hash, token_sha256, now_iso()],
+        )
+        return cursor.lastrowid
+
+
+def get_user_by_name(db, name: str) -> dict | None:
+    rows = list(db.query("SELECT * FROM users WHERE name = ?", [name]))
+    return rows[0] if rows else None
+
+
+def get_user_by_token(db, token_sha256: str) -> dict | None:
+    rows = list(db.query(
+        "SELECT * FROM users WHERE token_sha256 = ? AND revoked_at IS NULL", [token_sha256]))
+    return rows[0] if rows else None
+
+
+def list_users(db) -> list[dict]:
+    return list(db.query("SELECT id, name, role, unit_code, created_at, revoked_at FROM users ORDER BY name"))
+
+
+def revoke_user(db, name: str) -> bool:
+    with write_transaction(db):
+        cursor = db.execute(
+            "UPDATE users SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL", [now_iso(), name])
+        return cursor.rowcount == 1
