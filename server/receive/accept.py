@@ -1,0 +1,124 @@
+"""Accepting a submission: every OpenRosa rule about what to store, and nothing about HTTP."""
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from storage import forms, submissions
+from storage.clock import now_iso
+
+from .. import scope
+from .flatten import flatten, top_level_value
+from .parse import InstanceError, parse_instance
+
+CHANNELS = ("interview", "online", "kiosk", "paper", "post", "other")
+VN_TZ = timezone(timedelta(hours=7))
+_SAFE_NAME = re.compile(r"^[^/\\\x00-\x1f\x7f]{1,255}$")
+
+
+@dataclass
+class Upload:
+    name: str
+    stream: object            # readable binary stream
+    content_type: str | None
+
+
+@dataclass
+class Result:
+    outcome: str              # "created", "resent", or a key of the problem catalogue
+    submission_id: int | None = None
+    instance_id: str | None = None
+
+
+def receive(db, blobs, *, xml: bytes, uploads: list[Upload], submitter: dict | None,
+            device_id: str | None, arrival_channel: str) -> Result:
+    try:
+        inst = parse_instance(xml)
+    except InstanceError as exc:
+        return Result(exc.reason)
+    form = forms.get_form(db, inst.form_id)
+    if form is None:
+        return Result("unknown_form")
+    if submitter is not None and not scope.form_in_scope(db, submitter, form):
+        return Result("forbidden_form")
+    version = forms.get_version(db, inst.form_id, inst.version)
+    if version is None:
+        return Result("unknown_version")
+    if form["state"] != "open":
+        return Result("form_closed")
+    for upload in uploads:
+        if not _SAFE_NAME.match(upload.name) or upload.name in (".", ".."):
+            return Result("bad_attachment_name")
+
+    instance_id = inst.instance_id
+    if instance_id is None:
+        if inst.encrypted:
+            return Result("no_instance_id")
+        instance_id = f"uuid:{uuid.uuid4()}"
+    elif len(instance_id) > 255 or not instance_id.isprintable():
+        return Result("bad_instance_id")
+
+    xml_sha = hashlib.sha256(xml).hexdigest()
+    existing = submissions.get_submission(db, instance_id)
+    if existing is not None and existing["xml_sha256"] != xml_sha:
+        return Result("conflict", existing["id"], instance_id)
+
+    conventions = version["conventions"]
+    roles = conventions.get("roles", {})
+    if inst.encrypted:
+        flat_values, repeat_rows, idents = {}, [], {}
+        expected = _encrypted_files(inst.root)
+        unit_code = channel = started = None
+    else:
+        flat = flatten(inst.root, version["fields"])
+        flat_values, repeat_rows, idents = flat.values, flat.repeat_rows, flat.identifiers
+        expected = flat.binaries
+        unit_code = top_level_value(inst.root, roles.get("unit"))
+        channel = top_level_value(inst.root, roles.get("channel"))
+        started = (_utc(top_level_value(inst.root, roles.get("start")))
+                   or _utc(top_level_value(inst.root, roles.get("today"))))
+        device_id = device_id or top_level_value(inst.root, roles.get("deviceid"))
+    if submitter is not None and unit_code is not None and not scope.unit_in_scope(db, submitter, unit_code):
+        return Result("forbidden_unit")
+
+    received = now_iso()
+    stored = [(u.name, *blobs.put(u.stream), u.content_type) for u in uploads]
+    sub = submissions.NewSubmission(
+        instance_id=instance_id, form_version_id=version["id"], form_id=inst.form_id,
+        version=inst.version, xml=xml, xml_sha256=xml_sha, received_at=received,
+        started_at=started or received,
+        channel=channel if channel in CHANNELS else arrival_channel,
+        unit_code=unit_code, submitter_id=submitter["id"] if submitter else None,
+        device_id=(device_id or None) and device_id[:255], encrypted=inst.encrypted,
+        attachments_expected=len(set(expected)), deprecated_id=inst.deprecated_id,
+        values=flat_values, repeat_rows=repeat_rows, identifiers=idents, attachments=stored)
+    outcome, sid = submissions.store(db, sub)
+    return Result(outcome, sid, instance_id)
+
+
+def _encrypted_files(root) -> list[str]:
+    names = [f.text.strip() for m in root.children if m.name == "media"
+             for f in m.children if f.name == "file" and f.text.strip()]
+    enc = root.child("encryptedXmlFile")
+    if enc is not None and enc.text.strip():
+        names.append(enc.text.strip())
+    return names
+
+
+def _utc(value: str | None) -> str | None:
+    """A start time or date as stored UTC text; a bare date means midnight in Vietnam."""
+    if not value:
+        return None
+    try:
+        if len(value) == 10:
+            moment = datetime.fromisoformat(value).replace(tzinfo=VN_TZ)
+        else:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=VN_TZ)
+    except ValueError:
+        return None
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
