@@ -1,0 +1,28 @@
+"""Hài Lòng server: the Flask application factory.
+
+Areas are blueprints: `openrosa` (ODK Collect's protocol). Command-line tools live in `cli`.
+"""
+from __future__ import annotations
+
+from flask import Flask
+
+from . import config, dbconn
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.update(config.from_environment())
+    if overrides:
+        app.config.update(overrides)
+    config.ensure_secret_key(app)
+    dbconn.init_app(app)
+
+    from .openrosa import bp as openrosa_bp
+    app.register_blueprint(openrosa_bp)
+    # Collect is given a server URL with the token in its path and appends /formList and
+    # /submission to it, so the same routes are mounted again under the token prefix.
+    app.register_blueprint(openrosa_bp, url_prefix="/key/<token>", name="openrosa_key")
+
+    from . import cli  # imports the form compiler, which only the commands need
+    cli.init_app(app)
+    return app

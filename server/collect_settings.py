@@ -1,0 +1,32 @@
+"""The settings QR code ODK Collect scans to configure a device for a collector."""
+from __future__ import annotations
+
+import base64
+import io
+import json
+import zlib
+
+import qrcode
+from qrcode.image.pure import PyPNGImage
+
+
+def settings_payload(server_url: str, project_name: str = "Hài Lòng") -> str:
+    # Collect reads zlib-compressed, base64-encoded JSON; the token is in the URL, so no password
+    settings = {
+        "general": {"server_url": server_url, "username": "", "password": "",
+                    "form_update_mode": "match_exactly", "autosend": "wifi_and_cellular"},
+        "admin": {},
+        "project": {"name": project_name, "icon": "H", "color": "#0b5394"},
+    }
+    raw = json.dumps(settings, ensure_ascii=False).encode("utf-8")
+    return base64.b64encode(zlib.compress(raw)).decode("ascii")
+
+
+def decode_payload(payload: str) -> dict:
+    return json.loads(zlib.decompress(base64.b64decode(payload)).decode("utf-8"))
+
+
+def qr_png(payload: str) -> bytes:
+    out = io.BytesIO()
+    qrcode.make(payload, image_factory=PyPNGImage, error_correction=qrcode.constants.ERROR_CORRECT_M).save(out)
+    return out.getvalue()

@@ -1,0 +1,91 @@
+"""Publishing a compiled form: gathering its media files and storing it as a new version."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from forms.problems import Problem
+from storage import forms
+
+from .media import LIVE_LISTS
+
+
+@dataclass
+class PublishResult:
+    form_id: str
+    version: str
+    created: bool
+    warnings: list[Problem] = field(default_factory=list)
+
+
+class PublishRefused(Exception):
+    def __init__(self, problem: Problem):
+        super().__init__(problem.message_en)
+        self.problem = problem
+
+
+def field_rows(compiled) -> list[dict]:
+    """The version's fields as stored: structure from the XForm, roles from the conventions."""
+    conv = compiled.conventions
+    sensitive = set(conv.get("sensitive", []))
+    criteria = conv.get("criteria", {})
+    return [{"path": f.path, "name": f.name, "type": f.type, "repeat": f.repeat,
+             "labels": f.labels, "choices": [[v, labels] for v, labels in f.choices],
+             "sensitive": f.path in sensitive, "criterion": criteria.get(f.path)}
+            for f in compiled.info.fields]
+
+
+def find_media(compiled, search_dirs: list[Path], extra: dict[str, bytes] | None = None):
+    """The files the form references, from `extra` or the given folders; returns (files, missing)."""
+    found: dict[str, bytes] = dict(extra or {})
+    if compiled.itemsets_csv is not None:
+        found.setdefault("itemsets.csv", compiled.itemsets_csv)
+    missing = []
+    for name in compiled.info.media:
+        if name in found or name in LIVE_LISTS:
+            continue
+        for folder in search_dirs:
+            candidate = folder / name
+            if candidate.is_file():
+                found[name] = candidate.read_bytes()
+                break
+        else:
+            missing.append(name)
+    return found, missing
+
+
+def publish(db, compiled, *, media_files: dict[str, bytes], actor: str | None,
+            unit_code: str | None = None, missing_media: list[str] = ()) -> PublishResult:
+    warnings = list(compiled.warnings)
+    for name in missing_media:
+        warnings.append(Problem(
+            "warning",
+            f'Biểu mẫu dùng tệp "{name}" nhưng không tìm thấy tệp này; hãy đặt tệp cạnh tệp XLSForm rồi xuất bản lại.',
+            f'The form uses the file "{name}" but it was not found; put it beside the XLSForm and publish again.'))
+    conventions = {**compiled.conventions, "media": list(compiled.info.media)}
+    xform_md5 = hashlib.md5(compiled.xform).hexdigest()
+    existing = forms.get_version(db, compiled.form_id, compiled.version)
+    if existing is not None and existing["xform_md5"] != xform_md5 and not (
+            compiled.xlsform is not None and existing["xlsform"] == compiled.xlsform):
+        raise PublishRefused(Problem(
+            "error",
+            f'Phiên bản "{compiled.version}" của biểu mẫu "{compiled.form_id}" đã được xuất bản với nội dung khác. '
+            'Hãy tăng giá trị cột "version" ở trang "settings" (ví dụ 2026112602) rồi xuất bản lại.',
+            f'Version "{compiled.version}" of form "{compiled.form_id}" was already published with different '
+            'content. Raise the "version" in the "settings" sheet (e.g. 2026112602) and publish again.',
+            sheet="settings", column="version"))
+    if existing is not None:
+        return PublishResult(compiled.form_id, compiled.version, False, warnings)
+    try:
+        _, created = forms.publish_version(
+            db, form_id=compiled.form_id, version=compiled.version, title=compiled.title,
+            xlsform=compiled.xlsform, xform=compiled.xform, xform_md5=xform_md5,
+            fields=field_rows(compiled), conventions=conventions, media=media_files,
+            media_md5={n: hashlib.md5(c).hexdigest() for n, c in media_files.items()},
+            unit_code=unit_code, actor=actor)
+    except forms.VersionConflict:
+        # another publisher got there first with other content
+        return publish(db, compiled, media_files=media_files, actor=actor, unit_code=unit_code,
+                       missing_media=missing_media)
+    return PublishResult(compiled.form_id, compiled.version, created, warnings)
