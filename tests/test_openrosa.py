@@ -320,7 +320,7 @@ def test_truncated_multipart_is_refused(site):
     assert stored(site.data_dir, "trunc")[0] is None
 
 
-@pytest.mark.parametrize("name", ["../../etc/passwd", "..\\evil.jpg", "a/b.jpg", "bad\x01name.jpg"])
+@pytest.mark.parametrize("name", ["../../etc/passwd", "..\\evil.jpg", "a/b.jpg", "bad\x01name.jpg", ".."])
 def test_attachment_names_with_paths_are_refused(site, name):
     client = CollectClient(site.token_url("dtv_tinh"))
     _, xform = standard_xform(client)
@@ -328,7 +328,7 @@ def test_attachment_names_with_paths_are_refused(site, name):
     before = count(site.data_dir)
     body = (b"--XyZ\r\nContent-Disposition: form-data; name=\"xml_submission_file\"; filename=\"s.xml\"\r\n"
             b"Content-Type: text/xml\r\n\r\n" + xml + b"\r\n--XyZ\r\n"
-            b"Content-Disposition: form-data; name=\"f\"; filename=\"" + name.encode() + b"\"\r\n"
+            b"Content-Disposition: form-data; name=\"f\"; filename=\"" + name.encode().replace(b"\\", b"\\\\") + b"\"\r\n"
             b"Content-Type: image/jpeg\r\n\r\nJPEGDATA\r\n--XyZ--\r\n")
     response = requests.post(site.token_url("dtv_tinh") + "/submission", data=body,
                              headers={"Content-Type": "multipart/form-data; boundary=XyZ"})

@@ -7,7 +7,7 @@ from __future__ import annotations
 from email.utils import formatdate
 
 from flask import Blueprint, Response, current_app, g, request, url_for
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from storage import forms
 
@@ -61,6 +61,15 @@ def _openrosa_headers(response: Response) -> Response:
 @bp.errorhandler(RequestEntityTooLarge)
 def _too_large(_exc):
     return _problem("too_large")
+
+
+@bp.errorhandler(Exception)
+def _unexpected(exc):
+    if isinstance(exc, HTTPException):
+        return exc
+    # Collect shows the message; the details go to the log, never to the device
+    current_app.logger.exception("unexpected error in the OpenRosa receiver")
+    return _problem("server_error")
 
 
 def _problem(key: str, challenge: bool = False) -> Response:

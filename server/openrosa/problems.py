@@ -66,6 +66,8 @@ PROBLEMS: dict[str, Problem] = {
     "forbidden_role": Problem(403, "Vai trò của tài khoản này không được gửi phiếu.",
                               "This account's role may not submit."),
     "not_found": Problem(404, "Không tìm thấy.", "Not found."),
+    "server_error": Problem(500, "Máy chủ gặp lỗi, phiếu chưa được lưu; hãy gửi lại sau.",
+                            "The server failed and the submission was not stored; please send it again later."),
 }
 
 SUCCESS = "Đã nhận đủ phiếu. / Full submission upload was successful!"
