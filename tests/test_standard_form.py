@@ -1,0 +1,183 @@
+"""The province's standard questionnaire, forms/tthc_hailong.xlsx."""
+
+from __future__ import annotations
+
+import shutil
+import warnings
+
+import defusedxml.ElementTree as SafeET
+import openpyxl
+import pytest
+
+from forms import STANDARD_FORM, compile_file
+
+HAS_JAVA = shutil.which("java") is not None
+VI = "Tiếng Việt (vi)"
+EN = "English (en)"
+XF = "{http://www.w3.org/2002/xforms}"
+
+ITEMS = {
+    "procedure": ["proc_posted", "proc_documents", "proc_fees", "proc_visits", "proc_overall"],
+    "staff": ["staff_polite", "staff_guidance", "staff_no_trouble", "staff_rules", "staff_overall"],
+    "result": ["result_on_time", "result_correct", "result_apology", "result_feedback", "result_overall"],
+}
+
+EXPECTED_CONVENTIONS = {
+    "criteria": {
+        f"main/{crit}/{name}": crit for crit, names in ITEMS.items() for name in names
+    },
+    "scale": ["1", "2", "3", "4", "5"],
+    "satisfied": ["4", "5"],
+    "roles": {
+        "start": "start",
+        "end": "end",
+        "today": "today",
+        "deviceid": "deviceid",
+        "consent": "consent",
+        "procedure_field": "main/procedure_field",
+        "dossier_code": "main/dossier_code",
+        "unit": "main/unit",
+        "channel": "main/channel",
+    },
+    "sensitive": ["main/dossier_code"],
+}
+
+
+@pytest.fixture(scope="module")
+def form():
+    # ODK Validate runs once here when java is present (the form must pass it).
+    return compile_file(STANDARD_FORM, validate=HAS_JAVA)
+
+
+@pytest.fixture(scope="module")
+def xml(form):
+    return SafeET.fromstring(form.xform, forbid_dtd=True)
+
+
+@pytest.fixture(scope="module")
+def fields(form):
+    return {f.path: f for f in form.info.fields}
+
+
+@pytest.mark.skipif(not HAS_JAVA, reason="ODK Validate needs java")
+def test_passes_odk_validate_without_warnings(form):
+    assert form.warnings == []
+
+
+def test_identity(form):
+    assert form.form_id == "tthc_hailong"
+    assert form.version == "2026112601"
+    assert form.title == "Phiếu khảo sát sự hài lòng về giải quyết thủ tục hành chính"
+    assert form.info.languages == (VI, EN)
+    assert form.itemsets_csv is None
+
+
+def test_default_language_is_vietnamese(xml):
+    translations = xml.iter(f"{XF}translation")
+    defaults = [t.get("lang") for t in translations if t.get("default") == "true()"]
+    assert defaults == [VI]
+
+
+def test_conventions_exactly(form):
+    assert form.conventions == EXPECTED_CONVENTIONS
+    per_criterion = {}
+    for path, crit in form.conventions["criteria"].items():
+        per_criterion.setdefault(crit, []).append(path)
+    assert {c: len(p) for c, p in per_criterion.items()} == {"procedure": 5, "staff": 5, "result": 5}
+
+
+def test_criterion_items_are_required_likert_on_scale5(form, fields, xml):
+    binds = {b.get("nodeset"): b for b in xml.iter(f"{XF}bind")}
+    controls = {c.get("ref"): c for c in xml.iter(f"{XF}select1")}
+    for path in form.conventions["criteria"]:
+        f = fields[path]
+        assert f.type == "select1" and f.repeat is None
+        assert [v for v, _ in f.choices] == ["5", "4", "3", "2", "1", "0"]
+        assert f.choices[0][1] == {VI: "Rất hài lòng", EN: "Very satisfied"}
+        assert f.choices[-1][1][VI] == "Không ý kiến / không áp dụng"
+        assert f.labels[VI] and f.labels[EN]
+        assert binds[f"/data/{path}"].get("required") == "true()"
+        assert controls[f"/data/{path}"].get("appearance") == "likert"
+
+
+def test_scale5_labels_in_both_languages(fields):
+    labels = dict(fields["main/procedure/proc_posted"].choices)
+    assert labels["4"] == {VI: "Hài lòng", EN: "Satisfied"}
+    assert labels["3"] == {VI: "Bình thường", EN: "Neutral"}
+    assert labels["2"] == {VI: "Không hài lòng", EN: "Dissatisfied"}
+    assert labels["1"] == {VI: "Rất không hài lòng", EN: "Very dissatisfied"}
+
+
+def test_units_csv_with_level_filter(form, xml):
+    assert form.info.media == ("units.csv",)
+    assert b"jr://file-csv/units.csv" in form.xform
+    unit = next(c for c in xml.iter(f"{XF}select1") if c.get("ref") == "/data/main/unit")
+    nodeset = unit.find(f"{XF}itemset").get("nodeset")
+    assert nodeset.replace(" ", "") == "instance('units')/root/item[level=/data/main/level]"
+    level = {v for v, _ in form.info.get("main/level").choices}
+    assert level == {"tinh", "huyen", "xa"}
+
+
+def test_consent_has_no_default_and_gates_the_form(xml, fields):
+    primary = xml.find(f".//{XF}instance/{XF}data")
+    consent = primary.find(f"{XF}consent")
+    assert consent is not None and (consent.text or "").strip() == ""
+    assert [v for v, _ in fields["consent"].choices] == ["yes", "no"]
+    assert dict(fields["consent"].choices)["yes"][VI] == "Đồng ý"
+    binds = {b.get("nodeset"): b for b in xml.iter(f"{XF}bind")}
+    assert binds["/data/consent"].get("required") == "true()"
+    assert binds["/data/main"].get("relevant").replace(" ", "") == "/data/consent='yes'"
+    assert binds["/data/consent_declined"].get("relevant").replace(" ", "") == "/data/consent='no'"
+    # the intro note comes before the consent question
+    order = [f.path for f in fields.values()]
+    assert order.index("intro") < order.index("consent") < order.index("main")
+
+
+def test_channel_is_optional_with_the_domain_values(xml, fields):
+    assert [v for v, _ in fields["main/channel"].choices] == [
+        "interview", "online", "kiosk", "paper", "post", "other"]
+    binds = {b.get("nodeset"): b for b in xml.iter(f"{XF}bind")}
+    assert binds["/data/main/channel"].get("required") in (None, "false()")
+    assert binds["/data/main/dossier_code"].get("required") in (None, "false()")
+
+
+def test_background_questions(fields):
+    assert [v for v, _ in fields["main/age_group"].choices] == ["18_30", "31_45", "46_60", "over_60"]
+    assert [v for v, _ in fields["main/respondent_type"].choices] == ["individual", "organisation"]
+    assert "other" in dict(fields["main/occupation"].choices)
+    pf = [v for v, _ in fields["main/procedure_field"].choices]
+    assert len(pf) == 10 and pf[-1] == "other" and pf[0] == "land"
+    assert fields["main/dossier_code"].type == "string"
+    assert fields["main/comment"].type == "string"
+    for meta in ("start", "end"):
+        assert fields[meta].type == "dateTime"
+    assert fields["today"].type == "date"
+
+
+def test_every_visible_question_has_both_languages(fields):
+    for f in fields.values():
+        if f.path in ("start", "end", "today", "deviceid", "main") or f.path.startswith("meta"):
+            continue
+        assert f.labels.get(VI) and f.labels.get(EN), f.path
+        for value, labels in f.choices:
+            if f.path != "main/unit":  # unit labels come from units.csv
+                assert labels.get(VI) and labels.get(EN), (f.path, value)
+
+
+def test_workbook_columns():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        wb = openpyxl.load_workbook(STANDARD_FORM, read_only=True)
+    settings = list(wb["settings"].iter_rows(values_only=True))
+    assert dict(zip(settings[0], settings[1])) == {
+        "form_title": "Phiếu khảo sát sự hài lòng về giải quyết thủ tục hành chính",
+        "form_id": "tthc_hailong",
+        "version": "2026112601",
+        "default_language": VI,
+        "scale": "1 2 3 4 5",
+        "satisfied": "4 5",
+    }
+    header = next(wb["survey"].iter_rows(values_only=True))
+    assert "default" not in header  # nothing pre-filled, consent included
+    assert {"criterion", "sensitive", f"label::{VI}", f"label::{EN}", f"hint::{VI}", f"hint::{EN}"} <= set(header)
+    wb.close()
