@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import time
 from pathlib import Path
 
 _CHUNK = 1 << 16
@@ -34,6 +35,8 @@ class BlobStore:
             final = self.path(sha)
             if final.exists():
                 os.unlink(tmp_name)
+                # a fresh mtime keeps the sweep's age rule from removing it before our row commits
+                os.utime(final)
             else:
                 final.parent.mkdir(exist_ok=True)
                 os.replace(tmp_name, final)
@@ -59,6 +62,26 @@ class BlobStore:
             if sub.is_dir() and len(sub.name) == 2:
                 for f in sub.iterdir():
                     yield f.name, f
+
+
+    def sweep(self, referenced: set[str], min_age_seconds: float) -> list[Path]:
+        """Remove files no row names (left by a crash between the write and the commit).
+
+        Only files older than `min_age_seconds` go, so a sweep while the server runs never takes a
+        file whose row is about to commit; with the server stopped an age of 0 is safe.
+        """
+        cutoff = time.time() - min_age_seconds
+        removed = []
+        candidates = [p for p in self.tmp.iterdir()]
+        candidates += [path for sha, path in self.all_hashes() if sha not in referenced]
+        for path in candidates:
+            try:
+                if path.stat().st_mtime <= cutoff:
+                    path.unlink()
+                    removed.append(path)
+            except FileNotFoundError:
+                pass
+        return removed
 
 
 class BlobCorrupt(Exception):
