@@ -67,6 +67,26 @@ def get_version(db, form_id: str, version: str) -> dict | None:
     return _decode(rows[0]) if rows else None
 
 
+def receiving_version(db, form_id: str, version: str) -> dict | None:
+    """What receiving a submission needs of a version (no XLSForm or XForm bytes), cached.
+
+    A published version never changes (republishing other content is refused), so the cache,
+    kept on the connection, needs no invalidation.
+    """
+    cache = getattr(db, "_receiving_versions", None)
+    if cache is None:
+        cache = db._receiving_versions = {}
+    key = (form_id, version)
+    if key not in cache:
+        rows = list(db.query(
+            """SELECT id, form_id, version, fields_json, conventions_json FROM form_versions
+               WHERE form_id = ? AND version = ?""", [form_id, version]))
+        if not rows:
+            return None
+        cache[key] = _decode(rows[0])
+    return cache[key]
+
+
 def latest_version(db, form_id: str) -> dict | None:
     rows = list(db.query(
         "SELECT * FROM form_versions WHERE form_id = ? ORDER BY id DESC LIMIT 1", [form_id]))

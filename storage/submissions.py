@@ -89,6 +89,70 @@ def store(db, sub: NewSubmission) -> tuple[str, int | None]:
         return CREATED, sid
 
 
+def store_many(db, subs: list[NewSubmission]) -> list[int]:
+    """Store a batch of new submissions in one write transaction; returns their ids in order.
+
+    For bulk loading (imports, benchmarks): the rows are exactly those store() would write for
+    each submission in turn, but every table is filled with one executemany. New submissions
+    only: an edit (deprecated_id set) is refused with ValueError before anything is written, and
+    an instance_id already stored or repeated in the batch fails the whole batch with
+    sqlite3.IntegrityError, leaving the database unchanged.
+    """
+    if any(sub.deprecated_id is not None for sub in subs):
+        raise ValueError("store_many stores new submissions only; store edits with store()")
+    if not subs:
+        return []
+    conn = db.conn
+    with write_transaction(db):
+        # the ids store() would get: INTEGER PRIMARY KEY takes max(id) + 1
+        first = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM submissions").fetchone()[0]
+        ids = list(range(first, first + len(subs)))
+        conn.executemany(
+            """INSERT INTO submissions (id, instance_id, form_version_id, form_id, version, xml_sha256,
+                 received_at, started_at, submitter_id, device_id, channel, unit_code, encrypted,
+                 attachments_expected, root_id, deprecated_id)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)""",
+            [(sid, s.instance_id, s.form_version_id, s.form_id, s.version, s.xml_sha256,
+              s.received_at, s.started_at, s.submitter_id, s.device_id, s.channel, s.unit_code,
+              int(s.encrypted), s.attachments_expected, sid) for sid, s in zip(ids, subs)])
+        conn.executemany("INSERT INTO submission_xml (submission_id, xml) VALUES (?, ?)",
+                         [(sid, s.xml) for sid, s in zip(ids, subs)])
+        # answer rows, grouped by table and column list so each group is one executemany
+        groups: dict[tuple[str, tuple[str, ...]], list[tuple]] = {}
+        next_row_id: dict[str, int] = {}
+
+        def add(table: str, row: dict) -> None:
+            groups.setdefault((table, tuple(row)), []).append(tuple(row.values()))
+
+        for sid, sub in zip(ids, subs):
+            add(schema.answer_table(sub.form_id), {"_submission_id": sid, **sub.values})
+            row_ids: dict[int, int] = {}
+            for rr in sub.repeat_rows:
+                table = schema.answer_table(sub.form_id, rr.repeat)
+                if table not in next_row_id:
+                    next_row_id[table] = conn.execute(
+                        f"SELECT coalesce(max(_row_id), 0) + 1 FROM [{table}]").fetchone()[0]
+                row_id = next_row_id[table]
+                next_row_id[table] += 1
+                row_ids[rr.key] = row_id
+                add(table, {"_row_id": row_id, "_submission_id": sid, "_index": rr.index,
+                            "_parent_row_id": row_ids.get(rr.parent_key) if rr.parent_key is not None else None,
+                            **rr.values})
+        for (table, columns), rows in groups.items():
+            names = ", ".join(f"[{c}]" for c in columns)
+            marks = ", ".join("?" for _ in columns)
+            conn.executemany(f"INSERT INTO [{table}] ({names}) VALUES ({marks})", rows)
+        conn.executemany("INSERT INTO identifiers (submission_id, path, value) VALUES (?, ?, ?)",
+                         [(sid, path, value) for sid, s in zip(ids, subs)
+                          for path, value in s.identifiers.items()])
+        conn.executemany(
+            """INSERT OR IGNORE INTO attachments (submission_id, name, sha256, size, content_type, received_at)
+               VALUES (?, ?, ?, ?, ?, ?)""",
+            [(sid, name, sha, size, content_type, s.received_at) for sid, s in zip(ids, subs)
+             for name, sha, size, content_type in s.attachments])
+    return ids
+
+
 def _insert_answers(db, sid: int, sub: NewSubmission) -> None:
     _insert_row(db, schema.answer_table(sub.form_id), {"_submission_id": sid, **sub.values})
     row_ids: dict[int, int] = {}

@@ -1,76 +1,17 @@
 """Shared fixtures: a real server process (gunicorn, 2 workers) on a real SQLite file."""
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import requests
 
-ROOT = Path(__file__).resolve().parents[1]
+# the server process and the seeding are shared with the benchmarks
+from bench.site import PASSWORD, ROOT, LiveServer, cli, free_port, seed  # noqa: F401
+
 SHARED = ROOT.parent / "shared"
 FIXTURES = SHARED / "fixtures" / "odk"
 STANDARD_FORM = ROOT / "forms" / "tthc_hailong.xlsx"
-PASSWORD = "mat-khau-rat-dai-123"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def cli(data_dir: Path, *args: str, input: str | None = None):
-    """Run a `flask --app server` command in-process against DATA_DIR."""
-    from server import create_app
-    app = create_app({"DATA_DIR": str(data_dir), "PUBLIC_URL": None})
-    return app.test_cli_runner().invoke(args=list(args), input=input, catch_exceptions=False)
-
-
-@dataclass
-class LiveServer:
-    data_dir: Path
-    port: int = field(default_factory=free_port)
-    workers: int = 2
-    process: subprocess.Popen | None = None
-    env: dict = field(default_factory=dict)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> "LiveServer":
-        env = {**os.environ, "DATA_DIR": str(self.data_dir), **self.env}
-        env.pop("PUBLIC_URL", None)
-        self.log = open(self.data_dir / f"server-{self.port}.log", "ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", str(self.workers), "--bind",
-             f"127.0.0.1:{self.port}", "--graceful-timeout", "2", "server:create_app()"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {(self.data_dir / f'server-{self.port}.log').read_text()}")
-            try:
-                requests.head(self.url + "/submission", timeout=0.5)
-                return self
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        raise RuntimeError("server did not start")
-
-    def stop(self, kill: bool = False) -> None:
-        if self.process and self.process.poll() is None:
-            # the whole group: SIGKILL to the master alone would leave its workers serving
-            os.killpg(self.process.pid, signal.SIGKILL if kill else signal.SIGTERM)
-            self.process.wait(timeout=10)
-        if getattr(self, "log", None):
-            self.log.close()
 
 
 @dataclass
@@ -91,29 +32,6 @@ class Site:
         return f"{self.url}/key/{self.tokens[name]}"
 
 
-def seed(data_dir: Path) -> dict[str, str]:
-    result = cli(data_dir, "setup", "--forms-dir", str(ROOT / "forms"))
-    assert result.exit_code == 0, result.output
-    tokens = {}
-    for name, role, unit in [("dtv_hue", "collector", "474"), ("dtv_tinh", "collector", None),
-                             ("dtv_aluoi", "collector", "481")]:
-        args = ["users", "create", name, "--role", role, "--server-url", "http://srv",
-                "--qr", str(data_dir / f"{name}.png")]
-        if unit:
-            args += ["--unit", unit]
-        out = cli(data_dir, *args)
-        assert out.exit_code == 0, out.output
-        tokens[name] = out.output.split("http://srv/key/")[1].split()[0]
-    for name, role, unit in [("admin", "admin", None), ("thu_ky", "collector", "474"),
-                             ("xem_hue", "viewer", "474")]:
-        args = ["users", "create", name, "--role", role, "--password-stdin"]
-        if unit:
-            args += ["--unit", unit]
-        out = cli(data_dir, *args, input=PASSWORD + "\n")
-        assert out.exit_code == 0, out.output
-    return tokens
-
-
 @pytest.fixture(scope="session")
 def site(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("site")
@@ -130,3 +48,24 @@ def fresh_site(tmp_path):
     server = LiveServer(tmp_path).start()
     yield Site(server, tokens)
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def web_site(tmp_path_factory):
+    """Accounts of every role in units 474 and 481, with submissions (tests/web_site.py); read-only."""
+    from web_site import build
+    return build(tmp_path_factory.mktemp("web") / "site")
+
+
+@pytest.fixture
+def web_copy(web_site, tmp_path):
+    """A private copy of web_site, for tests that change it."""
+    return web_site.copy(tmp_path / "site")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    # Debian's Chromium instead of a browser downloaded by `playwright install` (shared/WEBFORMS.md)
+    return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium",
+            "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                     "--disable-component-update", "--disable-sync", "--no-first-run"]}

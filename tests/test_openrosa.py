@@ -399,3 +399,13 @@ def test_concurrent_submissions_from_several_workers(site):
     log = b"".join(p.read_bytes() for p in site.data_dir.glob("server-*.log"))
     assert b"database is locked" not in log
     assert b"Traceback" not in log
+
+
+def test_declined_interview_from_a_unit_surveyor_is_kept_under_its_unit(site):
+    client = CollectClient(site.token_url("dtv_aluoi"))
+    _, xform = standard_xform(client)
+    xml = fill_instance(xform, {"consent": "no", "start": "2026-08-01T09:00:00.000+07:00"})
+    assert client.submit(xml)[0].status_code == 201
+    inst = xml.split(b"<instanceID>")[1].split(b"<")[0].decode()
+    row, raw, _ = stored(site.data_dir, inst)
+    assert raw == xml and row["unit_code"] == "481"

@@ -12,7 +12,7 @@ from storage.clock import now_iso
 
 from .. import scope
 from .flatten import flatten, top_level_value
-from .parse import InstanceError, parse_instance
+from .parse import Instance, InstanceError, parse_instance
 
 CHANNELS = ("interview", "online", "kiosk", "paper", "post", "other")
 VN_TZ = timezone(timedelta(hours=7))
@@ -44,7 +44,7 @@ def receive(db, blobs, *, xml: bytes, uploads: list[Upload], submitter: dict | N
         return Result("unknown_form")
     if submitter is not None and not scope.form_in_scope(db, submitter, form):
         return Result("forbidden_form")
-    version = forms.get_version(db, inst.form_id, inst.version)
+    version = forms.receiving_version(db, inst.form_id, inst.version)
     if version is None:
         return Result("unknown_version")
     if form["state"] != "open":
@@ -66,8 +66,34 @@ def receive(db, blobs, *, xml: bytes, uploads: list[Upload], submitter: dict | N
     if existing is not None and existing["xml_sha256"] != xml_sha:
         return Result("conflict", existing["id"], instance_id)
 
-    conventions = version["conventions"]
-    roles = conventions.get("roles", {})
+    sub = build_submission(
+        version, inst, xml, instance_id=instance_id, xml_sha256=xml_sha, received_at=now_iso(),
+        arrival_channel=arrival_channel, submitter_id=submitter["id"] if submitter else None,
+        device_id=device_id)
+    if submitter is not None and submitter.get("unit_code"):
+        if sub.unit_code is None:
+            # no unit answered (consent declined): the record belongs where the surveyor works,
+            # so refusals still count in that unit's coverage
+            sub.unit_code = submitter["unit_code"]
+        elif not scope.unit_in_scope(db, submitter, sub.unit_code):
+            return Result("forbidden_unit")
+
+    sub.attachments = [(u.name, *blobs.put(u.stream), u.content_type) for u in uploads]
+    outcome, sid = submissions.store(db, sub)
+    return Result(outcome, sid, instance_id)
+
+
+def build_submission(version: dict, inst: Instance, xml: bytes, *, instance_id: str,
+                     received_at: str, arrival_channel: str, submitter_id: int | None = None,
+                     device_id: str | None = None, xml_sha256: str | None = None
+                     ) -> submissions.NewSubmission:
+    """What is stored for a parsed instance of a published form version, without attachments.
+
+    Pure: reads nothing but its arguments, so the receiver and bulk loaders (bench/generate.py)
+    derive exactly the same record from the same XML. `version` is a row of storage.forms
+    (with "id", "fields" and "conventions"); `device_id` is the one the request named, if any.
+    """
+    roles = version["conventions"].get("roles", {})
     if inst.encrypted:
         flat_values, repeat_rows, idents = {}, [], {}
         expected = _encrypted_files(inst.root)
@@ -81,22 +107,15 @@ def receive(db, blobs, *, xml: bytes, uploads: list[Upload], submitter: dict | N
         started = (_utc(top_level_value(inst.root, roles.get("start")))
                    or _utc(top_level_value(inst.root, roles.get("today"))))
         device_id = device_id or top_level_value(inst.root, roles.get("deviceid"))
-    if submitter is not None and unit_code is not None and not scope.unit_in_scope(db, submitter, unit_code):
-        return Result("forbidden_unit")
-
-    received = now_iso()
-    stored = [(u.name, *blobs.put(u.stream), u.content_type) for u in uploads]
-    sub = submissions.NewSubmission(
+    return submissions.NewSubmission(
         instance_id=instance_id, form_version_id=version["id"], form_id=inst.form_id,
-        version=inst.version, xml=xml, xml_sha256=xml_sha, received_at=received,
-        started_at=started or received,
+        version=inst.version, xml=xml, xml_sha256=xml_sha256 or hashlib.sha256(xml).hexdigest(),
+        received_at=received_at, started_at=started or received_at,
         channel=channel if channel in CHANNELS else arrival_channel,
-        unit_code=unit_code, submitter_id=submitter["id"] if submitter else None,
+        unit_code=unit_code, submitter_id=submitter_id,
         device_id=(device_id or None) and device_id[:255], encrypted=inst.encrypted,
         attachments_expected=len(set(expected)), deprecated_id=inst.deprecated_id,
-        values=flat_values, repeat_rows=repeat_rows, identifiers=idents, attachments=stored)
-    outcome, sid = submissions.store(db, sub)
-    return Result(outcome, sid, instance_id)
+        values=flat_values, repeat_rows=repeat_rows, identifiers=idents)
 
 
 def _encrypted_files(root) -> list[str]:
