@@ -1,0 +1,119 @@
+"""The dissatisfied list: every counted submission with an answer 1 or 2 on a criterion item, for a
+unit head to follow up, newest first.
+
+Each entry carries what following up needs (unit, date, channel, which items were rated low,
+the free-text comment) and no identifier: dossier codes, names and phone numbers are stored
+apart from the answers and are never read here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from storage import scores
+
+from . import periods
+from .engine import Context, resolve, utc_window
+from .problems import QueryError
+from .scoring import refresh as refresh_scores
+
+MAX_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class DissatisfiedQuery:
+    forms: tuple[str, ...]
+    date_from: date | None = None
+    date_to: date | None = None
+    unit: str | None = None
+    scope: str | None = None
+    channel: str | None = None
+    versions: tuple[str, ...] = ()
+    limit: int = 100
+    offset: int = 0
+
+    def __post_init__(self):
+        for name in ("forms", "versions"):
+            value = getattr(self, name)
+            object.__setattr__(self, name, (value,) if isinstance(value, str) else tuple(value))
+
+
+@dataclass
+class LowAnswer:
+    criterion: str
+    path: str
+    value: str
+
+
+@dataclass
+class Entry:
+    submission_id: int
+    instance_id: str
+    form_id: str
+    version: str
+    unit_code: str | None
+    started_at: str                  # UTC, as stored
+    local_time: datetime             # the same moment in Vietnam
+    channel: str
+    review_state: str
+    comment: str | None
+    low_answers: list[LowAnswer] = field(default_factory=list)
+
+
+@dataclass
+class DissatisfiedPage:
+    total: int
+    limit: int
+    offset: int
+    entries: list[Entry]
+
+
+def list_dissatisfied(db, query: DissatisfiedQuery, *, refresh: bool = True) -> DissatisfiedPage:
+    for name, value, high in (("limit", query.limit, MAX_LIMIT), ("offset", query.offset, 10**9)):
+        low = 1 if name == "limit" else 0
+        if not isinstance(value, int) or not low <= value <= high:
+            raise QueryError("bad_number", name=name, low=low, high=high, value=str(value))
+    ctx = resolve(db, forms=query.forms, unit=query.unit, scope=query.scope, channel=query.channel,
+                  versions=query.versions, date_from=query.date_from, date_to=query.date_to)
+    if refresh:
+        refresh_scores(db)
+    start, end = utc_window(query.date_from, query.date_to)
+    total, found = 0, []
+    with scores.snapshot(db):
+        for form_id in ctx.forms:
+            sel = ctx.selection(form_id, query.channel)
+            if not sel.version_ids:
+                continue
+            total += scores.count_dissatisfied(db, form_id, sel, start, end)
+            columns = _columns(ctx, form_id)
+            # the page of the merged list lies within the first offset+limit rows of each form
+            found += scores.dissatisfied_rows(db, form_id, sel, start, end, columns,
+                                              query.offset + query.limit, 0)
+    found.sort(key=lambda r: (r["started_at"], r["submission_id"]), reverse=True)
+    page = found[query.offset:query.offset + query.limit]
+    return DissatisfiedPage(total, query.limit, query.offset, [_entry(ctx, row) for row in page])
+
+
+def _columns(ctx: Context, form_id: str) -> list[str]:
+    paths: list[str] = []
+    for vid in ctx.selected:
+        rules = ctx.versions[vid]
+        if rules.form_id != form_id:
+            continue
+        for path in list(rules.items) + ([rules.comment] if rules.comment else []):
+            if path not in paths:
+                paths.append(path)
+    return paths
+
+
+def _entry(ctx: Context, row: dict) -> Entry:
+    rules = ctx.versions[row["form_version_id"]]
+    answers = row["answers"]
+    low = [LowAnswer(criterion, path, answers[path]) for path, criterion in rules.items.items()
+           if answers.get(path) in rules.low]
+    comment = (answers.get(rules.comment) or "").strip() or None if rules.comment else None
+    local = datetime.fromisoformat(row["started_at"].replace("Z", "+00:00")).astimezone(periods.VN_TZ)
+    return Entry(submission_id=row["submission_id"], instance_id=row["instance_id"],
+                 form_id=row["form_id"], version=row["version"], unit_code=row["unit_code"],
+                 started_at=row["started_at"], local_time=local, channel=row["channel"],
+                 review_state=row["review_state"], comment=comment, low_answers=low)

@@ -1,0 +1,340 @@
+"""How the indices are shown: the JSON shape of the API (and `indices --json`) and the CLI table.
+
+Numbers are computed exactly and rounded only here: indices, intervals, percentages and mean
+scores to 2 decimals, half away from zero. A cell or criterion under min_n keeps its counts but
+its rates are withheld (null): it is "not enough answers", never published.
+"""
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+from storage import scores, units as unit_store
+
+from . import periods
+from .dissatisfied import DissatisfiedPage, DissatisfiedQuery
+from .engine import CHANNELS, LEVELS, QUESTION, Cell, IndexQuery
+from .rankings import Ranking, RankQuery
+
+CRITERION_LABELS = {
+    "procedure": ("Giải quyết TTHC", "Handling of the procedure"),
+    "staff": ("Sự phục vụ của công chức", "Service of the civil servants"),
+    "result": ("Kết quả, tiến độ giải quyết", "Result and timeliness"),
+}
+LEVEL_LABELS = {"tinh": ("Cấp tỉnh", "Province level"), "huyen": ("Cấp huyện", "District level"),
+                "xa": ("Cấp xã", "Commune level")}
+CHANNEL_LABELS = {
+    "interview": ("Phỏng vấn trực tiếp", "Interview"), "online": ("Trực tuyến", "Online"),
+    "kiosk": ("Ki-ốt, máy tính bảng", "Kiosk"), "paper": ("Phiếu giấy", "Paper"),
+    "post": ("Bưu chính", "Post"), "other": ("Khác", "Other"),
+}
+KEY_HEADERS = {
+    "unit": ("Đơn vị", "Unit"), "level": ("Cấp", "Level"), "tinh": ("Cấp tỉnh", "Province"),
+    "huyen": ("Cấp huyện", "District"), "xa": ("Cấp xã", "Commune"), "month": ("Tháng", "Month"),
+    "quarter": ("Quý", "Quarter"), "half": ("6 tháng", "Half year"), "year": ("Năm", "Year"),
+    "channel": ("Kênh", "Channel"), "procedure_field": ("Lĩnh vực", "Procedure field"),
+    "version": ("Phiên bản", "Version"), "form": ("Biểu mẫu", "Form"),
+}
+SHORT_CRITERION_LABELS = {"procedure": ("Giải quyết TTHC", "Procedure"),
+                          "staff": ("Công chức", "Staff"), "result": ("Kết quả", "Result")}
+UNKNOWN = ("(không rõ)", "(unknown)")
+# what a missing value means depends on the key
+MISSING = {
+    "unit": ("(không ghi đơn vị)", "(no unit given)"),
+    "tinh": ("(không thuộc đơn vị cấp tỉnh)", "(not under a province-level unit)"),
+    "huyen": ("(không thuộc đơn vị cấp huyện)", "(not under a district-level unit)"),
+    "xa": ("(không thuộc đơn vị cấp xã)", "(not under a commune-level unit)"),
+    "procedure_field": ("(không trả lời)", "(no answer)"),
+}
+NOT_ENOUGH = "không đủ số phiếu / not enough answers"
+assert set(CHANNEL_LABELS) == set(CHANNELS) and set(LEVEL_LABELS) == set(LEVELS)
+
+
+def rounded(value, places: int = 2) -> float | None:
+    """Exact rounding, half away from zero, of a Fraction, int or float."""
+    if value is None:
+        return None
+    exact = Fraction(value)
+    scale = 10 ** places
+    magnitude = math.floor(abs(exact) * scale + Fraction(1, 2))
+    return math.copysign(magnitude / scale, exact) if magnitude else 0.0
+
+
+def _pair(vi: str, en: str | None) -> dict:
+    return {"vi": vi, "en": en or vi}
+
+
+def _lang(labels: dict | None, lang: str) -> str | None:
+    if not labels:
+        return None
+    for name, text in labels.items():
+        low = name.lower()
+        if low == lang or f"({lang})" in low or (lang == "vi" and "việt" in low) or (
+                lang == "en" and "english" in low):
+            return text
+    return labels.get("default") or next(iter(labels.values()))
+
+
+class Labels:
+    """Names in Vietnamese and English for units, periods, choices, questions and items."""
+
+    def __init__(self, db, forms: tuple[str, ...]):
+        self.units = {u["code"]: u for u in unit_store.all_units(db)}
+        self.versions = scores.form_versions(db, list(forms))
+        self.fields: dict[str, dict] = {}           # path -> newest field with that path
+        self.titles: dict[str, str] = {}
+        self.procedure_fields: list[str] = []
+        for version in self.versions:               # oldest first: newer ones win
+            self.titles[version["form_id"]] = version["title"]
+            for f in version["fields"]:
+                self.fields[f["path"]] = f
+            role = version["conventions"].get("roles", {}).get("procedure_field")
+            if role and role not in self.procedure_fields:
+                self.procedure_fields.append(role)
+
+    def unit(self, code: str | None) -> dict:
+        unit = self.units.get(code) if code else None
+        if unit is None:
+            return _pair(*UNKNOWN) if code is None else _pair(code, code)
+        return _pair(unit["name_vi"], unit["name_en"])
+
+    def choice(self, path: str, value: str) -> dict | None:
+        for choice_value, labels in (self.fields.get(path) or {}).get("choices", []):
+            if choice_value == value:
+                return _pair(_lang(labels, "vi") or value, _lang(labels, "en"))
+        return None
+
+    def question(self, path: str) -> dict:
+        labels = (self.fields.get(path) or {}).get("labels")
+        return _pair(_lang(labels, "vi") or path, _lang(labels, "en"))
+
+    def key(self, name: str, value: str | None) -> dict:
+        if value is None:
+            if name.startswith(QUESTION):
+                return _pair(*MISSING["procedure_field"])
+            return _pair(*MISSING.get(name, UNKNOWN))
+        if name in ("unit", "tinh", "huyen", "xa"):
+            return self.unit(value)
+        if name == "level":
+            return _pair(*LEVEL_LABELS.get(value, (value, value)))
+        if name in periods.KINDS:
+            period = periods.parse_period(value)
+            return _pair(period.label("vi"), period.label("en"))
+        if name == "channel":
+            return _pair(*CHANNEL_LABELS.get(value, (value, value)))
+        if name == "version":
+            return _pair(f"Phiên bản {value}", f"Version {value}")
+        if name == "form":
+            return _pair(self.titles.get(value, value), self.titles.get(value, value))
+        paths = self.procedure_fields if name == "procedure_field" else [name[len(QUESTION):]]
+        for path in paths:
+            label = self.choice(path, value)
+            if label:
+                return label
+        return _pair(value, value)
+
+    def header(self, name: str) -> tuple[str, str]:
+        if name.startswith(QUESTION):
+            label = self.question(name[len(QUESTION):])
+            return label["vi"], label["en"]
+        return KEY_HEADERS[name]
+
+
+def criteria_legend() -> list[dict]:
+    return [{"code": c, **_pair(*CRITERION_LABELS[c])} for c in scores.CRITERIA]
+
+
+def _interval(ci, show: bool):
+    return [rounded(ci[0]), rounded(ci[1])] if ci and show else None
+
+
+def cell_json(cell: Cell, labels: Labels) -> dict:
+    show = cell.enough
+    result = {
+        "key": cell.key,
+        "label": {name: labels.key(name, value) for name, value in cell.key.items()},
+        "submissions": cell.submissions,
+        "n": cell.n,
+        "enough": cell.enough,
+        "overall": {"index": rounded(cell.overall) if show else None,
+                    "ci": _interval(cell.overall_ci, show)},
+        "mean_score": rounded(cell.mean_score) if show else None,
+        "dissatisfied_pct": rounded(100 * cell.dissatisfied_share) if show and cell.answers else None,
+        "criteria": {},
+    }
+    for code, crit in cell.criteria.items():
+        visible = show and crit.enough
+        result["criteria"][code] = {
+            "n": crit.n, "enough": crit.enough,
+            "index": rounded(crit.index) if visible else None,
+            "ci": _interval(crit.ci, visible),
+            "mean_score": rounded(crit.mean_score) if visible else None,
+            "answers": crit.answers, "dissatisfied": crit.dissatisfied,
+            "dissatisfied_pct": (rounded(100 * crit.dissatisfied_share)
+                                 if visible and crit.answers else None),
+        }
+    if cell.items:
+        result["items"] = [{
+            "form": item.form_id, "path": item.path, "criterion": item.criterion,
+            "label": labels.question(item.path), "answers": item.answers,
+            "satisfied": item.satisfied, "enough": item.enough,
+            "index": rounded(item.index) if show and item.enough else None,
+        } for item in cell.items]
+    return result
+
+
+def _filters(query) -> dict:
+    result = {"unit": query.unit, "channel": query.channel, "versions": list(query.versions) or None}
+    if hasattr(query, "date_from"):
+        result = {"from": query.date_from.isoformat() if query.date_from else None,
+                  "to": query.date_to.isoformat() if query.date_to else None, **result}
+    return result
+
+
+def indices_json(db, query: IndexQuery, cells: list[Cell]) -> dict:
+    labels = Labels(db, query.forms)
+    return {
+        "forms": list(query.forms),
+        "by": list(query.by),
+        "filters": _filters(query),
+        "scope": query.scope,
+        "min_n": query.min_n,
+        "criteria": criteria_legend(),
+        "cells": [cell_json(cell, labels) for cell in cells],
+    }
+
+
+def _period_json(period: periods.Period) -> dict:
+    return {"key": period.key, **_pair(period.label("vi"), period.label("en")),
+            "from": period.start.isoformat(), "to": period.end.isoformat()}
+
+
+def rankings_json(db, query: RankQuery, ranking: Ranking) -> dict:
+    labels = Labels(db, query.forms)
+    rows = []
+    for row in ranking.rows:
+        cell, old = row.cell, row.previous
+        ranked = row.rank is not None
+        rows.append({
+            "unit": row.unit_code,
+            "label": labels.unit(row.unit_code),
+            "ranked": ranked,
+            "rank": row.rank,
+            "submissions": cell.submissions if cell else 0,
+            "n": cell.n if cell else 0,
+            "enough": bool(cell and cell.enough),
+            "index": rounded(cell.overall) if ranked else None,
+            "ci": _interval(cell.overall_ci, ranked) if cell else None,
+            "criteria": {c: (rounded(k.index) if ranked and k.enough else None)
+                         for c, k in cell.criteria.items()} if cell else None,
+            "previous": {"rank": row.previous_rank, "n": old.n, "enough": old.enough,
+                         "index": rounded(old.overall) if row.previous_rank else None}
+            if old else None,
+            "change": rounded(row.change),
+            "overlaps_above": row.overlaps_above,
+            "overlaps_below": row.overlaps_below,
+        })
+    return {
+        "forms": list(query.forms),
+        "level": ranking.level,
+        "period": _period_json(ranking.period),
+        "previous_period": _period_json(ranking.previous_period),
+        "filters": _filters(query),
+        "scope": query.scope,
+        "min_n": query.min_n,
+        "units": rows,
+    }
+
+
+def dissatisfied_json(db, query: DissatisfiedQuery, page: DissatisfiedPage) -> dict:
+    labels = Labels(db, query.forms)
+    return {
+        "forms": list(query.forms),
+        "filters": _filters(query),
+        "scope": query.scope,
+        "total": page.total,
+        "limit": page.limit,
+        "offset": page.offset,
+        "submissions": [{
+            "submission_id": e.submission_id,
+            "instance_id": e.instance_id,
+            "form": e.form_id,
+            "version": e.version,
+            "unit": e.unit_code,
+            "unit_label": labels.unit(e.unit_code),
+            "started_at": e.started_at,
+            "local_time": e.local_time.strftime("%Y-%m-%dT%H:%M:%S+07:00"),
+            "date": e.local_time.date().isoformat(),
+            "channel": e.channel,
+            "review_state": e.review_state,
+            "comment": e.comment,
+            "low_answers": [{"criterion": a.criterion, "path": a.path, "value": a.value,
+                             "label": labels.question(a.path),
+                             "answer_label": labels.choice(a.path, a.value)}
+                            for a in e.low_answers],
+        } for e in page.entries],
+    }
+
+
+# --- the command-line table -------------------------------------------------------------------
+
+def _with_ci(index, ci) -> str:
+    text = f"{rounded(index):.2f}"
+    if ci:
+        text += f" ({rounded(ci[0]):.2f}–{rounded(ci[1]):.2f})"
+    return text
+
+
+def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip(),
+             "  ".join("-" * w for w in widths)]
+    return lines + ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in rows]
+
+
+def _key_texts(labels: Labels, cell: Cell) -> list[str]:
+    texts = []
+    for name, value in cell.key.items():
+        label = labels.key(name, value)["vi"]
+        # a unit is known by its code as much as by its name
+        texts.append(f"{value} {label}" if value is not None and name in ("unit", "tinh", "huyen", "xa")
+                     else label)
+    return texts
+
+
+def text_table(db, query: IndexQuery, cells: list[Cell]) -> str:
+    """A plain-text table, Vietnamese / English headers, one line per cell (and per item)."""
+    labels = Labels(db, query.forms)
+    key_headers = ["{} / {}".format(*labels.header(name)) for name in query.by]
+    headers = key_headers + ["Số phiếu / Subm.", "n"]
+    headers += ["{} / {}".format(*SHORT_CRITERION_LABELS[c]) for c in scores.CRITERIA]
+    headers += ["Chung / Overall"]
+    rows = []
+    for cell in cells:
+        row = _key_texts(labels, cell) + [str(cell.submissions), str(cell.n)]
+        for c in scores.CRITERIA:
+            crit = cell.criteria[c]
+            shown = cell.enough and crit.enough and crit.index is not None
+            row.append(_with_ci(crit.index, crit.ci) if shown else "–")
+        row.append(_with_ci(cell.overall, cell.overall_ci) if cell.enough and cell.overall is not None
+                   else NOT_ENOUGH)
+        rows.append(row)
+    lines = _table(headers, rows)
+    if not rows:
+        lines.append("Không có phiếu nào. / No submissions.")
+    if query.items and cells:
+        item_rows = []
+        for cell in cells:
+            for item in cell.items:
+                shown = cell.enough and item.enough and item.index is not None
+                item_rows.append(_key_texts(labels, cell) + [
+                    labels.question(item.path)["vi"], SHORT_CRITERION_LABELS[item.criterion][0],
+                    str(item.answers), f"{rounded(item.index):.2f}" if shown else NOT_ENOUGH])
+        lines += [""] + _table(key_headers + ["Câu hỏi / Item", "Tiêu chí / Criterion",
+                                              "Số trả lời / Answers", "Chỉ số / Index"], item_rows)
+    vi, en = NOT_ENOUGH.split(" / ")
+    lines += ["",
+              f"Chỉ số hài lòng (%) và khoảng tin cậy 95%; ô có dưới {query.min_n} người trả lời: {vi}.",
+              f"Satisfaction index (%) with its 95% interval; cells with fewer than {query.min_n} "
+              f"respondents: {en}."]
+    return "\n".join(lines)
