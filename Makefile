@@ -36,6 +36,7 @@ test: install
 
 bench: install
 	$(BIN)/python -m bench.submissions
+	$(BIN)/python -m bench.indices
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache

@@ -1,6 +1,7 @@
 """Hài Lòng server: the Flask application factory.
 
-Areas are blueprints: `openrosa` (ODK Collect's protocol). Command-line tools live in `cli`.
+Areas are blueprints: `openrosa` (ODK Collect's protocol) and the web pages (`web`: accounts,
+admin, questionnaires, submissions). Command-line tools live in `cli`.
 """
 from __future__ import annotations
 
@@ -22,6 +23,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     # Collect is given a server URL with the token in its path and appends /formList and
     # /submission to it, so the same routes are mounted again under the token prefix.
     app.register_blueprint(openrosa_bp, url_prefix="/key/<token>", name="openrosa_key")
+    from .api import bp as api_bp  # /api/v1: indices, rankings, dissatisfied list
+    app.register_blueprint(api_bp)
+
+    from . import web
+    web.init_app(app)
 
     from . import cli  # imports the form compiler, which only the commands need
     cli.init_app(app)

@@ -4,11 +4,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
 
-from flask import request
+from flask import current_app, g, request, session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from storage import users
+import storage
+from storage import audit, logins, users
+
+from .dbconn import get_db
 
 # scrypt (N=2^15, r=8, p=1): a memory-hard KDF, Werkzeug's strongest built-in method
 PASSWORD_METHOD = "scrypt:32768:8:1"
@@ -54,3 +60,104 @@ def basic_auth_user(db) -> dict | None:
     if auth is None or auth.type != "basic" or not auth.username or auth.password is None:
         return None
     return check_password(db, auth.username, auth.password)
+
+
+# --- password logins with a limit, and the account behind a request ---------------------------
+
+@dataclass
+class LoginResult:
+    user: dict | None
+    wait_seconds: int = 0  # > 0: too many failures; the password was not even checked
+
+
+def password_login(db, name: str, password: str, ip: str | None) -> LoginResult:
+    """Check a password under the failed-login limit (see config LOGIN_*).
+
+    Failures are counted in the database, so every server process sees them; a success clears
+    the account's count.
+    """
+    cfg = current_app.config
+    window = int(cfg["LOGIN_WINDOW_SECONDS"])
+    name = (name or "")[:128]
+    recent = logins.recent_failures(db, name=name, ip=ip, window_seconds=window)
+    wait = 0
+    for count, oldest, limit in ((recent["name"], recent["name_oldest"], cfg["LOGIN_MAX_FAILURES"]),
+                                 (recent["ip"], recent["ip_oldest"], cfg["LOGIN_MAX_FAILURES_PER_IP"])):
+        if count >= int(limit) and oldest:
+            age = (datetime.now(timezone.utc) - datetime.fromisoformat(oldest.replace("Z", "+00:00"))).total_seconds()
+            wait = max(wait, int(window - age) + 1)
+    if wait > 0:
+        return LoginResult(None, wait)
+    user = check_password(db, name, password or "")
+    if user is None:
+        logins.record_failure(db, name, ip, keep_seconds=window)
+        return LoginResult(None)
+    logins.clear_failures(db, name)
+    return LoginResult(user)
+
+
+def session_fingerprint(user: dict) -> str:
+    """Ties a session to the password it was opened with: a reset ends every open session."""
+    key = str(current_app.config["SECRET_KEY"]).encode("utf-8")
+    return hmac.new(key, (user["password_hash"] or "").encode("utf-8"), "sha256").hexdigest()[:32]
+
+
+def start_session(user: dict) -> None:
+    lang = session.get("lang")
+    session.clear()  # a new session id and CSRF token, so nothing planted before login survives
+    if lang:
+        session["lang"] = lang
+    session.permanent = True
+    session["since"] = int(time.time())
+    session["uid"] = user["id"]
+    session["pw"] = session_fingerprint(user)
+    g.current_user = user
+
+
+def end_session() -> None:
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    g.current_user = None
+
+
+def _session_user(db) -> dict | None:
+    uid = session.get("uid")
+    if not isinstance(uid, int):
+        return None
+    # the cookie's own expiry slides with every request; this bounds a session from its login
+    lifetime = current_app.permanent_session_lifetime.total_seconds()
+    if not isinstance(session.get("since"), int) or time.time() - session["since"] > lifetime:
+        end_session()
+        return None
+    user = users.get_user_by_id(db, uid)
+    if (user is None or user["revoked_at"]
+            or not hmac.compare_digest(session.get("pw", ""), session_fingerprint(user))):
+        end_session()
+        return None
+    return user
+
+
+def _basic_user(db) -> dict | None:
+    auth = request.authorization
+    if auth is None or auth.type != "basic" or not auth.username or auth.password is None:
+        return None
+    result = password_login(db, auth.username, auth.password, request.remote_addr)
+    if result.user is None:
+        # failures only: a client sending Basic on every request would bury the log in successes
+        with storage.write_transaction(db):
+            audit.record(db, None, "login.locked" if result.wait_seconds else "login.failed",
+                         auth.username[:128], ip=request.remote_addr, via="basic")
+    return result.user
+
+
+def current_user() -> dict | None:
+    """The account making this request: the web session first, then HTTP Basic (API clients).
+
+    Revoked accounts are nobody. The answer is kept for the rest of the request.
+    """
+    if "current_user" not in g:
+        db = get_db()
+        g.current_user = _session_user(db) or _basic_user(db)
+    return g.current_user

@@ -15,11 +15,11 @@ from flask.cli import AppGroup, with_appcontext
 import storage
 from forms.compile import compile_file
 from forms.problems import FormProblems
-from storage import audit, forms, units, users
+from storage import forms, units, users
 
-from . import auth, collect_settings
-from .publish import PublishRefused, find_media, publish
-from .unit_import import read_units
+from .publish import PublishRefused, publish_compiled
+from .unit_import import import_units
+from .user_admin import AccountRefused, collector_qr_png, collector_url, create_account, revoke_account
 
 SEED_UNITS = Path(__file__).parent / "seed" / "units_thua_thien_hue_2021.csv"
 
@@ -53,10 +53,8 @@ def publish_path(db, path: Path, actor: str | None, unit_code: str | None = None
         click.echo(f"Không xuất bản được {path.name}. / {path.name} was not published.", err=True)
         return False
     dirs = [Path(d) for d in media_dirs] + [path.parent / f"{path.stem}-media", path.parent]
-    files, missing = find_media(compiled, dirs)
     try:
-        result = publish(db, compiled, media_files=files, actor=actor, unit_code=unit_code,
-                         missing_media=missing)
+        result = publish_compiled(db, compiled, actor=actor, unit_code=unit_code, search_dirs=dirs)
     except PublishRefused as exc:
         _echo_problem(exc.problem)
         return False
@@ -124,15 +122,11 @@ def forms_open(form_id):
 
 
 def import_units_file(db, data: bytes) -> int:
-    known = {u["code"]: u["level"] for u in units.all_units(db)}
-    rows, errors = read_units(data, known)
+    count, errors = import_units(db, data, actor="cli")
     if errors:
         for error in errors:
             click.echo(error.describe(), err=True)
         _fail("Không nhập đơn vị nào vì tệp có lỗi. / Nothing was imported because the file has errors.")
-    count = units.upsert_units(db, rows)
-    with storage.write_transaction(db):
-        audit.record(db, "cli", "units.import", None, count=count)
     return count
 
 
@@ -154,32 +148,23 @@ def units_import(csv_path):
               help="Nơi ghi mã QR cấu hình Collect / where to write the Collect QR code PNG.")
 def users_create(name, role, unit_code, password_stdin, server_url, qr_path):
     """Tạo tài khoản / Create an account. Collectors get a token URL and a QR code."""
-    db = _db()
-    if users.get_user_by_name(db, name) is not None:
-        _fail(f'Tài khoản "{name}" đã có. / Account "{name}" already exists.')
-    if unit_code and units.get_unit(db, unit_code) is None:
-        _fail(f'Không có đơn vị "{unit_code}". / Unknown unit "{unit_code}".')
-    password_hash = token = token_sha = None
-    if role == "collector":
-        token, token_sha = auth.new_token()
+    password = None
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
-        if len(password) < auth.MIN_PASSWORD_LENGTH:
-            _fail(f"Mật khẩu cần ít nhất {auth.MIN_PASSWORD_LENGTH} ký tự. / "
-                  f"The password needs at least {auth.MIN_PASSWORD_LENGTH} characters.")
-        password_hash = auth.hash_password(password)
     elif role != "collector":
         _fail("Cần mật khẩu: dùng --password-stdin. / A password is required: use --password-stdin.")
-    users.create_user(db, name, role, unit_code, password_hash, token_sha)
-    with storage.write_transaction(db):
-        audit.record(db, "cli", "user.create", name, role=role, unit=unit_code)
+    try:
+        account = create_account(_db(), name=name, role=role, unit_code=unit_code, password=password,
+                                 actor="cli")
+    except AccountRefused as exc:
+        _fail(exc.describe())
     click.echo(f"Đã tạo tài khoản {name} ({role}). / Created account {name} ({role}).")
-    if token:
-        base = (server_url or current_app.config.get("PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/")
-        url = f"{base}/key/{token}"
+    if account.token:
+        url = collector_url(server_url or current_app.config.get("PUBLIC_URL") or "http://127.0.0.1:5000",
+                            account.token)
         qr_path = qr_path or Path(current_app.config["DATA_DIR"]) / "collectors" / f"{name}.png"
         qr_path.parent.mkdir(parents=True, exist_ok=True)
-        qr_path.write_bytes(collect_settings.qr_png(collect_settings.settings_payload(url)))
+        qr_path.write_bytes(collector_qr_png(url))
         click.echo(f"Địa chỉ máy chủ cho ODK Collect / Server URL for ODK Collect:\n  {url}")
         click.echo(f"Mã QR cấu hình Collect / Collect settings QR code: {qr_path}")
         click.echo("Giữ bí mật địa chỉ này; thu hồi bằng `users revoke`. / Keep this URL secret; revoke with `users revoke`.")
@@ -189,11 +174,10 @@ def users_create(name, role, unit_code, password_stdin, server_url, qr_path):
 @click.argument("name")
 def users_revoke(name):
     """Thu hồi tài khoản hoặc token / Revoke an account or its token."""
-    db = _db()
-    if not users.revoke_user(db, name):
-        _fail(f'Không có tài khoản đang hoạt động "{name}". / No active account "{name}".')
-    with storage.write_transaction(db):
-        audit.record(db, "cli", "user.revoke", name)
+    try:
+        revoke_account(_db(), name=name, actor="cli")
+    except AccountRefused as exc:
+        _fail(exc.describe())
     click.echo(f"Đã thu hồi {name}. / Revoked {name}.")
 
 
@@ -226,3 +210,7 @@ def init_app(app) -> None:
     for group in (forms_cli, units_cli, users_cli):
         app.cli.add_command(group)
     app.cli.add_command(setup_command)
+    from .cli_indices import indices_command
+    app.cli.add_command(indices_command)
+    from .cli_maintenance import maintenance_cli
+    app.cli.add_command(maintenance_cli)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 DEFAULT_MAX_SUBMISSION = 50 * 1024 * 1024
@@ -19,6 +20,18 @@ def from_environment() -> dict:
         "MAX_CONTENT_LENGTH": advertised + 64 * 1024,
         "SECRET_KEY": os.environ.get("SECRET_KEY"),
         "PUBLIC_URL": os.environ.get("PUBLIC_URL", "").rstrip("/") or None,
+        # Web sessions: the cookie is Secure on every HTTPS request anyway (server.web.common);
+        # SESSION_COOKIE_SECURE=1 forces it behind a proxy that does not say it speaks HTTPS.
+        "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "").lower() in ("1", "true", "yes"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        # a working day from login, however busy (server.auth); SESSION_HOURS to change it
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=int(os.environ.get("SESSION_HOURS", "8"))),
+        # login limit: this many failed passwords per account, or per client address, within
+        # the window lock further attempts until the oldest failure leaves the window
+        "LOGIN_MAX_FAILURES": 5,
+        "LOGIN_MAX_FAILURES_PER_IP": 20,
+        "LOGIN_WINDOW_SECONDS": 15 * 60,
     }
 
 

@@ -5,7 +5,8 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from forms.problems import Problem
+from forms.compile import XFORM_SUFFIXES, XLSFORM_SUFFIXES, compile_xform, compile_xlsform
+from forms.problems import FormProblems, Problem, error
 from storage import forms
 
 from .media import LIVE_LISTS
@@ -89,3 +90,27 @@ def publish(db, compiled, *, media_files: dict[str, bytes], actor: str | None,
         return publish(db, compiled, media_files=media_files, actor=actor, unit_code=unit_code,
                        missing_media=missing_media)
     return PublishResult(compiled.form_id, compiled.version, created, warnings)
+
+
+def compile_bytes(data: bytes, filename: str, *, validate: bool | None = None):
+    """An uploaded file compiled by its extension, as compile_file does for a path on disk.
+
+    Raises FormProblems (Vietnamese and English, by sheet, row and column) when it cannot be published.
+    """
+    suffix = Path(filename or "").suffix.lower()
+    if suffix in XFORM_SUFFIXES:
+        return compile_xform(data, validate=bool(validate))
+    if suffix in XLSFORM_SUFFIXES:
+        return compile_xlsform(data, Path(filename).name, validate=validate)
+    raise FormProblems([error(
+        f'Không hỗ trợ loại tệp "{Path(filename or "").name}". Hãy tải lên bảng tính XLSForm (.xlsx, .xls) '
+        "hoặc XForm (.xml).",
+        f'Unsupported file type "{Path(filename or "").name}": upload an XLSForm (.xlsx, .xls) or an XForm (.xml).',
+    )])
+
+
+def publish_compiled(db, compiled, *, actor: str | None, unit_code: str | None = None,
+                     search_dirs: list[Path] = ()) -> PublishResult:
+    """Gather the form's files from `search_dirs` and publish it; raises PublishRefused."""
+    files, missing = find_media(compiled, list(search_dirs))
+    return publish(db, compiled, media_files=files, actor=actor, unit_code=unit_code, missing_media=missing)

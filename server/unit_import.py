@@ -5,6 +5,10 @@ import csv
 import io
 from dataclasses import dataclass
 
+import storage
+from storage import audit
+from storage import units as unit_store
+
 LEVELS = {"tinh": 0, "huyen": 1, "xa": 2}
 COLUMNS = ("code", "parent_code", "level", "name_vi", "name_en")
 
@@ -88,3 +92,15 @@ def _cycles(units: list[dict], lines: dict[str, int]) -> list[RowError]:
             errors.append(RowError(lines[code], f'Đơn vị "{code}" nằm trong vòng lặp cấp trên – cấp dưới.',
                                    f'Unit "{code}" is part of a parent cycle.'))
     return errors
+
+
+def import_units(db, data: bytes, actor: str | None) -> tuple[int, list[RowError]]:
+    """Check the whole file, then store it; with any error nothing is stored. Returns (count, errors)."""
+    known = {u["code"]: u["level"] for u in unit_store.all_units(db)}
+    rows, errors = read_units(data, known)
+    if errors:
+        return 0, errors
+    count = unit_store.upsert_units(db, rows)
+    with storage.write_transaction(db):
+        audit.record(db, actor, "units.import", None, count=count)
+    return count, []

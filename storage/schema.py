@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import sqlite3
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 3
 
 # Bumping SCHEMA_VERSION means adding the step that brings version N-1 to N here; steps only add.
 _MIGRATIONS: dict[int, str] = {
@@ -131,6 +131,189 @@ _MIGRATIONS: dict[int, str] = {
         target TEXT,
         details_json TEXT
     );
+    """,
+    2: """
+    -- Derived from the stored answers for the satisfaction indices (aggregate/, storage/scores.py).
+    -- One row per submission, computed once under the rules of its own form version, for each
+    -- criterion: valid = answers in the version's scale; satisfied = those in its satisfied set;
+    -- score = satisfied/valid in units of 1/27720 (27720 = lcm(1..12), so the sums are exact
+    -- integers; NULL without a valid answer, and NULL when valid does not divide 27720, where the
+    -- engine adds satisfied/valid exactly instead); low = answers 1 or 2; value_sum, value_n =
+    -- sum and count of the answers of versions whose scale is 1..5 (the mean score).
+    CREATE TABLE submission_scores (
+        submission_id INTEGER PRIMARY KEY REFERENCES submissions(id) ON DELETE CASCADE,
+        local_month INTEGER NOT NULL,   -- YYYYMM of started_at in Asia/Ho_Chi_Minh; 0 if unreadable
+        procedure_field TEXT,
+        respondent INTEGER NOT NULL,    -- 1 when some criterion has a valid answer
+        overall_score INTEGER,          -- mean of the defined criterion scores, in units of 1/166320
+        irregular INTEGER NOT NULL,     -- 1 when some criterion has valid answers but a NULL score
+        procedure_valid INTEGER NOT NULL, procedure_satisfied INTEGER NOT NULL, procedure_score INTEGER,
+        procedure_low INTEGER NOT NULL, procedure_value_sum INTEGER NOT NULL, procedure_value_n INTEGER NOT NULL,
+        staff_valid INTEGER NOT NULL, staff_satisfied INTEGER NOT NULL, staff_score INTEGER,
+        staff_low INTEGER NOT NULL, staff_value_sum INTEGER NOT NULL, staff_value_n INTEGER NOT NULL,
+        result_valid INTEGER NOT NULL, result_satisfied INTEGER NOT NULL, result_score INTEGER,
+        result_low INTEGER NOT NULL, result_value_sum INTEGER NOT NULL, result_value_n INTEGER NOT NULL
+    );
+
+    -- The additive measures of one submission: every number the indices need is a sum of these
+    -- over a set of submissions, so groups can be merged and the rollup below kept incrementally.
+    CREATE VIEW score_measures AS
+    SELECT submission_id, local_month, procedure_field,
+        1 AS submissions, respondent AS respondents, coalesce(overall_score, 0) AS overall_sum,
+        coalesce(overall_score * overall_score, 0) AS overall_sq, irregular,
+        procedure_valid > 0 AS procedure_n, coalesce(procedure_score, 0) AS procedure_sum,
+        coalesce(procedure_score * procedure_score, 0) AS procedure_sq, procedure_valid AS procedure_answers,
+        procedure_low, procedure_value_sum, procedure_value_n,
+        staff_valid > 0 AS staff_n, coalesce(staff_score, 0) AS staff_sum,
+        coalesce(staff_score * staff_score, 0) AS staff_sq, staff_valid AS staff_answers,
+        staff_low, staff_value_sum, staff_value_n,
+        result_valid > 0 AS result_n, coalesce(result_score, 0) AS result_sum,
+        coalesce(result_score * result_score, 0) AS result_sq, result_valid AS result_answers,
+        result_low, result_value_sum, result_value_n
+    FROM submission_scores;
+
+    -- The measures summed over the submissions that count (current, not rejected, not deleted)
+    -- by form version, unit ('' = none), local month and channel, so that the standard
+    -- breakdowns read a few thousand rows instead of every submission. Scoring adds to it; the
+    -- triggers below take a submission out and put it back when what decides that changes.
+    CREATE TABLE score_rollup (
+        form_version_id INTEGER NOT NULL,
+        unit_code TEXT NOT NULL,
+        local_month INTEGER NOT NULL,
+        channel TEXT NOT NULL,
+        submissions INTEGER NOT NULL, respondents INTEGER NOT NULL, overall_sum INTEGER NOT NULL,
+        overall_sq INTEGER NOT NULL, irregular INTEGER NOT NULL,
+        procedure_n INTEGER NOT NULL, procedure_sum INTEGER NOT NULL, procedure_sq INTEGER NOT NULL,
+        procedure_answers INTEGER NOT NULL, procedure_low INTEGER NOT NULL,
+        procedure_value_sum INTEGER NOT NULL, procedure_value_n INTEGER NOT NULL,
+        staff_n INTEGER NOT NULL, staff_sum INTEGER NOT NULL, staff_sq INTEGER NOT NULL,
+        staff_answers INTEGER NOT NULL, staff_low INTEGER NOT NULL,
+        staff_value_sum INTEGER NOT NULL, staff_value_n INTEGER NOT NULL,
+        result_n INTEGER NOT NULL, result_sum INTEGER NOT NULL, result_sq INTEGER NOT NULL,
+        result_answers INTEGER NOT NULL, result_low INTEGER NOT NULL,
+        result_value_sum INTEGER NOT NULL, result_value_n INTEGER NOT NULL,
+        PRIMARY KEY (form_version_id, unit_code, local_month, channel)
+    ) WITHOUT ROWID;
+
+    -- Inserting (sign, submission) here adds sign x that submission's measures to the rollup:
+    -- the one place the rollup is changed from inside the database.
+    CREATE VIEW score_rollup_changes AS
+    SELECT 0 AS sign, 0 AS submission_id, 0 AS form_version_id, '' AS unit_code, '' AS channel
+    WHERE 0;
+
+    CREATE TRIGGER score_rollup_change INSTEAD OF INSERT ON score_rollup_changes
+    BEGIN
+        INSERT INTO score_rollup (form_version_id, unit_code, local_month, channel,
+            submissions, respondents, overall_sum, overall_sq, irregular,
+            procedure_n, procedure_sum, procedure_sq, procedure_answers, procedure_low, procedure_value_sum, procedure_value_n,
+            staff_n, staff_sum, staff_sq, staff_answers, staff_low, staff_value_sum, staff_value_n,
+            result_n, result_sum, result_sq, result_answers, result_low, result_value_sum, result_value_n)
+        SELECT new.form_version_id, coalesce(new.unit_code, ''), m.local_month, new.channel,
+            new.sign * m.submissions, new.sign * m.respondents, new.sign * m.overall_sum,
+            new.sign * m.overall_sq, new.sign * m.irregular,
+            new.sign * m.procedure_n, new.sign * m.procedure_sum, new.sign * m.procedure_sq,
+            new.sign * m.procedure_answers, new.sign * m.procedure_low,
+            new.sign * m.procedure_value_sum, new.sign * m.procedure_value_n,
+            new.sign * m.staff_n, new.sign * m.staff_sum, new.sign * m.staff_sq,
+            new.sign * m.staff_answers, new.sign * m.staff_low,
+            new.sign * m.staff_value_sum, new.sign * m.staff_value_n,
+            new.sign * m.result_n, new.sign * m.result_sum, new.sign * m.result_sq,
+            new.sign * m.result_answers, new.sign * m.result_low,
+            new.sign * m.result_value_sum, new.sign * m.result_value_n
+        FROM score_measures m
+        WHERE m.submission_id = new.submission_id
+        ON CONFLICT (form_version_id, unit_code, local_month, channel) DO UPDATE SET
+            submissions = submissions + excluded.submissions,
+            respondents = respondents + excluded.respondents,
+            overall_sum = overall_sum + excluded.overall_sum,
+            overall_sq = overall_sq + excluded.overall_sq,
+            irregular = irregular + excluded.irregular,
+            procedure_n = procedure_n + excluded.procedure_n,
+            procedure_sum = procedure_sum + excluded.procedure_sum,
+            procedure_sq = procedure_sq + excluded.procedure_sq,
+            procedure_answers = procedure_answers + excluded.procedure_answers,
+            procedure_low = procedure_low + excluded.procedure_low,
+            procedure_value_sum = procedure_value_sum + excluded.procedure_value_sum,
+            procedure_value_n = procedure_value_n + excluded.procedure_value_n,
+            staff_n = staff_n + excluded.staff_n,
+            staff_sum = staff_sum + excluded.staff_sum,
+            staff_sq = staff_sq + excluded.staff_sq,
+            staff_answers = staff_answers + excluded.staff_answers,
+            staff_low = staff_low + excluded.staff_low,
+            staff_value_sum = staff_value_sum + excluded.staff_value_sum,
+            staff_value_n = staff_value_n + excluded.staff_value_n,
+            result_n = result_n + excluded.result_n,
+            result_sum = result_sum + excluded.result_sum,
+            result_sq = result_sq + excluded.result_sq,
+            result_answers = result_answers + excluded.result_answers,
+            result_low = result_low + excluded.result_low,
+            result_value_sum = result_value_sum + excluded.result_value_sum,
+            result_value_n = result_value_n + excluded.result_value_n;
+    END;
+
+    -- Whatever code edits, rejects, deletes or corrects a submission, the rollup follows in the
+    -- same transaction; a submission not scored yet has no measures, so nothing moves.
+    CREATE TRIGGER submissions_rescore AFTER UPDATE OF current, review_state, deleted_at,
+        unit_code, channel, started_at ON submissions
+    BEGIN
+        INSERT INTO score_rollup_changes
+        SELECT -1, old.id, old.form_version_id, old.unit_code, old.channel
+        WHERE old.current = 1 AND old.review_state <> 'rejected' AND old.deleted_at IS NULL;
+        UPDATE submission_scores
+        SET local_month = coalesce(CAST(strftime('%Y%m', new.started_at, '+7 hours') AS INTEGER), 0)
+        WHERE submission_id = new.id AND new.started_at IS NOT old.started_at;
+        INSERT INTO score_rollup_changes
+        SELECT 1, new.id, new.form_version_id, new.unit_code, new.channel
+        WHERE new.current = 1 AND new.review_state <> 'rejected' AND new.deleted_at IS NULL;
+    END;
+
+    CREATE TRIGGER submissions_unscore BEFORE DELETE ON submissions
+    BEGIN
+        INSERT INTO score_rollup_changes
+        SELECT -1, old.id, old.form_version_id, old.unit_code, old.channel
+        WHERE old.current = 1 AND old.review_state <> 'rejected' AND old.deleted_at IS NULL;
+        DELETE FROM submission_scores WHERE submission_id = old.id;
+    END;
+    """,
+    3: """
+    -- Failed password checks, for the login limit; in the database so that every server
+    -- process sees the same count.
+    CREATE TABLE login_failures (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        name TEXT NOT NULL,
+        ip TEXT
+    );
+    CREATE INDEX login_failures_name ON login_failures(name, at);
+    CREATE INDEX login_failures_ip ON login_failures(ip, at);
+
+    -- Every review decision; submissions.review_state holds the latest one.
+    CREATE TABLE reviews (
+        id INTEGER PRIMARY KEY,
+        submission_id INTEGER NOT NULL REFERENCES submissions(id),
+        state TEXT NOT NULL CHECK (state IN ('received', 'approved', 'hasIssues', 'rejected')),
+        note TEXT,
+        actor TEXT,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX reviews_submission ON reviews(submission_id);
+
+    -- An uploaded form between its preview and its publication, so that what is published is
+    -- exactly what was previewed, never a second upload.
+    CREATE TABLE staged_forms (
+        id INTEGER PRIMARY KEY,
+        sha256 TEXT NOT NULL,
+        uploaded_by TEXT NOT NULL,
+        filename TEXT NOT NULL,
+        content BLOB NOT NULL,
+        unit_code TEXT REFERENCES units(code),
+        summary_json TEXT NOT NULL,
+        uploaded_at TEXT NOT NULL,
+        UNIQUE (sha256, uploaded_by)
+    );
+
+    -- The submissions table pages by id within a unit scope.
+    CREATE INDEX submissions_unit ON submissions(unit_code, id);
     """,
 }
 

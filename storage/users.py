@@ -38,3 +38,16 @@ def revoke_user(db, name: str) -> bool:
         cursor = db.execute(
             "UPDATE users SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL", [now_iso(), name])
         return cursor.rowcount == 1
+
+
+def get_user_by_id(db, user_id: int) -> dict | None:
+    rows = list(db.query("SELECT * FROM users WHERE id = ?", [user_id]))
+    return rows[0] if rows else None
+
+
+def set_password(db, name: str, password_hash: str) -> bool:
+    """Replace an active account's password hash; False when there is no such active account."""
+    with write_transaction(db):
+        cursor = db.execute(
+            "UPDATE users SET password_hash = ? WHERE name = ? AND revoked_at IS NULL", [password_hash, name])
+        return cursor.rowcount == 1

@@ -1,0 +1,91 @@
+"""Managing accounts: the rules shared by the `users` commands and the administration pages.
+
+Every refusal is an AccountRefused carrying the Vietnamese and English message, so the
+command line prints it and a page shows it in the reader's language.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import storage
+from storage import audit, units, users
+
+from . import auth, collect_settings
+
+NAME_RE = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
+
+
+class AccountRefused(Exception):
+    def __init__(self, message_vi: str, message_en: str):
+        super().__init__(message_en)
+        self.message_vi = message_vi
+        self.message_en = message_en
+
+    def describe(self) -> str:
+        return f"{self.message_vi} / {self.message_en}"
+
+
+@dataclass
+class NewAccount:
+    user_id: int
+    name: str
+    role: str
+    token: str | None  # collectors only; shown once, never stored
+
+
+def check_password_rules(password: str) -> None:
+    if len(password or "") < auth.MIN_PASSWORD_LENGTH:
+        raise AccountRefused(f"Mật khẩu cần ít nhất {auth.MIN_PASSWORD_LENGTH} ký tự.",
+                             f"The password needs at least {auth.MIN_PASSWORD_LENGTH} characters.")
+
+
+def create_account(db, *, name: str, role: str, unit_code: str | None, password: str | None,
+                   actor: str | None) -> NewAccount:
+    """Create an account; a collector gets a token (its server URL), others need a password."""
+    if not NAME_RE.fullmatch(name or ""):
+        raise AccountRefused(
+            "Tên tài khoản chỉ gồm chữ cái không dấu, chữ số và các dấu _ . @ -, tối đa 64 ký tự.",
+            "An account name may hold ASCII letters, digits and _ . @ -, at most 64 characters.")
+    if role not in users.ROLES:
+        raise AccountRefused(f'Vai trò "{role}" không hợp lệ.', f'Unknown role "{role}".')
+    if users.get_user_by_name(db, name) is not None:
+        raise AccountRefused(f'Tài khoản "{name}" đã có.', f'Account "{name}" already exists.')
+    if unit_code and units.get_unit(db, unit_code) is None:
+        raise AccountRefused(f'Không có đơn vị "{unit_code}".', f'Unknown unit "{unit_code}".')
+    token = token_sha = password_hash = None
+    if role == "collector":
+        token, token_sha = auth.new_token()
+    if password is not None:
+        check_password_rules(password)
+        password_hash = auth.hash_password(password)
+    elif role != "collector":
+        raise AccountRefused("Cần đặt mật khẩu cho tài khoản này.", "This account needs a password.")
+    user_id = users.create_user(db, name, role, unit_code or None, password_hash, token_sha)
+    with storage.write_transaction(db):
+        audit.record(db, actor, "user.create", name, role=role, unit=unit_code or None)
+    return NewAccount(user_id, name, role, token)
+
+
+def reset_password(db, *, name: str, password: str, actor: str | None) -> None:
+    check_password_rules(password)
+    if not users.set_password(db, name, auth.hash_password(password)):
+        raise AccountRefused(f'Không có tài khoản đang hoạt động "{name}".', f'No active account "{name}".')
+    with storage.write_transaction(db):
+        audit.record(db, actor, "user.password_reset", name)
+
+
+def revoke_account(db, *, name: str, actor: str | None) -> None:
+    if not users.revoke_user(db, name):
+        raise AccountRefused(f'Không có tài khoản đang hoạt động "{name}".', f'No active account "{name}".')
+    with storage.write_transaction(db):
+        audit.record(db, actor, "user.revoke", name)
+
+
+def collector_url(base_url: str, token: str) -> str:
+    """The server URL a collector's Collect is configured with; the token is its credential."""
+    return f"{base_url.rstrip('/')}/key/{token}"
+
+
+def collector_qr_png(url: str) -> bytes:
+    return collect_settings.qr_png(collect_settings.settings_payload(url))

@@ -1,0 +1,22 @@
+"""The web pages for form designers, reporting staff, unit heads and administrators.
+
+Blueprints, one per area: `accounts` (login, logout, language), `admin` (/admin: accounts,
+surveyors, units, audit log), `questionnaires` (/questionnaires: forms), `submissions`
+(/submissions). Each is made by `common.web_blueprint`, which adds the CSRF check, the login
+check, security headers and error pages. Templates extend `templates/base.html`; texts are
+Vietnamese first, English by the switch (`i18n`).
+"""
+from __future__ import annotations
+
+from . import accounts, admin, common, i18n, questionnaires, submissions
+from .. import csrf
+
+
+def init_app(app) -> None:
+    app.session_interface = common.SessionInterface()
+    app.config.setdefault("WEB_PAGE_SIZE", 50)
+    i18n.init_app(app)
+    csrf.init_app(app)
+    app.jinja_env.globals.update(nav_items=common.nav_items, current_user=common.current_user)
+    for blueprint in (accounts.bp, admin.bp, questionnaires.bp, submissions.bp):
+        app.register_blueprint(blueprint)

@@ -1,0 +1,221 @@
+"""Administration: accounts, collectors' devices, the unit tree and the audit log.
+
+Administrators only. An administrator bound to a unit manages the accounts of that unit's
+subtree and creates accounts only there; importing the unit tree, which can move any unit, is
+for province-wide administrators.
+"""
+from __future__ import annotations
+
+import base64
+
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+
+from storage import browse
+
+from ..dbconn import get_db
+from ..unit_import import import_units
+from ..user_admin import (AccountRefused, collector_qr_png, collector_url, create_account,
+                          reset_password, revoke_account)
+from .common import web_blueprint
+from .i18n import t
+
+bp = web_blueprint("admin", __name__, url_prefix="/admin")
+
+# least power first, so the form's default is the safe choice
+PASSWORD_ROLES = ("viewer", "reporter", "designer", "admin", "collector")
+AUDIT_PAGE_SIZE = 50
+
+
+@bp.before_request
+def _admins_only():
+    if g.user["role"] != "admin":
+        abort(403)
+
+
+def _scope() -> str | None:
+    return g.user["unit_code"]
+
+
+def _refused(exc: AccountRefused) -> None:
+    flash(t(exc.message_vi, exc.message_en), "error")
+
+
+def _unit_choice(form_value: str | None) -> str | None:
+    """The unit picked in a form, which must lie in the administrator's scope.
+
+    A unit-bound administrator cannot create a province-wide account (no unit).
+    """
+    code = (form_value or "").strip() or None
+    if code is None:
+        if _scope() is not None:
+            raise AccountRefused("Hãy chọn đơn vị cho tài khoản.", "Choose the account's unit.")
+        return None
+    if not browse.unit_in_scope(get_db(), code, _scope()):
+        raise AccountRefused(f'Đơn vị "{code}" nằm ngoài phạm vi quản lý của bạn.',
+                             f'Unit "{code}" is outside the scope you manage.')
+    return code
+
+
+def _managed_user(name: str) -> dict:
+    user = browse.user_in_scope(get_db(), name, _scope())
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.get("/")
+def index():
+    return redirect(url_for("admin.users"))
+
+
+# --- accounts ------------------------------------------------------------------------------
+
+@bp.get("/users")
+def users():
+    return _render_users()
+
+
+def _render_users(status: int = 200, form: dict | None = None):
+    db = get_db()
+    return render_template("admin/users.html",
+                           accounts=browse.users_in_scope(db, _scope(), collectors=False),
+                           units=browse.units_in_scope(db, _scope()), roles=PASSWORD_ROLES,
+                           form=form or {}), status
+
+
+@bp.post("/users")
+def create_user():
+    form = request.form
+    try:
+        unit = _unit_choice(form.get("unit"))
+        role = form.get("role", "")
+        if role not in PASSWORD_ROLES:
+            raise AccountRefused("Hãy chọn vai trò.", "Choose a role.")
+        if form.get("password", "") != form.get("password_again", ""):
+            raise AccountRefused("Hai lần nhập mật khẩu không khớp.", "The two passwords differ.")
+        create_account(get_db(), name=form.get("name", "").strip(), role=role, unit_code=unit,
+                       password=form.get("password", ""), actor=g.user["name"])
+    except AccountRefused as exc:
+        _refused(exc)
+        return _render_users(400, {"name": form.get("name", ""), "role": form.get("role"),
+                                   "unit": form.get("unit")})
+    flash(t(f"Đã tạo tài khoản {form['name'].strip()}.", f"Created account {form['name'].strip()}."), "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<name>/password")
+def user_password(name):
+    user = _managed_user(name)
+    try:
+        if request.form.get("password", "") != request.form.get("password_again", ""):
+            raise AccountRefused("Hai lần nhập mật khẩu không khớp.", "The two passwords differ.")
+        reset_password(get_db(), name=user["name"], password=request.form.get("password", ""),
+                       actor=g.user["name"])
+    except AccountRefused as exc:
+        _refused(exc)
+        return _render_users(400)
+    flash(t(f"Đã đặt mật khẩu mới cho {name}; các phiên đăng nhập cũ của tài khoản này đã kết thúc.",
+            f"New password set for {name}; the account's open sessions have ended."), "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<name>/revoke")
+def user_revoke(name):
+    user = _managed_user(name)
+    back = "admin.collectors" if request.form.get("from") == "collectors" else "admin.users"
+    if user["id"] == g.user["id"]:
+        flash(t("Bạn không thể tự thu hồi tài khoản của mình.", "You cannot revoke your own account."), "error")
+        return redirect(url_for(back))
+    if request.form.get("confirm") != "yes":
+        flash(t("Hãy đánh dấu ô xác nhận trước khi thu hồi.", "Tick the confirmation box before revoking."), "error")
+        return redirect(url_for(back))
+    try:
+        revoke_account(get_db(), name=user["name"], actor=g.user["name"])
+    except AccountRefused as exc:
+        _refused(exc)
+        return redirect(url_for(back))
+    flash(t(f"Đã thu hồi {name}.", f"Revoked {name}."), "success")
+    return redirect(url_for(back))
+
+
+# --- collectors ----------------------------------------------------------------------------
+
+def _server_base() -> str:
+    return current_app.config.get("PUBLIC_URL") or request.host_url.rstrip("/")
+
+
+def _render_collectors(status: int = 200, created: dict | None = None, form: dict | None = None):
+    db = get_db()
+    return render_template("admin/collectors.html",
+                           collectors=browse.users_in_scope(db, _scope(), collectors=True),
+                           units=browse.units_in_scope(db, _scope()), created=created,
+                           server_base=_server_base(), form=form or {}), status
+
+
+@bp.get("/collectors")
+def collectors():
+    return _render_collectors()
+
+
+@bp.post("/collectors")
+def create_collector():
+    form = request.form
+    name = form.get("name", "").strip()
+    try:
+        unit = _unit_choice(form.get("unit"))
+        account = create_account(get_db(), name=name, role="collector", unit_code=unit, password=None,
+                                 actor=g.user["name"])
+    except AccountRefused as exc:
+        _refused(exc)
+        return _render_collectors(400, form={"name": name, "unit": form.get("unit")})
+    url = collector_url(_server_base(), account.token)
+    qr = base64.b64encode(collector_qr_png(url)).decode("ascii")
+    # the token is shown this once (only its digest is stored), so the page itself is the record
+    return _render_collectors(200, created={"name": name, "url": url,
+                                            "qr_data_uri": f"data:image/png;base64,{qr}"})
+
+
+# --- unit tree -----------------------------------------------------------------------------
+
+@bp.get("/units")
+def units_page():
+    return render_template("admin/units.html", units=browse.units_in_scope(get_db(), _scope()),
+                           can_import=_scope() is None, errors=[])
+
+
+@bp.post("/units")
+def units_import():
+    if _scope() is not None:
+        abort(403)
+    upload = request.files.get("file")
+    data = upload.read() if upload else b""
+    if not data:
+        flash(t("Hãy chọn tệp CSV danh sách đơn vị.", "Choose the CSV file of units."), "error")
+        return redirect(url_for("admin.units_page"))
+    count, errors = import_units(get_db(), data, actor=g.user["name"])
+    if errors:
+        flash(t("Không nhập đơn vị nào vì tệp có lỗi; hãy sửa các dòng dưới đây rồi tải lên lại.",
+                "Nothing was imported because the file has errors; fix the rows below and upload again."), "error")
+        return render_template("admin/units.html", units=browse.units_in_scope(get_db(), None),
+                               can_import=True, errors=errors), 400
+    flash(t(f"Đã nhập {count} đơn vị.", f"Imported {count} units."), "success")
+    return redirect(url_for("admin.units_page"))
+
+
+# --- audit log -----------------------------------------------------------------------------
+
+@bp.get("/audit")
+def audit_log():
+    before = request.args.get("before", type=int)
+    rows, more = browse.audit_page(get_db(), _scope(), before_id=before, limit=AUDIT_PAGE_SIZE)
+    return render_template("admin/audit.html", rows=rows, older=rows[-1]["id"] if more and rows else None,
+                           first_page=before is None)
+
+
+ADMIN_TABS = [("admin.users", "Tài khoản", "Accounts"), ("admin.collectors", "Điều tra viên", "Surveyors"),
+              ("admin.units_page", "Đơn vị", "Units"), ("admin.audit_log", "Nhật ký", "Audit log")]
+
+
+@bp.app_context_processor
+def _tabs():
+    return {"admin_tabs": ADMIN_TABS}

@@ -1,0 +1,191 @@
+"""Language and formats for the web pages: Vietnamese by default, English by a switch.
+
+Texts are written in place as t("tiếng Việt", "English"), so a page's two languages are read
+and kept side by side instead of in a catalogue that drifts. Dates are shown dd/mm/yyyy in
+Vietnam's time (Asia/Ho_Chi_Minh); numbers in the Vietnamese style 1.234,5 (English: 1,234.5).
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from flask import session
+
+LANGUAGES = ("vi", "en")
+DEFAULT_LANGUAGE = "vi"
+VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def lang() -> str:
+    chosen = session.get("lang")
+    return chosen if chosen in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def t(vi: str, en: str) -> str:
+    return en if lang() == "en" else vi
+
+
+# Words the pages use for stored codes.
+ROLES = {
+    "admin": ("Quản trị viên", "Administrator"),
+    "designer": ("Người thiết kế biểu mẫu", "Form designer"),
+    "reporter": ("Cán bộ tổng hợp, báo cáo", "Reporting staff"),
+    "viewer": ("Người xem (lãnh đạo đơn vị)", "Viewer (unit head)"),
+    "collector": ("Điều tra viên", "Surveyor"),
+}
+CHANNELS = {
+    "interview": ("Phỏng vấn trực tiếp", "Interview"),
+    "online": ("Trực tuyến", "Online"),
+    "kiosk": ("Ki-ốt", "Kiosk"),
+    "paper": ("Phiếu giấy", "Paper"),
+    "post": ("Bưu chính", "Post"),
+    "other": ("Khác", "Other"),
+}
+REVIEW_STATES = {
+    "received": ("Mới nhận", "Received"),
+    "approved": ("Đã duyệt", "Approved"),
+    "hasIssues": ("Có vấn đề", "Has issues"),
+    "rejected": ("Bị loại", "Rejected"),
+}
+FORM_STATES = {"open": ("Đang mở", "Open"), "closed": ("Đã đóng", "Closed")}
+CRITERIA = {
+    "procedure": ("Giải quyết thủ tục hành chính", "Handling of the procedure"),
+    "staff": ("Sự phục vụ của công chức", "Service of the civil servants"),
+    "result": ("Kết quả, tiến độ giải quyết", "Result and timeliness"),
+}
+LEVELS = {"tinh": ("Cấp tỉnh", "Province"), "huyen": ("Cấp huyện", "District"), "xa": ("Cấp xã", "Commune")}
+AUDIT_ACTIONS = {
+    "login": ("Đăng nhập", "Login"),
+    "login.failed": ("Đăng nhập sai", "Failed login"),
+    "login.locked": ("Đăng nhập bị tạm khoá", "Login locked"),
+    "login.refused": ("Từ chối đăng nhập web", "Web login refused"),
+    "logout": ("Đăng xuất", "Logout"),
+    "user.create": ("Tạo tài khoản", "Account created"),
+    "user.password_reset": ("Đặt lại mật khẩu", "Password reset"),
+    "user.revoke": ("Thu hồi tài khoản", "Account revoked"),
+    "units.import": ("Nhập đơn vị", "Units imported"),
+    "form.publish": ("Xuất bản biểu mẫu", "Form published"),
+    "form.close": ("Đóng biểu mẫu", "Form closed"),
+    "form.open": ("Mở lại biểu mẫu", "Form reopened"),
+    "submission.review": ("Xem xét phiếu", "Submission reviewed"),
+    "submission.sensitive_view": ("Xem thông tin định danh", "Identifier fields viewed"),
+}
+TERMS = {"role": ROLES, "audit": AUDIT_ACTIONS, "channel": CHANNELS, "review": REVIEW_STATES, "form_state": FORM_STATES,
+         "criterion": CRITERIA, "level": LEVELS}
+
+
+def term(kind: str, code: str | None) -> str:
+    """The word for a stored code (term('channel', 'kiosk') -> 'Ki-ốt'); the code itself if unknown."""
+    pair = TERMS[kind].get(code or "")
+    return t(*pair) if pair else (code or "")
+
+
+def unit_name(row: dict, prefix: str = "unit_") -> str:
+    """A unit's name in the page language, from columns <prefix>name_vi / <prefix>name_en."""
+    vi, en = row.get(prefix + "name_vi"), row.get(prefix + "name_en")
+    return (en or vi or "") if lang() == "en" else (vi or "")
+
+
+def label(labels: dict | None, fallback: str = "") -> str:
+    """A form label in the page language, from XForm labels keyed like 'Tiếng Việt (vi)' or 'default'."""
+    if not labels:
+        return fallback
+    code = lang()
+    for key, text in labels.items():
+        if key == code or key.endswith(f"({code})"):
+            return text
+    for key in ("default", *labels):
+        if key in labels and labels[key]:
+            return labels[key]
+    return fallback
+
+
+# --- formats -------------------------------------------------------------------------------
+
+def _moment(value) -> datetime | None:
+    if not value:
+        return None
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        try:
+            moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(VN_TZ)
+
+
+def format_date(value) -> str:
+    """Stored UTC text -> dd/mm/yyyy in Vietnam."""
+    moment = _moment(value)
+    return moment.strftime("%d/%m/%Y") if moment else ""
+
+
+def format_datetime(value, seconds: bool = False) -> str:
+    moment = _moment(value)
+    return moment.strftime("%d/%m/%Y %H:%M:%S" if seconds else "%d/%m/%Y %H:%M") if moment else ""
+
+
+def format_number(value, decimals: int = 0) -> str:
+    """1234.5 -> '1.234,5' in Vietnamese, '1,234.5' in English."""
+    if value is None or value == "":
+        return ""
+    text = f"{float(value):,.{decimals}f}"
+    if lang() == "en":
+        return text
+    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+
+
+def format_answer(value: str | None, kind: str | None) -> str:
+    """A stored answer as a reader expects it: dates dd/mm/yyyy, numbers 1.234,5; else as stored."""
+    if value in (None, ""):
+        return ""
+    try:
+        if kind == "dateTime":
+            return format_datetime(value)
+        if kind == "date":
+            return date.fromisoformat(value).strftime("%d/%m/%Y")
+        if kind == "int":
+            return format_number(int(value))
+        if kind == "decimal":
+            places = len(value.split(".", 1)[1]) if "." in value else 0
+            return format_number(float(value), places)
+    except ValueError:
+        pass
+    return value
+
+
+_DMY = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s*$")
+_YMD = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})\s*$")
+
+
+def parse_date(text: str | None) -> date | None:
+    """dd/mm/yyyy (also yyyy-mm-dd, as date inputs send) -> date; None if empty or invalid."""
+    if not text:
+        return None
+    m = _DMY.match(text)
+    try:
+        if m:
+            return date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+        m = _YMD.match(text)
+        if m:
+            return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        return None
+    return None
+
+
+def day_start_utc(day: date, days_later: int = 0) -> str:
+    """Midnight in Vietnam at the start of `day` (+ days_later), as stored UTC text."""
+    moment = datetime.combine(day + timedelta(days=days_later), time(0), tzinfo=VN_TZ)
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def init_app(app) -> None:
+    app.jinja_env.globals.update(t=t, lang=lang, term=term, unit_name=unit_name, label=label,
+                                 LANGUAGES=LANGUAGES)
+    app.jinja_env.filters.update(vn_date=format_date, vn_datetime=format_datetime, vn_number=format_number,
+                                 vn_answer=format_answer)

@@ -1,0 +1,35 @@
+"""Failed password checks, counted per account name and per client address for the login limit."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from .db import write_transaction
+
+
+def _iso(moment: datetime) -> str:
+    # the same text form as clock.now_iso, so that string order is time order
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def record_failure(db, name: str, ip: str | None, *, keep_seconds: int) -> None:
+    """Count one failure; rows older than `keep_seconds` are dropped on the way."""
+    now = datetime.now(timezone.utc)
+    with write_transaction(db):
+        db.execute("INSERT INTO login_failures (at, name, ip) VALUES (?, ?, ?)", [_iso(now), name, ip])
+        db.execute("DELETE FROM login_failures WHERE at < ?", [_iso(now - timedelta(seconds=keep_seconds))])
+
+
+def recent_failures(db, *, name: str, ip: str | None, window_seconds: int) -> dict:
+    """Failures within the window: counts and the oldest time, per name and per address."""
+    since = _iso(datetime.now(timezone.utc) - timedelta(seconds=window_seconds))
+    by_name = db.execute("SELECT count(*), min(at) FROM login_failures WHERE name = ? AND at >= ?",
+                         [name, since]).fetchone()
+    by_ip = db.execute("SELECT count(*), min(at) FROM login_failures WHERE ip = ? AND at >= ?",
+                       [ip, since]).fetchone() if ip else (0, None)
+    return {"name": by_name[0], "name_oldest": by_name[1], "ip": by_ip[0], "ip_oldest": by_ip[1]}
+
+
+def clear_failures(db, name: str) -> None:
+    """Forget an account's failures once its owner has logged in."""
+    with write_transaction(db):
+        db.execute("DELETE FROM login_failures WHERE name = ?", [name])
