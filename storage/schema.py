@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import sqlite3
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 6
 
 # Bumping SCHEMA_VERSION means adding the step that brings version N-1 to N here; steps only add.
 _MIGRATIONS: dict[int, str] = {
@@ -314,6 +314,17 @@ _MIGRATIONS: dict[int, str] = {
 
     -- The submissions table pages by id within a unit scope.
     CREATE INDEX submissions_unit ON submissions(unit_code, id);
+    """,
+    # Steps 4-6 are reserved while their features are being built side by side; each is filled
+    # by one area only, so no two changes ever write the same step.
+    4: """
+    -- dashboard: dissatisfied follow-up and published results (web app)
+    """,
+    5: """
+    -- citizens' channels: public links, kiosks, paper sheets
+    """,
+    6: """
+    -- exports
     """,
 }
 
