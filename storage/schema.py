@@ -358,7 +358,8 @@ def _statements(script: str):
         if sqlite3.complete_statement(pending):
             yield pending
             pending = ""
-    if pending.strip():
+    leftover = [line for line in pending.splitlines() if line.strip() and not line.strip().startswith("--")]
+    if leftover:
         raise ValueError(f"incomplete SQL statement: {pending!r}")
 
 
