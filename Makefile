@@ -29,7 +29,7 @@ run: install
 	@echo "Tạo điều tra viên cho ODK Collect / create a Collect surveyor:"
 	@echo "  $(BIN)/flask --app server users create dtv01 --role collector --server-url http://<địa-chỉ-máy>:$(PORT)"
 	@echo
-	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - 'server:create_app()'
+	$(BIN)/gunicorn -c gunicorn.conf.py --workers $(WORKERS) --bind $(HOST):$(PORT) 'server:create_app()'
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -53,7 +53,8 @@ class LiveServer:
         env.pop("PUBLIC_URL", None)
         self.log = open(self.data_dir / f"server-{self.port}.log", "ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", str(self.workers), "--bind",
+            [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
+             "--workers", str(self.workers), "--bind",
              f"127.0.0.1:{self.port}", "--graceful-timeout", "2", self.app],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         try:

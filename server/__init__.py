@@ -28,6 +28,8 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     from . import web
     web.init_app(app)
+    from . import security  # app-wide security headers; forwarding headers only from TRUSTED_PROXIES
+    security.init_app(app)
 
     from . import cli  # imports the form compiler, which only the commands need
     cli.init_app(app)

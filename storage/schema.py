@@ -319,9 +319,113 @@ _MIGRATIONS: dict[int, str] = {
     # by one area only, so no two changes ever write the same step.
     4: """
     -- dashboard: dissatisfied follow-up and published results (web app)
+
+    -- Follow-up of a dissatisfied submission by its unit: every change kept, the latest is the
+    -- status. Keyed by the edit chain's root, so an edit of the submission keeps its status.
+    CREATE TABLE followups (
+        id INTEGER PRIMARY KEY,
+        root_id INTEGER NOT NULL REFERENCES submissions(id),
+        status TEXT NOT NULL CHECK (status IN ('open', 'handled')),
+        note TEXT,
+        actor TEXT,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX followups_root ON followups(root_id, id);
+
+    -- Results a reporter chose to publish: the figures are a snapshot taken at publication, so
+    -- late submissions never change a published number; republishing takes a new snapshot.
+    -- unit_code NULL = the whole province; level NULL = the unit as one figure, otherwise each
+    -- unit of that level inside it.
+    CREATE TABLE publications (
+        id INTEGER PRIMARY KEY,
+        form_id TEXT NOT NULL REFERENCES forms(form_id),
+        period TEXT NOT NULL,
+        unit_code TEXT REFERENCES units(code),
+        level TEXT CHECK (level IN ('tinh', 'huyen', 'xa')),
+        min_n INTEGER NOT NULL,
+        snapshot_json TEXT NOT NULL,
+        published_at TEXT NOT NULL,
+        published_by TEXT,
+        withdrawn_at TEXT,
+        withdrawn_by TEXT
+    );
+    -- at most one live publication per form, period and target
+    CREATE UNIQUE INDEX publications_live ON publications(form_id, period, coalesce(unit_code, ''),
+        coalesce(level, '')) WHERE withdrawn_at IS NULL;
     """,
     5: """
-    -- citizens' channels: public links, kiosks, paper sheets
+    -- citizens' channels: public links, kiosks, paper sheets (server/channels, storage/channels.py)
+
+    -- A tablet at a centre that citizens answer on without an account: the device holds a
+    -- token (only its SHA-256 is kept) and answers land with channel 'kiosk' for its unit.
+    CREATE TABLE kiosks (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        unit_code TEXT NOT NULL REFERENCES units(code),
+        form_id TEXT NOT NULL REFERENCES forms(form_id),
+        token_sha256 TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        created_by TEXT,
+        revoked_at TEXT,
+        last_seen_at TEXT
+    );
+
+    -- Requests to the anonymous receiving endpoint per fixed window, by client address and by
+    -- link; in the database so that every server process counts the same requests.
+    CREATE TABLE public_rate_counts (
+        bucket TEXT NOT NULL,
+        window_start INTEGER NOT NULL,
+        hits INTEGER NOT NULL,
+        PRIMARY KEY (bucket, window_start)
+    ) WITHOUT ROWID;
+    CREATE INDEX public_rate_counts_window ON public_rate_counts(window_start);
+
+    -- One print run of paper questionnaires: sheets first_sheet .. first_sheet+sheet_count-1
+    -- of the form, numbered per form so a sheet number names one sheet whatever its version.
+    CREATE TABLE paper_prints (
+        id INTEGER PRIMARY KEY,
+        form_id TEXT NOT NULL REFERENCES forms(form_id),
+        version TEXT NOT NULL,
+        unit_code TEXT REFERENCES units(code),
+        first_sheet INTEGER NOT NULL,
+        sheet_count INTEGER NOT NULL,
+        printed_at TEXT NOT NULL,
+        printed_by TEXT
+    );
+    CREATE INDEX paper_prints_form ON paper_prints(form_id, first_sheet);
+
+    -- The entry of a returned sheet: the instanceID of the submission it became. Written before
+    -- the submission is stored, so a claim whose instanceID never got stored (a crash between
+    -- the two) is simply taken over by the next entry of that sheet.
+    CREATE TABLE paper_sheets (
+        form_id TEXT NOT NULL,
+        sheet_no INTEGER NOT NULL,
+        instance_id TEXT NOT NULL,
+        entered_by TEXT,
+        entered_at TEXT NOT NULL,
+        PRIMARY KEY (form_id, sheet_no)
+    );
+
+    -- A second entry of a sheet whose answers differ from the first: kept here, whole, for a
+    -- reviewer, and never counted as a submission.
+    CREATE TABLE paper_conflicts (
+        id INTEGER PRIMARY KEY,
+        form_id TEXT NOT NULL,
+        sheet_no INTEGER NOT NULL,
+        first_instance_id TEXT NOT NULL,
+        xml BLOB NOT NULL,
+        differences_json TEXT NOT NULL,
+        entered_by TEXT,
+        entered_at TEXT NOT NULL,
+        resolved_at TEXT,
+        resolved_by TEXT,
+        resolution_note TEXT
+    );
+    CREATE INDEX paper_conflicts_sheet ON paper_conflicts(form_id, sheet_no);
+
+    -- One response per dossier code: finding an earlier answer for a code must not scan every
+    -- identifier.
+    CREATE INDEX identifiers_value ON identifiers(path, value);
     """,
     6: """
     -- exports

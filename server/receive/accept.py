@@ -138,6 +138,7 @@ def _utc(value: str | None) -> str | None:
             moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=VN_TZ)
-    except ValueError:
+        moment = moment.astimezone(timezone.utc)
+    except (ValueError, OverflowError):  # year 1 or 9999 shifted out of range: unreadable, like any other
         return None
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")

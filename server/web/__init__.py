@@ -2,13 +2,15 @@
 
 Blueprints, one per area: `accounts` (login, logout, language), `admin` (/admin: accounts,
 surveyors, units, audit log), `questionnaires` (/questionnaires: forms), `submissions`
-(/submissions). Each is made by `common.web_blueprint`, which adds the CSRF check, the login
-check, security headers and error pages. Templates extend `templates/base.html`; texts are
+(/submissions), `dashboard` (/dashboard: indices, follow-up, publishing), `public` (/ket-qua:
+published results, no login), `vendor` (/static/vendor: the npm files pages use). Each page
+blueprint is made by `common.web_blueprint`, which adds the CSRF check, the login check,
+security headers and error pages. Templates extend `templates/base.html`; texts are
 Vietnamese first, English by the switch (`i18n`).
 """
 from __future__ import annotations
 
-from . import accounts, admin, common, i18n, questionnaires, submissions
+from . import accounts, admin, common, dashboard, i18n, public, questionnaires, submissions, vendor
 from .. import csrf
 
 
@@ -18,5 +20,6 @@ def init_app(app) -> None:
     i18n.init_app(app)
     csrf.init_app(app)
     app.jinja_env.globals.update(nav_items=common.nav_items, current_user=common.current_user)
-    for blueprint in (accounts.bp, admin.bp, questionnaires.bp, submissions.bp):
+    for blueprint in (accounts.bp, admin.bp, questionnaires.bp, submissions.bp, dashboard.bp, public.bp,
+                      vendor.bp):
         app.register_blueprint(blueprint)

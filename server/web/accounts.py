@@ -31,7 +31,7 @@ def home():
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     next_url = safe_next(request.values.get("next"))
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         if auth.current_user() is not None and auth.current_user()["role"] in WEB_ROLES:
             return redirect(next_url or url_for("accounts.home"))
         return render_template("login.html", next_url=next_url, name="")

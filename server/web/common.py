@@ -53,6 +53,7 @@ class NavItem:
 # The menu, in order. A new area (dashboard, public results) adds its entry here.
 NAV: list[NavItem] = [
     NavItem("submissions.index", "Phiếu đã nhận", "Submissions", WEB_ROLES, "submissions"),
+    NavItem("dashboard.index", "Chỉ số hài lòng", "Dashboard", WEB_ROLES, "dashboard"),
     NavItem("questionnaires.index", "Biểu mẫu", "Forms", WEB_ROLES, "questionnaires"),
     NavItem("admin.users", "Quản trị", "Administration", ("admin",), "admin"),
 ]

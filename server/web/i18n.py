@@ -10,7 +10,7 @@ import re
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from flask import session
+from flask import g, session
 
 LANGUAGES = ("vi", "en")
 DEFAULT_LANGUAGE = "vi"
@@ -18,7 +18,8 @@ VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def lang() -> str:
-    chosen = session.get("lang")
+    # a page without a session (the public results) fixes its language per request in g.page_lang
+    chosen = g.get("page_lang") or session.get("lang")
     return chosen if chosen in LANGUAGES else DEFAULT_LANGUAGE
 
 
@@ -70,6 +71,9 @@ AUDIT_ACTIONS = {
     "form.open": ("Mở lại biểu mẫu", "Form reopened"),
     "submission.review": ("Xem xét phiếu", "Submission reviewed"),
     "submission.sensitive_view": ("Xem thông tin định danh", "Identifier fields viewed"),
+    "followup.set": ("Theo dõi phiếu không hài lòng", "Dissatisfied follow-up"),
+    "result.publish": ("Công bố kết quả", "Result published"),
+    "result.withdraw": ("Gỡ kết quả công bố", "Published result withdrawn"),
 }
 TERMS = {"role": ROLES, "audit": AUDIT_ACTIONS, "channel": CHANNELS, "review": REVIEW_STATES, "form_state": FORM_STATES,
          "criterion": CRITERIA, "level": LEVELS}
