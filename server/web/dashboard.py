@@ -1,0 +1,311 @@
+"""The dashboard of a form: indices with their intervals, the quarterly trend, the ranking of
+units, breakdowns by channel and by a select_one question, the dissatisfied list with its
+follow-up, export links, and publishing results for the public page.
+
+Every figure comes from `aggregate` (the same queries and JSON shape as /api/v1), always within
+the account's unit scope. The tables are rendered here, so the page reads without script and
+the tables are the charts' text alternative; the charts are drawn by static/dashboard.js from
+the indices API. Filters live in the query string so that a view can be shared as a link.
+Every role of the web pages reads; reporters and administrators follow up and publish.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+
+from aggregate import DissatisfiedQuery, IndexQuery, QueryError, RankQuery, compute_indices, list_dissatisfied
+from aggregate import periods, published, render
+from aggregate.engine import CHANNELS, LEVELS, QUESTION
+from aggregate.rankings import rank_units
+from aggregate.scoring import rules_of
+from storage import browse, followups, publications, scores, units
+
+from ..dbconn import get_db
+from .common import roles, safe_next, web_blueprint
+from .i18n import lang, t
+
+bp = web_blueprint("dashboard", __name__, url_prefix="/dashboard")
+
+EDITORS = ("reporter", "admin")          # follow up dissatisfied answers, publish results
+DISSATISFIED_PAGE = 20
+NOTE_MAX = 2000
+CHILD_LEVEL = {"tinh": "huyen", "huyen": "xa", "xa": "xa"}
+# fields recognised by role that a breakdown by answer would only repeat or that say nothing
+NOT_BREAKDOWNS = ("unit", "channel", "consent")
+
+
+def _scope() -> str | None:
+    return g.user["unit_code"]
+
+
+def _form_or_404(form_id: str) -> dict:
+    form = browse.form_in_scope(get_db(), form_id, _scope())
+    if form is None:
+        abort(404)
+    return form
+
+
+@bp.app_template_filter("pick")
+def pick(pair: dict | None) -> str:
+    """The page language's text of a {"vi", "en"} label from the aggregate JSON (the public
+    page's snapshots use the same shape)."""
+    if not pair:
+        return ""
+    return pair.get(lang()) or pair.get("vi") or ""
+
+
+# --- filters --------------------------------------------------------------------------------
+
+@dataclass
+class Filters:
+    period: periods.Period | None = None
+    unit: str | None = None
+    channel: str | None = None
+    version: str | None = None
+    question: str | None = None      # select_one path of the breakdown
+    level: str | None = None         # the ranking's level
+    offset: int = 0                  # the dissatisfied list's page
+
+    def shared(self) -> dict:
+        """The query string of this view (what a shared link keeps)."""
+        values = {"period": self.period.key if self.period else None, "unit": self.unit,
+                  "channel": self.channel, "version": self.version, "q": self.question,
+                  "level": self.level}
+        return {k: v for k, v in values.items() if v}
+
+    def query(self, scope: str | None, *, dated: bool = True) -> dict:
+        """The same filters as keyword arguments of the aggregate queries."""
+        values = {"unit": self.unit, "scope": scope, "channel": self.channel,
+                  "versions": (self.version,) if self.version else ()}
+        if dated and self.period:
+            values.update({"date_from": self.period.start, "date_to": self.period.end})
+        return values
+
+    def api(self, *, dated: bool = True) -> dict:
+        """The same filters as /api/v1 parameters."""
+        values = {"unit": self.unit, "channel": self.channel, "version": self.version}
+        if dated and self.period:
+            values.update({"from": self.period.start.isoformat(), "to": self.period.end.isoformat()})
+        return {k: v for k, v in values.items() if v}
+
+
+def _breakdown_questions(db, form_id: str) -> list[dict]:
+    """The select_one questions a breakdown can use (newest label per path), in form order."""
+    found: dict[str, dict] = {}
+    for version in scores.form_versions(db, [form_id]):
+        rules = rules_of(version)
+        roles_of = version["conventions"].get("roles", {})
+        skip = set(rules.items) | {roles_of.get(role) for role in NOT_BREAKDOWNS}
+        for path, field in rules.select_one.items():
+            if path not in skip:
+                found[path] = field
+    return [{"path": path, "labels": field.get("labels")} for path, field in found.items()]
+
+
+def _read_filters(db, versions: list[dict], questions: list[dict]) -> Filters:
+    args = request.args
+    filters = Filters()
+    text = args.get("period", "").strip()
+    if text:
+        try:
+            filters.period = periods.parse_period(text)
+        except ValueError:
+            flash(t(f'Kỳ "{text}" không hợp lệ; đang xem toàn bộ thời gian.',
+                    f'"{text}" is not a valid period; showing all time.'), "error")
+    unit = args.get("unit", "").strip()
+    if unit:
+        if not browse.unit_in_scope(db, unit, _scope()):
+            abort(404)              # another unit's figures are not even said to exist
+        filters.unit = unit
+    if args.get("channel") in CHANNELS:
+        filters.channel = args["channel"]
+    if args.get("version") in {v["version"] for v in versions}:
+        filters.version = args["version"]
+    paths = [q["path"] for q in questions]
+    filters.question = args.get("q") if args.get("q") in paths else None
+    if filters.question is None and paths:
+        # the procedure field is what reports break down by first
+        filters.question = next((p for p in paths if p.endswith("procedure_field")), paths[0])
+    if args.get("level") in LEVELS:
+        filters.level = args["level"]
+    else:
+        # the level just under the unit looked at: a district's communes, the province's districts
+        anchor = units.get_unit(db, filters.unit or _scope()) if (filters.unit or _scope()) else None
+        filters.level = CHILD_LEVEL[anchor["level"]] if anchor else "huyen"
+    try:
+        filters.offset = max(0, int(args.get("offset", 0)))
+    except ValueError:
+        filters.offset = 0
+    return filters
+
+
+# --- pages ----------------------------------------------------------------------------------
+
+@bp.get("/")
+def index():
+    forms = browse.forms_in_scope(get_db(), _scope())
+    return render_template("dashboard/index.html", forms=forms)
+
+
+def _indices(db, form_id: str, filters: Filters, by: tuple[str, ...], dated: bool = True) -> dict:
+    query = IndexQuery(forms=(form_id,), by=by, **filters.query(_scope(), dated=dated))
+    return render.indices_json(db, query, compute_indices(db, query))
+
+
+def _with_query(path: str, args: dict) -> str:
+    kept = {k: v for k, v in args.items() if v}
+    return f"{path}?{urlencode(kept)}" if kept else path
+
+
+def _period_choices(trend: dict, selected: periods.Period | None) -> list[dict]:
+    """Years and quarters that hold submissions (newest first), and the one in the URL."""
+    keys = set()
+    for cell in trend["cells"]:
+        if cell["key"]["quarter"]:
+            quarter = periods.parse_period(cell["key"]["quarter"])
+            keys.update({quarter.key, str(quarter.year)})
+    if selected:
+        keys.add(selected.key)
+    chosen = [periods.parse_period(k) for k in keys]
+    chosen.sort(key=lambda p: published.period_order(p.key))
+    return [{"key": p.key, "label": p.label(lang())} for p in chosen]
+
+
+@bp.get("/<form_id>")
+def form(form_id):
+    db = get_db()
+    form_row = _form_or_404(form_id)
+    versions = browse.form_versions(db, form_id)
+    questions = _breakdown_questions(db, form_id)
+    filters = _read_filters(db, versions, questions)
+    scope = _scope()
+
+    overall = _indices(db, form_id, filters, ())
+    trend = _indices(db, form_id, filters, ("quarter",), dated=False)
+    channels = _indices(db, form_id, filters, ("channel",))
+    by_question = _indices(db, form_id, filters, (QUESTION + filters.question,)) if filters.question else None
+
+    # a ranking needs one period: the chosen one, else the latest quarter with enough answers
+    # (a quarter just begun would rank nobody), else the latest with any
+    rank_period = filters.period
+    if rank_period is None:
+        quarters = [c for c in trend["cells"] if c["key"]["quarter"]]
+        chosen = [c for c in quarters if c["enough"]] or quarters
+        rank_period = periods.parse_period(chosen[-1]["key"]["quarter"]) if chosen else None
+    ranking = None
+    if rank_period:
+        rank_query = RankQuery(forms=(form_id,), level=filters.level, period=rank_period.key,
+                               **filters.query(scope, dated=False))
+        ranking = render.rankings_json(db, rank_query, rank_units(db, rank_query))
+
+    dis_query = DissatisfiedQuery(forms=(form_id,), limit=DISSATISFIED_PAGE, offset=filters.offset,
+                                  **filters.query(scope))
+    dissatisfied = render.dissatisfied_json(db, dis_query, list_dissatisfied(db, dis_query))
+    follow = followups.of_submissions(db, [e["submission_id"] for e in dissatisfied["submissions"]])
+
+    shared = filters.shared()
+    api = filters.api()
+    charts = {
+        "criteria": url_for("api.form_indices", form_id=form_id, **api),
+        "trend": url_for("api.form_indices", form_id=form_id, by="quarter", **filters.api(dated=False)),
+        "channel": url_for("api.form_indices", form_id=form_id, by="channel", **api),
+        "question": (url_for("api.form_indices", form_id=form_id, by=QUESTION + filters.question, **api)
+                     if filters.question else None),
+        "ranking": (url_for("api.form_rankings", form_id=form_id, level=filters.level, period=rank_period.key,
+                            **filters.api(dated=False)) if rank_period else None),
+    }
+    # the exports area's endpoints, by their documented paths: the data of this view (every
+    # channel: the export has no channel filter) and the report of its period
+    export_args = {"period": filters.period.key if filters.period else None, "unit": filters.unit,
+                   "version": filters.version, "lang": "en" if lang() == "en" else None}
+    report_period = filters.period or rank_period
+    report_args = {"period": report_period.key if report_period else None, "unit": filters.unit}
+    export_url = _with_query(f"/api/v1/forms/{form_id}/export.xlsx", export_args)
+    report_url = _with_query(f"/api/v1/forms/{form_id}/report.xlsx", report_args)
+
+    return render_template(
+        "dashboard/form.html", form=form_row, filters=filters, shared=shared, versions=versions,
+        questions=questions, units=browse.units_in_scope(db, scope), channels=CHANNELS, levels=LEVELS,
+        overall=overall["cells"][0] if overall["cells"] else None, overall_json=overall,
+        trend=trend, channel_cells=channels, by_question=by_question, ranking=ranking,
+        rank_period=rank_period, dissatisfied=dissatisfied, follow=follow, charts=charts,
+        export_url=export_url, report_url=report_url,
+        period_choices=_period_choices(trend, filters.period),
+        publications=publications.live(db, form_id, scope=scope),
+        can_edit=g.user["role"] in EDITORS, this_url=request.full_path.rstrip("?"))
+
+
+# --- follow-up and publishing ---------------------------------------------------------------
+
+def _back(form_id: str, anchor: str):
+    target = safe_next(request.form.get("next"))
+    if not target or not target.startswith(url_for("dashboard.form", form_id=form_id)):
+        target = url_for("dashboard.form", form_id=form_id)
+    return redirect(f"{target}#{anchor}")
+
+
+@bp.post("/<form_id>/followups/<int:submission_id>")
+@roles(*EDITORS)
+def followup(form_id, submission_id):
+    db = get_db()
+    _form_or_404(form_id)
+    row = browse.submission_in_scope(db, submission_id, _scope())
+    if row is None or row["form_id"] != form_id:
+        abort(404)
+    status = request.form.get("status")
+    note = request.form.get("note", "").strip()
+    anchor = f"dissatisfied-{submission_id}"
+    if status not in followups.STATUSES:
+        flash(t("Hãy chọn trạng thái theo dõi.", "Choose a follow-up status."), "error")
+        return _back(form_id, anchor)
+    if status == "handled" and not note:
+        flash(t("Hãy ghi chú đã xử lý thế nào.", "Write a note saying how it was handled."), "error")
+        return _back(form_id, anchor)
+    followups.set_status(db, submission_id, status, note[:NOTE_MAX], actor=g.user["name"])
+    flash(t("Đã lưu trạng thái theo dõi.", "The follow-up status was saved."), "success")
+    return _back(form_id, anchor)
+
+
+@bp.post("/<form_id>/publish")
+@roles(*EDITORS)
+def publish(form_id):
+    db = get_db()
+    _form_or_404(form_id)
+    scope = _scope()
+    period = request.form.get("period", "").strip()
+    unit = request.form.get("unit", "").strip() or None
+    level = request.form.get("level", "").strip() or None
+    if unit is None and scope is not None:
+        unit = scope                 # a unit-bound account publishes within its own unit
+    if unit is not None and not browse.unit_in_scope(db, unit, scope):
+        abort(404)
+    target = published.PublishTarget(form_id=form_id, period=period, unit=unit, level=level, scope=scope)
+    try:
+        snapshot = published.snapshot(db, target)
+    except QueryError as exc:
+        flash(exc.message(lang()), "error")
+        return _back(form_id, "publish")
+    if not snapshot["cells"]:
+        flash(t(f"Không có ô số liệu nào đủ {target.min_n} người trả lời; không có gì được công bố.",
+                f"No cell has {target.min_n} respondents or more; nothing was published."), "error")
+        return _back(form_id, "publish")
+    publications.publish(db, form_id=form_id, period=snapshot["period"]["key"], unit_code=unit, level=level,
+                         min_n=target.min_n, snapshot=snapshot, actor=g.user["name"])
+    flash(t(f"Đã công bố kết quả {snapshot['period']['vi']} ({len(snapshot['cells'])} ô số liệu).",
+            f"Published the results of {snapshot['period']['en']} ({len(snapshot['cells'])} cells)."), "success")
+    return _back(form_id, "publish")
+
+
+@bp.post("/<form_id>/publications/<int:publication_id>/withdraw")
+@roles(*EDITORS)
+def withdraw(form_id, publication_id):
+    db = get_db()
+    _form_or_404(form_id)
+    found = publications.get_live(db, publication_id, _scope())
+    if found is None or found["form_id"] != form_id:
+        abort(404)
+    publications.withdraw(db, publication_id, actor=g.user["name"])
+    flash(t("Đã gỡ kết quả khỏi trang công khai.", "The result was taken off the public page."), "success")
+    return _back(form_id, "publish")
