@@ -8,7 +8,7 @@ DATA_DIR ?= data
 WORKERS ?= 2
 export DATA_DIR
 
-.PHONY: install run test bench clean
+.PHONY: install run test bench stress lint clean
 
 install: $(VENV)/.installed $(if $(wildcard package-lock.json),node_modules/.installed)
 
@@ -37,6 +37,15 @@ test: install
 bench: install
 	$(BIN)/python -m bench.submissions
 	$(BIN)/python -m bench.indices
+	$(BIN)/python -m bench.exports
+
+# static security checks; bandit.yaml says what is skipped and why
+lint: install
+	$(BIN)/bandit -q -c bandit.yaml -r forms server storage aggregate exports bench
+
+# 200 phones uploading a day's backlog at once, on loopback; WORKERS= sets gunicorn's workers
+stress: install
+	$(BIN)/python -m bench.stress --workers $(WORKERS)
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache

@@ -8,8 +8,10 @@ from __future__ import annotations
 import random
 import uuid
 from datetime import datetime, timedelta, timezone
-from xml.etree import ElementTree
-from xml.sax.saxutils import escape, quoteattr
+from xml.etree import ElementTree  # for the Element type; parsing below is defusedxml's  # nosec B405
+from xml.sax.saxutils import escape, quoteattr  # escapes text we write  # nosec B406
+
+from defusedxml import ElementTree as SafeElementTree
 
 XF = "{http://www.w3.org/2002/xforms}"
 JR_TEMPLATE = "{http://openrosa.org/javarosa}template"
@@ -26,7 +28,7 @@ def _local(tag: str) -> str:
 
 
 def primary_instance(xform: bytes) -> ElementTree.Element:
-    root = ElementTree.fromstring(xform)
+    root = SafeElementTree.fromstring(xform)
     model = root.find(f".//{XF}model")
     instance = model.find(f"{XF}instance")
     return next(iter(instance))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import Element, ParseError  # types only; parsing is defusedxml's  # nosec B405
 
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException

@@ -17,7 +17,7 @@ from storage import audit, logins, users
 from .dbconn import get_db
 
 # scrypt (N=2^15, r=8, p=1): a memory-hard KDF, Werkzeug's strongest built-in method
-PASSWORD_METHOD = "scrypt:32768:8:1"
+PASSWORD_METHOD = "scrypt:32768:8:1"  # the name of the hash method, not a password  # nosec B105
 MIN_PASSWORD_LENGTH = 10
 # Checked against when the name is unknown, so a wrong name costs as long as a wrong password.
 _DUMMY_HASH = generate_password_hash(secrets.token_hex(8), method=PASSWORD_METHOD)
@@ -56,10 +56,9 @@ def check_password(db, name: str, password: str) -> dict | None:
 
 
 def basic_auth_user(db) -> dict | None:
-    auth = request.authorization
-    if auth is None or auth.type != "basic" or not auth.username or auth.password is None:
-        return None
-    return check_password(db, auth.username, auth.password)
+    """The account of a Basic-authenticated request (ODK Collect), under the same failed-login
+    limit as the login page: without it, /formList would let anyone guess passwords unhindered."""
+    return _basic_user(db)
 
 
 # --- password logins with a limit, and the account behind a request ---------------------------

@@ -28,7 +28,8 @@ def token() -> str:
 
 def field() -> Markup:
     """The hidden input every POST form carries; templates call it as csrf_field()."""
-    return Markup(f'<input type="hidden" name="{FIELD}" value="{escape(token())}">')
+    # the one value in it is escaped
+    return Markup(f'<input type="hidden" name="{FIELD}" value="{escape(token())}">')  # nosec B704
 
 
 def check() -> None:

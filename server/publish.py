@@ -65,7 +65,7 @@ def publish(db, compiled, *, media_files: dict[str, bytes], actor: str | None,
             f'Biểu mẫu dùng tệp "{name}" nhưng không tìm thấy tệp này; hãy đặt tệp cạnh tệp XLSForm rồi xuất bản lại.',
             f'The form uses the file "{name}" but it was not found; put it beside the XLSForm and publish again.'))
     conventions = {**compiled.conventions, "media": list(compiled.info.media)}
-    xform_md5 = hashlib.md5(compiled.xform).hexdigest()
+    xform_md5 = hashlib.md5(compiled.xform, usedforsecurity=False).hexdigest()  # OpenRosa form hash
     existing = forms.get_version(db, compiled.form_id, compiled.version)
     if existing is not None and existing["xform_md5"] != xform_md5 and not (
             compiled.xlsform is not None and existing["xlsform"] == compiled.xlsform):
@@ -83,7 +83,7 @@ def publish(db, compiled, *, media_files: dict[str, bytes], actor: str | None,
             db, form_id=compiled.form_id, version=compiled.version, title=compiled.title,
             xlsform=compiled.xlsform, xform=compiled.xform, xform_md5=xform_md5,
             fields=field_rows(compiled), conventions=conventions, media=media_files,
-            media_md5={n: hashlib.md5(c).hexdigest() for n, c in media_files.items()},
+            media_md5={n: hashlib.md5(c, usedforsecurity=False).hexdigest() for n, c in media_files.items()},
             unit_code=unit_code, actor=actor)
     except forms.VersionConflict:
         # another publisher got there first with other content

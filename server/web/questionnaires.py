@@ -100,7 +100,7 @@ def upload_post():
     existing = forms.get_version(db, compiled.form_id, compiled.version)
     if existing is None:
         status = "new_version" if existing_form else "new_form"
-    elif existing["xform_md5"] == hashlib.md5(compiled.xform).hexdigest() or (
+    elif existing["xform_md5"] == hashlib.md5(compiled.xform, usedforsecurity=False).hexdigest() or (
             compiled.xlsform is not None and existing["xlsform"] == compiled.xlsform):
         status = "unchanged"
     else:
