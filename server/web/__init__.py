@@ -23,3 +23,5 @@ def init_app(app) -> None:
     for blueprint in (accounts.bp, admin.bp, questionnaires.bp, submissions.bp, dashboard.bp, public.bp,
                       vendor.bp):
         app.register_blueprint(blueprint)
+    from .. import channels  # citizens' channels: public links, kiosks, paper (server/channels)
+    channels.init_app(app)

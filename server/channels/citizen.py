@@ -1,0 +1,174 @@
+"""What the pages citizens open (public links, kiosks) share: language, layout, errors, config.
+
+These pages set no cookie of their own (a kiosk keeps its device cookie): the language is a
+query parameter (?lang=en), like the public results, and there is no form to protect with a
+CSRF token because the receiving endpoints take anonymous (or device-token) submissions.
+"""
+from __future__ import annotations
+
+import os
+import re
+
+from flask import Blueprint, current_app, g, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from storage import forms, units
+
+from .. import scope
+from ..dbconn import get_db
+from ..web.i18n import LANGUAGES, t
+from . import webforms
+from .receiving import HONEYPOT_FIELD, Refusal, answer, refusal_answer
+
+# Limits of the anonymous endpoint, generous so that a busy centre (many citizens behind one
+# address, one poster QR code) is never turned away; 0 turns a limit off.
+DEFAULTS = {
+    "PUBLIC_RATE_WINDOW_SECONDS": 3600,
+    "PUBLIC_RATE_PER_IP": 300,
+    "PUBLIC_RATE_PER_LINK": 1000,
+    "KIOSK_IDLE_SECONDS": 60,
+    "KIOSK_RETRY_SECONDS": 20,
+}
+
+DOSSIER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:-]{0,63}$")
+
+
+def configure(app) -> None:
+    for name, default in DEFAULTS.items():
+        app.config.setdefault(name, int(os.environ.get(name, default)))
+
+
+class PageError(Exception):
+    def __init__(self, status: int, vi: str, en: str, title_vi: str = "Không mở được phiếu khảo sát",
+                 title_en: str = "The survey cannot be opened"):
+        super().__init__(en)
+        self.status, self.vi, self.en, self.title_vi, self.title_en = status, vi, en, title_vi, title_en
+
+
+def choose_language() -> None:
+    chosen = request.args.get("lang")
+    g.page_lang = chosen if chosen in LANGUAGES else "vi"
+
+
+def message_page(status: int, title: str, text: str, kind: str = "error"):
+    response = current_app.make_response(
+        (render_template("channels/citizen_message.html", title=title, message=text, kind=kind), status))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _wants_json() -> bool:
+    return request.method == "POST"
+
+
+def plain_answer(status: int, outcome: str, text: str):
+    response = jsonify({"outcome": outcome, "message": text})
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def citizen_blueprint(name: str, import_name: str) -> Blueprint:
+    """A blueprint for citizens' pages and endpoints: language per request, errors in kind."""
+    bp = Blueprint(name, import_name)
+    bp.before_request(choose_language)
+
+    @bp.errorhandler(PageError)
+    def _page_error(exc: PageError):
+        if _wants_json():
+            return plain_answer(exc.status, "unavailable", t(exc.vi, exc.en))
+        return message_page(exc.status, t(exc.title_vi, exc.title_en), t(exc.vi, exc.en))
+
+    @bp.errorhandler(Refusal)
+    def _refused(exc: Refusal):
+        return refusal_answer(exc)
+
+    @bp.errorhandler(RequestEntityTooLarge)
+    def _too_large(_exc):
+        return answer("too_large")
+
+    @bp.errorhandler(Exception)
+    def _unexpected(exc):
+        if isinstance(exc, HTTPException):
+            code = exc.code or 500
+            vi, en = ((("Không tìm thấy.", "Not found.")) if code == 404
+                      else ("Yêu cầu không hợp lệ.", "Invalid request."))
+            if _wants_json():
+                return plain_answer(code, "http_error", t(vi, en))
+            return message_page(code, t("Không tìm thấy", "Not found") if code == 404 else t("Lỗi", "Error"), t(vi, en))
+        current_app.logger.exception("unexpected error on a citizens' channel page")
+        if _wants_json():
+            return answer("server_error")
+        return message_page(500, t("Lỗi máy chủ", "Server error"),
+                            t("Máy chủ gặp lỗi; vui lòng thử lại sau.", "The server failed; please try again later."))
+
+    return bp
+
+
+# --- what a link or kiosk points at ---------------------------------------------------------
+
+def open_form(form_id: str, *, version: bool = True) -> tuple[dict, dict | None]:
+    """The form and its newest version (None if not asked for), if the form is open to answers."""
+    db = get_db()
+    form = forms.get_form(db, form_id)
+    latest = forms.latest_version(db, form_id) if form and version else None
+    if form is None or (version and latest is None):
+        raise PageError(404, "Không tìm thấy phiếu khảo sát này. Vui lòng kiểm tra lại đường dẫn hoặc mã QR.",
+                        "This survey was not found. Please check the link or QR code.")
+    if form["state"] != "open":
+        raise PageError(410, "Đợt khảo sát này đã kết thúc. Cảm ơn Ông/Bà đã quan tâm.",
+                        "This survey has ended. Thank you for your interest.",
+                        "Đợt khảo sát đã kết thúc", "The survey has ended")
+    return form, latest
+
+
+def unit_of(form: dict, code: str | None) -> dict | None:
+    """The unit a link names, which must exist and use this form."""
+    if not code:
+        return None
+    db = get_db()
+    unit = units.get_unit(db, code)
+    if unit is None or not scope.form_in_scope(db, {"unit_code": code}, form):
+        raise PageError(404, f'Không tìm thấy đơn vị "{code}" cho phiếu khảo sát này. Vui lòng kiểm tra lại '
+                             "đường dẫn hoặc mã QR.",
+                        f'Unit "{code}" was not found for this survey. Please check the link or QR code.')
+    return unit
+
+
+def dossier_arg(value: str | None) -> str | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    if not DOSSIER_RE.match(value):
+        raise PageError(400, "Mã hồ sơ trong đường dẫn không hợp lệ. Vui lòng kiểm tra lại mã QR trên phiếu hẹn.",
+                        "The dossier code in the link is not valid. Please check the QR code on the receipt.")
+    return value
+
+
+def scope_of(unit: dict | None) -> dict | None:
+    """receive()'s submitter for an anonymous answer through a unit's link or kiosk.
+
+    Nobody is named (no account id), but the unit scope applies as it does to a surveyor: the
+    answer must be about a unit in that subtree, and an answer without a unit (consent
+    declined) is counted for that unit.
+    """
+    return {"id": None, "unit_code": unit["code"]} if unit else None
+
+
+def render_form_page(template: str, **context):
+    """A page running Web Forms, with its own CSP (see webforms.content_security_policy)."""
+    nonce = webforms.new_style_nonce()
+    html = render_template(template, style_nonce=nonce, import_map=webforms.IMPORT_MAP,
+                           web_forms_url=webforms.WEB_FORMS_URL, honeypot_field=HONEYPOT_FIELD, **context)
+    return webforms.page_headers(current_app.make_response(html), nonce)
+
+
+def media_response(version: dict, filename: str):
+    from ..media import media_content
+    content = media_content(get_db(), version, filename)
+    if content is None:
+        raise PageError(404, "Không tìm thấy tệp.", "File not found.")
+    kind = "text/csv; charset=utf-8" if filename.endswith(".csv") else "application/octet-stream"
+    response = current_app.response_class(content, 200, content_type=kind)
+    response.headers["Cache-Control"] = "no-cache"
+    return response

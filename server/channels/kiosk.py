@@ -1,0 +1,144 @@
+"""Kiosk mode: /kiosk/<unit> on a tablet at a centre, bound to a registered kiosk device.
+
+An administrator registers a kiosk (staff page or `flask kiosks create`) and gets its token once;
+entering it on the tablet's activation page stores it in an HttpOnly, SameSite=Strict cookie
+limited to /kiosk. Revoking the kiosk stops its page and its submissions at once. Answers are
+stored with channel "kiosk", the kiosk's unit as scope, and "kiosk:<name>" as device.
+
+The page goes back to the start after each submission and after a minute without a touch, and
+keeps answers in the browser (IndexedDB) when the network is down, sending them when it
+returns: resending is safe because an identical resend of an instanceID is acknowledged
+without a second record.
+"""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import current_app, redirect, request, url_for
+
+from storage import channels, units
+
+from .. import auth
+from ..dbconn import get_db
+from ..web.i18n import lang, t, unit_name
+from . import webforms
+from .citizen import (PageError, citizen_blueprint, message_page, open_form, render_form_page,
+                      scope_of)
+from .receiving import Refusal, form_id_of, read_posted, receive_once_per_dossier, result_answer
+
+bp = citizen_blueprint("kiosk", __name__)
+
+COOKIE = "hl_kiosk"
+COOKIE_PATH = "/kiosk"
+COOKIE_MAX_AGE = 5 * 365 * 24 * 3600
+# Sent by the kiosk page's script on every submission: another site cannot add a custom header
+# to a cross-origin request without a CORS grant, so with the SameSite cookie this stops forgery.
+HEADER = "X-Hailong-Kiosk"
+
+
+def kiosk_for_request(unit_code: str) -> dict | None:
+    token = request.cookies.get(COOKIE, "")
+    if not token or len(token) > 128:
+        return None
+    kiosk = channels.kiosk_by_token(get_db(), auth.token_digest(token))
+    if kiosk is None or kiosk["revoked_at"] or kiosk["unit_code"] != unit_code:
+        return None
+    return kiosk
+
+
+def _unit_or_404(unit_code: str) -> dict:
+    unit = units.get_unit(get_db(), unit_code)
+    if unit is None:
+        raise PageError(404, f'Không có đơn vị "{unit_code}".', f'No unit "{unit_code}".',
+                        "Không tìm thấy", "Not found")
+    return unit
+
+
+def _activation(unit: dict, status: int = 200, error: str | None = None):
+    from flask import render_template
+    response = current_app.make_response((render_template(
+        "channels/kiosk_activate.html", unit=unit, unit_label=unit_name(unit, ""), error=error), status))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/kiosk/<unit_code>")
+def page(unit_code):
+    unit = _unit_or_404(unit_code)
+    kiosk = kiosk_for_request(unit_code)
+    if kiosk is None:
+        return _activation(unit)
+    form, version = open_form(kiosk["form_id"])
+    query = {"lang": lang()} if lang() != "vi" else {}
+    return render_form_page(
+        "channels/kiosk.html", kiosk=kiosk, form=form, version=version, unit=unit,
+        unit_label=unit_name(unit, ""), device_id=f"kiosk:{kiosk['name']}",
+        form_url=url_for(".form_xml", unit_code=unit_code, **query),
+        media_url=url_for("citizen_link.media", form_id=form["form_id"], version=version["version"],
+                          filename="x")[:-1],
+        submit_url=url_for(".submission", unit_code=unit_code, **query),
+        idle_seconds=current_app.config["KIOSK_IDLE_SECONDS"],
+        retry_seconds=current_app.config["KIOSK_RETRY_SECONDS"], header=HEADER)
+
+
+@bp.post("/kiosk/<unit_code>/activate")
+def activate(unit_code):
+    unit = _unit_or_404(unit_code)
+    if not _same_origin():
+        return _activation(unit, 403, t("Yêu cầu không đến từ trang này.", "The request did not come from this page."))
+    token = (request.form.get("token") or "").strip()
+    kiosk = channels.kiosk_by_token(get_db(), auth.token_digest(token)) if 0 < len(token) <= 128 else None
+    if kiosk is None or kiosk["revoked_at"]:
+        return _activation(unit, 403, t("Mã ki-ốt không đúng hoặc ki-ốt đã bị thu hồi.",
+                                        "The kiosk code is wrong or the kiosk has been revoked."))
+    if kiosk["unit_code"] != unit_code:
+        return _activation(unit, 403, t(f"Mã này thuộc ki-ốt của đơn vị {kiosk['unit_code']}, không phải đơn vị này.",
+                                        f"This code belongs to a kiosk of unit {kiosk['unit_code']}, not this one."))
+    response = redirect(url_for(".page", unit_code=unit_code))
+    response.set_cookie(COOKIE, token, max_age=COOKIE_MAX_AGE, path=COOKIE_PATH, httponly=True,
+                        samesite="Strict", secure=request.is_secure or bool(current_app.config.get("SESSION_COOKIE_SECURE")))
+    return response
+
+
+def _same_origin() -> bool:
+    origin = request.headers.get("Origin")
+    if not origin:
+        return True
+    ours = urlsplit(request.host_url)
+    theirs = urlsplit(origin)
+    return (theirs.scheme, theirs.netloc) == (ours.scheme, ours.netloc)
+
+
+@bp.get("/kiosk/<unit_code>/form.xml")
+def form_xml(unit_code):
+    unit = _unit_or_404(unit_code)
+    kiosk = kiosk_for_request(unit_code)
+    if kiosk is None:
+        return message_page(403, t("Ki-ốt chưa đăng ký", "Kiosk not registered"),
+                            t("Thiết bị này chưa được đăng ký làm ki-ốt.", "This device is not registered as a kiosk."))
+    _form, version = open_form(kiosk["form_id"])
+    values = webforms.link_values(version, unit=unit, channel="kiosk")
+    response = current_app.response_class(webforms.prefilled_xform(version["xform"], values), 200,
+                                          content_type="text/xml; charset=utf-8")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/kiosk/<unit_code>/submission")
+def submission(unit_code):
+    unit = _unit_or_404(unit_code)
+    if request.headers.get(HEADER) != "1":
+        raise Refusal("kiosk_header")
+    kiosk = kiosk_for_request(unit_code)
+    if kiosk is None:
+        raise Refusal("kiosk_unknown")
+    posted = read_posted(request)
+    if form_id_of(posted.xml) not in (None, kiosk["form_id"]):
+        raise Refusal("wrong_form")
+    # no rate limit: the device is registered, and a queue of answers kept while the network
+    # was down arrives all at once when it returns
+    result = receive_once_per_dossier(posted, submitter=scope_of(unit), device_id=f"kiosk:{kiosk['name']}",
+                                      arrival_channel="kiosk")
+    if result.outcome in ("created", "resent"):
+        channels.touch_kiosk(get_db(), kiosk["id"])
+    return result_answer(result)

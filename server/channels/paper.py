@@ -1,0 +1,302 @@
+"""Paper questionnaires: printing numbered sheets, entering the returned ones, flagging a sheet
+entered twice with different answers.
+
+A print run reserves the next sheet numbers of the form (storage.channels.reserve_sheets); each
+sheet carries the form id, the version and its number. A clerk (reporter or administrator)
+enters a returned sheet through the same Web Forms page as everyone else, for that sheet's
+version, with the print run's unit filled in; the answer is stored by receive() with channel
+"paper" and the clerk as submitter, and the table paper_sheets records form + sheet number →
+submission. Entering a sheet again with the same answers stores nothing; with different
+answers the second entry is kept apart (paper_conflicts), the first one is marked "hasIssues"
+for review, and both the entry page and the review list show it.
+"""
+from __future__ import annotations
+
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+
+from storage import browse, channels, forms, reviews
+
+from ..dbconn import get_blobs, get_db
+from ..receive.accept import receive
+from ..receive.flatten import flatten
+from ..receive.parse import InstanceError, parse_instance
+from ..web.common import roles, web_blueprint
+from ..web.i18n import label, t
+from . import webforms
+from .receiving import Refusal, answer, read_posted, refusal_answer, result_answer
+from .sheet import sheet_items
+from .staff import LINK_ROLES, PAPER_ENTRY_ROLES, open_forms_in_scope
+
+bp = web_blueprint("paper", __name__, url_prefix="/channels/paper")
+
+# metadata the device fills in: two entries of one sheet always differ there
+_DEVICE_ROLES = ("start", "end", "today", "deviceid")
+
+
+@bp.errorhandler(Refusal)
+def _refused(exc: Refusal):
+    return refusal_answer(exc)
+
+
+def _scope() -> str | None:
+    return g.user["unit_code"]
+
+
+def _form_or_404(form_id: str) -> dict:
+    form = browse.form_in_scope(get_db(), form_id, _scope())
+    if form is None:
+        abort(404)
+    return form
+
+
+def _run_in_scope(run: dict | None) -> dict | None:
+    if run is None:
+        return None
+    if run["unit_code"] and not browse.unit_in_scope(get_db(), run["unit_code"], _scope()):
+        return None
+    if run["unit_code"] is None and _scope() is not None:
+        return None
+    return run
+
+
+@bp.get("/")
+@roles(*LINK_ROLES)
+def index():
+    db = get_db()
+    prints = [p for p in channels.list_prints(db) if _run_in_scope(p)]
+    return render_template("channels/paper_index.html", forms=open_forms_in_scope(),
+                           units=browse.units_in_scope(db, _scope()), prints=prints,
+                           can_enter=g.user["role"] in PAPER_ENTRY_ROLES,
+                           open_conflicts=len(channels.conflicts(db, scope=_scope(), open_only=True)),
+                           max_sheets=channels.MAX_SHEETS_PER_PRINT)
+
+
+@bp.post("/print")
+@roles(*LINK_ROLES)
+def create_print():
+    db = get_db()
+    form = _form_or_404(request.form.get("form", ""))
+    unit_code = (request.form.get("unit") or "").strip() or None
+    if unit_code is None and _scope() is not None:
+        unit_code = _scope()
+    if unit_code and not browse.unit_in_scope(db, unit_code, _scope()):
+        abort(404)
+    try:
+        count = int(request.form.get("count", "0"))
+    except ValueError:
+        count = 0
+    if not 1 <= count <= channels.MAX_SHEETS_PER_PRINT:
+        flash(t(f"Số phiếu cần in phải từ 1 đến {channels.MAX_SHEETS_PER_PRINT}.",
+                f"The number of sheets must be between 1 and {channels.MAX_SHEETS_PER_PRINT}."), "error")
+        return redirect(url_for(".index"))
+    run = channels.reserve_sheets(db, form_id=form["form_id"], version=form["version"], unit_code=unit_code,
+                                  count=count, actor=g.user["name"])
+    return redirect(url_for(".sheets", print_id=run["id"]))
+
+
+@bp.get("/prints/<int:print_id>")
+@roles(*LINK_ROLES)
+def sheets(print_id):
+    """The sheets of a print run, one A4 sheet each; printing again gives the same numbers."""
+    db = get_db()
+    run = _run_in_scope(channels.get_print(db, print_id))
+    if run is None:
+        abort(404)
+    version = forms.get_version(db, run["form_id"], run["version"])
+    unit = None
+    if run["unit_code"]:
+        unit = {"code": run["unit_code"], "name_vi": run["unit_name_vi"], "level": run["unit_level"]}
+    numbers = range(run["first_sheet"], run["first_sheet"] + run["sheet_count"])
+    return render_template("channels/paper_sheets.html", run=run, version=version,
+                           items=sheet_items(version, unit=unit), numbers=numbers, unit=unit)
+
+
+# --- entry ---------------------------------------------------------------------------------
+
+def _sheet_run(form_id: str, sheet_no: int) -> dict:
+    run = _run_in_scope(channels.print_of_sheet(get_db(), form_id, sheet_no))
+    if run is None:
+        raise Refusal("paper_unknown_sheet", sheet=sheet_no)
+    return run
+
+
+@bp.get("/<form_id>/entry")
+@roles(*PAPER_ENTRY_ROLES)
+def entry(form_id):
+    db = get_db()
+    form = _form_or_404(form_id)
+    sheet_no = request.args.get("sheet", type=int)
+    context = {"form": form, "sheet_no": sheet_no, "run": None, "entered": None,
+               "sheet_conflicts": [], "next_sheet": request.args.get("next", type=int)}
+    if sheet_no is None:
+        return render_template("channels/paper_entry.html", **context)
+    run = _run_in_scope(channels.print_of_sheet(db, form_id, sheet_no))
+    if run is None:
+        flash(t(f"Số phiếu {sheet_no} không có trong các lần in phiếu giấy của biểu mẫu này (trong phạm vi của bạn).",
+                f"Sheet {sheet_no} was not given out in any paper print of this form (within your scope)."), "error")
+        context["sheet_no"] = None
+        return render_template("channels/paper_entry.html", **context), 404
+    version = forms.get_version(db, form_id, run["version"])
+    entered = channels.sheet_entry(db, form_id, sheet_no)
+    context.update(run=run, version=version, entered=entered if entered and entered["submission_id"] else None,
+                   sheet_conflicts=_labelled(version, channels.conflicts(db, form_id=form_id, sheet_no=sheet_no)))
+    nonce = webforms.new_style_nonce()
+    html = render_template(
+        "channels/paper_entry.html", style_nonce=nonce, import_map=webforms.IMPORT_MAP,
+        web_forms_url=webforms.WEB_FORMS_URL, honeypot_field="hl_website", device_id=None,
+        form_url=url_for(".entry_form", form_id=form_id, sheet_no=sheet_no),
+        media_url=url_for("citizen_link.media", form_id=form_id, version=run["version"], filename="x")[:-1],
+        submit_url=url_for(".entry_submission", form_id=form_id, sheet_no=sheet_no), **context)
+    return webforms.page_headers(current_app.make_response(html), nonce)
+
+
+@bp.get("/<form_id>/entry/<int:sheet_no>/form.xml")
+@roles(*PAPER_ENTRY_ROLES)
+def entry_form(form_id, sheet_no):
+    db = get_db()
+    _form_or_404(form_id)
+    run = _run_in_scope(channels.print_of_sheet(db, form_id, sheet_no))
+    if run is None:
+        abort(404)
+    version = forms.get_version(db, form_id, run["version"])
+    unit = {"code": run["unit_code"], "level": run["unit_level"]} if run["unit_code"] else None
+    values = webforms.link_values(version, unit=unit, channel="paper")
+    response = current_app.response_class(webforms.prefilled_xform(version["xform"], values), 200,
+                                          content_type="text/xml; charset=utf-8")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/<form_id>/entry/<int:sheet_no>/submission")
+@roles(*PAPER_ENTRY_ROLES)
+def entry_submission(form_id, sheet_no):
+    db = get_db()
+    _form_or_404(form_id)
+    run = _sheet_run(form_id, sheet_no)
+    posted = read_posted(request)
+    try:
+        inst = parse_instance(posted.xml)
+    except InstanceError:
+        inst = None
+    if inst is not None:
+        if inst.form_id != form_id:
+            raise Refusal("wrong_form")
+        if inst.version != run["version"]:
+            raise Refusal("paper_wrong_version", sheet=sheet_no, printed=run["version"], entered=inst.version)
+    with channels.exclusive(db, "paper"):
+        entered = channels.sheet_entry(db, form_id, sheet_no)
+        same_instance = entered is not None and inst is not None and entered["instance_id"] == inst.instance_id
+        if entered is not None and entered["submission_id"] and not same_instance:
+            return _second_entry(db, run, entered, posted.xml, sheet_no)
+        if inst is None or inst.instance_id is None:
+            # receive() explains what is wrong with it; a sheet is claimed only by a real answer
+            return result_answer(_receive(db, posted))
+        if not same_instance:
+            channels.claim_sheet(db, form_id, sheet_no, inst.instance_id, g.user["name"])
+        result = _receive(db, posted)
+        if result.outcome not in ("created", "resent"):
+            if not same_instance:
+                channels.release_sheet(db, form_id, sheet_no, inst.instance_id)
+            return result_answer(result)
+    return answer("paper_created", sheet=sheet_no, instance_id=result.instance_id)
+
+
+def _receive(db, posted):
+    return receive(db, get_blobs(), xml=posted.xml, uploads=posted.uploads, submitter=g.user,
+                   device_id=None, arrival_channel="paper")
+
+
+def _second_entry(db, run: dict, entered: dict, xml: bytes, sheet_no: int):
+    from storage import submissions
+    version = forms.get_version(db, run["form_id"], run["version"])
+    first_xml = submissions.get_xml(db, entered["submission_id"])
+    differences = compare_answers(version, first_xml, xml)
+    if not differences:
+        return answer("paper_same", sheet=sheet_no)
+    channels.add_conflict(db, form_id=run["form_id"], sheet_no=sheet_no, first_instance_id=entered["instance_id"],
+                          xml=xml, differences=differences, actor=g.user["name"])
+    state = db.execute("SELECT review_state FROM submissions WHERE id = ?", [entered["submission_id"]]).fetchone()
+    if state and state[0] != "rejected":
+        reviews.add_review(db, entered["submission_id"], "hasIssues",
+                           f"Phiếu giấy số {sheet_no} được nhập lần nữa với câu trả lời khác "
+                           f"({', '.join(differences)}); xem Kênh khảo sát → Phiếu giấy → Nhập trùng.",
+                           g.user["name"])
+    labels = _labels(version)
+    return answer("paper_conflict", sheet=sheet_no,
+                  differences=", ".join(labels.get(p, p) for p in differences))
+
+
+def comparable_answers(version: dict, xml: bytes) -> dict[str, str]:
+    """The answers of an instance, by path, without what the device fills in by itself."""
+    inst = parse_instance(xml)
+    flat = flatten(inst.root, version["fields"])
+    roles = version["conventions"].get("roles", {})
+    ignored = {roles.get(r) for r in _DEVICE_ROLES} - {None}
+    values = {p: v for p, v in {**flat.values, **flat.identifiers}.items()
+              if p not in ignored and not p.startswith("meta/")}
+    for row in flat.repeat_rows:
+        for column, value in row.values.items():
+            values[f"{row.repeat}[{row.index}]/{column.rpartition('/')[2]}"] = value
+    return values
+
+
+def compare_answers(version: dict, first: bytes, second: bytes) -> list[str]:
+    a, b = comparable_answers(version, first), comparable_answers(version, second)
+    order = {f["path"]: i for i, f in enumerate(version["fields"])}
+    return sorted((p for p in set(a) | set(b) if (a.get(p) or "") != (b.get(p) or "")),
+                  key=lambda p: (order.get(p, len(order)), p))
+
+
+def _labels(version: dict | None) -> dict[str, str]:
+    if version is None:
+        return {}
+    return {f["path"]: label(f.get("labels"), f["path"]) for f in version["fields"]}
+
+
+def _labelled(version: dict | None, rows: list[dict]) -> list[dict]:
+    labels = _labels(version)
+    for row in rows:
+        row["difference_labels"] = [labels.get(p, p) for p in row["differences"]]
+    return rows
+
+
+# --- double entries for review ----------------------------------------------------------------
+
+@bp.get("/conflicts")
+@roles(*LINK_ROLES)
+def conflicts():
+    db = get_db()
+    rows = channels.conflicts(db, scope=_scope())
+    by_form: dict[str, dict] = {}
+    for row in rows:
+        if row["form_id"] not in by_form:
+            by_form[row["form_id"]] = _labels(forms.latest_version(db, row["form_id"]))
+        row["difference_labels"] = [by_form[row["form_id"]].get(p, p) for p in row["differences"]]
+    return render_template("channels/paper_conflicts.html", rows=rows,
+                           can_resolve=g.user["role"] in PAPER_ENTRY_ROLES)
+
+
+@bp.post("/conflicts/<int:conflict_id>/resolve")
+@roles(*PAPER_ENTRY_ROLES)
+def resolve(conflict_id):
+    db = get_db()
+    visible = {c["id"] for c in channels.conflicts(db, scope=_scope())}
+    if conflict_id not in visible:
+        abort(404)
+    if channels.resolve_conflict(db, conflict_id, request.form.get("note"), g.user["name"]):
+        flash(t("Đã đánh dấu là đã xử lý.", "Marked as handled."), "success")
+    return redirect(url_for(".conflicts"))
+
+
+@bp.get("/conflicts/<int:conflict_id>/xml")
+@roles(*PAPER_ENTRY_ROLES)
+def conflict_xml(conflict_id):
+    db = get_db()
+    visible = {c["id"] for c in channels.conflicts(db, scope=_scope())}
+    if conflict_id not in visible:
+        abort(404)
+    response = current_app.response_class(channels.conflict_xml(db, conflict_id), 200,
+                                          content_type="text/xml; charset=utf-8")
+    response.headers["Content-Disposition"] = f"attachment; filename=paper-conflict-{conflict_id}.xml"
+    return response
+

@@ -1,0 +1,115 @@
+"""Public links: /f/<form_id>?unit=CODE[&dossier=CODE], answered by anyone, stored as "online".
+
+The link's unit (and its level), the dossier code and the channel are filled into the form
+before the citizen starts (webforms.prefilled_xform); consent is the form's own first question
+and is never answered in advance. Abuse limits, none of which can turn away a busy centre:
+a rate per client address and per link (counted in SQLite, so every server process shares the
+count), one answer per dossier code, and a honeypot field.
+"""
+from __future__ import annotations
+
+import math
+import time
+
+from flask import current_app, request, url_for
+
+from storage import channels, forms
+
+from ..dbconn import get_db
+from ..web.i18n import lang, t, unit_name
+from . import webforms
+from .citizen import (citizen_blueprint, dossier_arg, media_response, message_page, open_form,
+                      render_form_page, scope_of, unit_of)
+from .receiving import (Refusal, check_honeypot, form_id_of, read_posted, receive_once_per_dossier,
+                        result_answer)
+
+bp = citizen_blueprint("citizen_link", __name__)
+
+
+def _link_args(form: dict) -> tuple[dict | None, str | None]:
+    return unit_of(form, request.args.get("unit")), dossier_arg(request.args.get("dossier"))
+
+
+def _query(unit: dict | None, dossier: str | None) -> dict:
+    args = {}
+    if unit:
+        args["unit"] = unit["code"]
+    if dossier:
+        args["dossier"] = dossier
+    if lang() != "vi":
+        args["lang"] = lang()
+    return args
+
+
+@bp.get("/f/<form_id>")
+def page(form_id):
+    form, version = open_form(form_id)
+    unit, dossier = _link_args(form)
+    if dossier:
+        path = version["conventions"].get("roles", {}).get("dossier_code")
+        if path and channels.dossier_answered(get_db(), form_id, path, dossier):
+            return message_page(200, t("Hồ sơ đã được đánh giá", "Dossier already rated"),
+                                t(f"Hồ sơ {dossier} đã được đánh giá. Mỗi hồ sơ chỉ được đánh giá một lần. "
+                                  "Cảm ơn Ông/Bà đã tham gia khảo sát.",
+                                  f"Dossier {dossier} has already been rated; each dossier can be rated once. "
+                                  "Thank you for taking part."), kind="ok")
+    query = _query(unit, dossier)
+    return render_form_page(
+        "channels/public_form.html", form=form, version=version, unit=unit,
+        unit_label=unit_name(unit, "") if unit else None, dossier=dossier,
+        form_url=url_for(".form_xml", form_id=form_id, **query),
+        media_url=url_for(".media", form_id=form_id, version=version["version"], filename="x")[:-1],
+        submit_url=url_for(".submission", form_id=form_id, **query))
+
+
+@bp.get("/f/<form_id>/form.xml")
+def form_xml(form_id):
+    form, version = open_form(form_id)
+    unit, dossier = _link_args(form)
+    values = webforms.link_values(version, unit=unit, dossier=dossier, channel="online")
+    response = current_app.response_class(webforms.prefilled_xform(version["xform"], values), 200,
+                                          content_type="text/xml; charset=utf-8")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/f/<form_id>/v/<version>/media/<filename>")
+def media(form_id, version, filename):
+    open_form(form_id, version=False)
+    row = forms.receiving_version(get_db(), form_id, version)     # light and cached: no file contents
+    if row is None:
+        return message_page(404, t("Không tìm thấy", "Not found"), t("Không tìm thấy tệp.", "File not found."))
+    return media_response(row, filename)
+
+
+@bp.post("/f/<form_id>/submission")
+def submission(form_id):
+    form, _ = open_form(form_id, version=False)
+    unit, _dossier = _link_args(form)
+    check_rate(f"{form_id}|{unit['code'] if unit else ''}")
+    posted = read_posted(request)
+    check_honeypot(posted)
+    if form_id_of(posted.xml) not in (None, form_id):
+        raise Refusal("wrong_form")
+    result = receive_once_per_dossier(posted, submitter=scope_of(unit), device_id=None, arrival_channel="online")
+    return result_answer(result)
+
+
+def check_rate(link: str) -> None:
+    """Count this request against the client address and the link; refuse (429) past a limit."""
+    cfg = current_app.config
+    window = int(cfg["PUBLIC_RATE_WINDOW_SECONDS"])
+    limits = [(f"ip:{request.remote_addr or '-'}", "rate_ip", int(cfg["PUBLIC_RATE_PER_IP"])),
+              (f"link:{link}", "rate_link", int(cfg["PUBLIC_RATE_PER_LINK"]))]
+    limits = [limit for limit in limits if limit[2] > 0]
+    if not limits or window <= 0:
+        return
+    now = time.time()
+    over = channels.count_request(get_db(), [(bucket, limit) for bucket, _key, limit in limits], now, window)
+    if over is None:
+        return
+    key, limit = next((key, limit) for bucket, key, limit in limits if bucket == over)
+    # the sliding count falls fastest once the current window ends
+    wait = max(60, int(window - now % window))
+    current_app.logger.info("public submission refused: %s over %s per %ss", over, limit, window)
+    raise Refusal(key, headers={"Retry-After": str(wait)}, minutes=max(1, math.ceil(wait / 60)))

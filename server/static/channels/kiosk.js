@@ -1,0 +1,196 @@
+// The kiosk page (/kiosk/<unit>): citizens answer one after another on a tablet.
+//
+// - After each submission, and after a minute without a touch, the form starts again.
+// - When the network is down (or the server cannot store right now), the submission is kept in
+//   this browser (IndexedDB: the exact bytes Web Forms produced) and sent when the network
+//   returns (the "online" event, and a retry timer). The server acknowledges an identical
+//   resend of an instanceID without storing it twice, so sending again is always safe.
+import { message, mountForm, post, showStatus } from './webform.js';
+
+const settings = document.getElementById('hl-form').dataset;
+const HEADERS = { [settings.kioskHeader]: '1' };
+const IDLE_MS = Number(settings.idleSeconds || 60) * 1000;
+const RETRY_MS = Number(settings.retrySeconds || 20) * 1000;
+const OVERLAY_MS = 4000;
+
+// --- the outbox ------------------------------------------------------------------------------
+
+const DB_NAME = 'hailong-kiosk';
+const STORE = 'outbox';
+
+function openOutbox() {
+  return new Promise((resolve, reject) => {
+    const request = indexedDB.open(DB_NAME, 1);
+    request.onupgradeneeded = () => request.result.createObjectStore(STORE, { keyPath: 'key', autoIncrement: true });
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+}
+
+const outbox = openOutbox();
+
+async function inOutbox(mode, work) {
+  const db = await outbox;
+  return new Promise((resolve, reject) => {
+    const transaction = db.transaction(STORE, mode);
+    const request = work(transaction.objectStore(STORE));
+    transaction.oncomplete = () => resolve(request ? request.result : undefined);
+    transaction.onerror = () => reject(transaction.error);
+    transaction.onabort = () => reject(transaction.error);
+  });
+}
+
+async function keep(formData) {
+  const parts = [];
+  for (const [name, value] of formData.entries()) {
+    parts.push(typeof value === 'string' ? { name, value } : { name, value, filename: value.name });
+  }
+  await inOutbox('readwrite', (store) => store.add({
+    url: settings.submitUrl, parts, keptAt: new Date().toISOString(), attempts: 0, refused: false,
+  }));
+}
+
+function rebuild(parts) {
+  const formData = new FormData();
+  for (const part of parts) {
+    if (typeof part.value === 'string') formData.append(part.name, part.value);
+    else formData.append(part.name, part.value, part.filename);
+  }
+  return formData;
+}
+
+// Statuses worth another try later: no answer at all, the server busy or failing, the limit,
+// or the kiosk not (yet again) recognised. Anything else is the server's final word: the entry
+// stays in the outbox, marked, never deleted.
+function worthRetrying(status) {
+  return status === 0 || status === 403 || status === 408 || status === 429 || status >= 500;
+}
+
+let flushing = false;
+
+async function flush() {
+  if (flushing) return;
+  flushing = true;
+  try {
+    const entries = await inOutbox('readonly', (store) => store.getAll());
+    for (const entry of entries) {
+      if (entry.refused) continue;
+      const result = await post(entry.url, rebuild(entry.parts), HEADERS);
+      if (result.status === 201) {
+        await inOutbox('readwrite', (store) => store.delete(entry.key));
+        continue;
+      }
+      entry.attempts += 1;
+      entry.lastStatus = result.status;
+      entry.lastMessage = result.body && result.body.message;
+      entry.refused = !worthRetrying(result.status);
+      await inOutbox('readwrite', (store) => store.put(entry));
+      if (result.status === 0) break;
+    }
+  } catch (error) {
+    console.warn('kiosk outbox:', error);
+  } finally {
+    flushing = false;
+    await showOutbox();
+  }
+}
+
+async function showOutbox() {
+  const line = document.getElementById('kiosk-queue');
+  let entries = [];
+  try {
+    entries = await inOutbox('readonly', (store) => store.getAll());
+  } catch (error) {
+    return;
+  }
+  const waiting = entries.filter((e) => !e.refused).length;
+  const refused = entries.length - waiting;
+  const parts = [];
+  if (waiting) parts.push(`${message('pending')}: ${waiting}`);
+  if (refused) parts.push(`${message('stuck')}: ${refused}`);
+  line.textContent = parts.join(' · ');
+  line.dataset.waiting = String(waiting);
+  line.dataset.refused = String(refused);
+}
+
+// --- the screen ------------------------------------------------------------------------------
+
+const overlay = document.getElementById('kiosk-overlay');
+let overlayTimer = null;
+
+function showOverlay(text, warn) {
+  overlay.querySelector('p').textContent = text;
+  overlay.classList.toggle('kiosk-overlay-warn', Boolean(warn));
+  overlay.hidden = false;
+  clearTimeout(overlayTimer);
+  overlayTimer = setTimeout(() => { overlay.hidden = true; }, OVERLAY_MS);
+}
+overlay.addEventListener('pointerdown', () => { overlay.hidden = true; });
+
+let form = null;
+let lastTouch = Date.now();
+let touched = false;
+
+function startAgain() {
+  touched = false;
+  showStatus('');
+  window.scrollTo(0, 0);
+}
+
+async function send(formData, done) {
+  showStatus(message('sending'), 'info');
+  const result = await post(settings.submitUrl, formData, HEADERS);
+  if (result.status === 201) {
+    done(true);
+    startAgain();
+    showOverlay((result.body && result.body.message) || message('thanks'));
+    flush();
+    return;
+  }
+  if (worthRetrying(result.status)) {
+    try {
+      await keep(formData);
+    } catch (error) {
+      // no room in the browser: the answers stay on screen rather than vanish
+      showStatus(message('offline'), 'error');
+      done(false);
+      return;
+    }
+    done(true);
+    startAgain();
+    showOverlay(message('queued'), true);
+    await showOutbox();
+    return;
+  }
+  showStatus((result.body && result.body.message) || message('failed'), 'error');
+  window.scrollTo(0, 0);
+  done(false);
+}
+
+for (const kind of ['pointerdown', 'keydown', 'input', 'change']) {
+  document.addEventListener(kind, () => { lastTouch = Date.now(); touched = true; }, { capture: true, passive: true });
+}
+
+setInterval(() => {
+  if (form && touched && Date.now() - lastTouch >= IDLE_MS) {
+    form.reset();
+    startAgain();
+  }
+}, 1000);
+
+document.getElementById('kiosk-restart').addEventListener('click', () => {
+  if (form) form.reset();
+  startAgain();
+});
+
+window.addEventListener('online', () => flush());
+setInterval(() => flush(), RETRY_MS);
+if (navigator.storage && navigator.storage.persist) navigator.storage.persist().catch(() => {});
+
+try {
+  form = await mountForm(send);
+} catch (error) {
+  showStatus(message('loadFailed'), 'error');
+  throw error;
+}
+flush();
