@@ -21,8 +21,12 @@ _SECRET_ATOMS = {"{authorization}i", "{proxy-authorization}i", "{cookie}i", "{x-
                  "{http_cookie}e", "{http_x_csrf_token}e"}
 
 
+# a dossier code in a public link's query identifies a citizen's case
+_DOSSIER_QUERY = re.compile(r"([?&]dossier=)[^&#\s\"]+", re.IGNORECASE)
+
+
 def redact(text: str) -> str:
-    return _TOKEN_PATH.sub(r"\1" + REDACTED, text)
+    return _DOSSIER_QUERY.sub(r"\1" + REDACTED, _TOKEN_PATH.sub(r"\1" + REDACTED, text))
 
 
 class RedactingLogger(Logger):
