@@ -11,13 +11,14 @@ import contextlib
 from dataclasses import dataclass
 
 from flask import current_app, jsonify
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from storage import channels, forms
 
 from ..dbconn import get_blobs, get_db
 from ..openrosa.problems import PROBLEMS
-from ..receive.accept import Result, Upload, receive
+from ..receive import multipart
+from ..receive.accept import Result, receive
+from ..receive.multipart import Posted
 from ..receive.flatten import top_level_value
 from ..receive.parse import InstanceError, parse_instance
 from ..web.i18n import t
@@ -147,34 +148,12 @@ def refusal_answer(exc: Refusal):
     return answer(exc.key, exc.headers, **exc.values)
 
 
-@dataclass
-class Posted:
-    xml: bytes
-    uploads: list[Upload]
-    fields: dict
-
-
 def read_posted(request) -> Posted:
-    """The submission in a multipart request, as the OpenRosa receiver reads Collect's."""
-    if request.mimetype != "multipart/form-data":
-        raise Refusal("not_multipart")
+    """The submission in a multipart request, read exactly as the OpenRosa receiver reads Collect's."""
     try:
-        files = request.files
-        fields = request.form
-    except RequestEntityTooLarge:
-        raise Refusal("too_large") from None
-    except Exception:  # werkzeug raises ValueError and others on truncated bodies
-        raise Refusal("bad_multipart") from None
-    part = files.get("xml_submission_file")
-    if part is not None:
-        xml = part.read()
-    elif "xml_submission_file" in fields:
-        xml = fields["xml_submission_file"].encode("utf-8")
-    else:
-        raise Refusal("no_xml_part")
-    uploads = [Upload(p.filename or name, p.stream, p.mimetype or None)
-               for name, p in files.items(multi=True) if name != "xml_submission_file"]
-    return Posted(xml, uploads, {k: v for k, v in fields.items()})
+        return multipart.read_posted(request)
+    except multipart.PostRefused as exc:
+        raise Refusal(exc.key) from None
 
 
 def check_honeypot(posted: Posted) -> None:

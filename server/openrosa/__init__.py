@@ -13,7 +13,8 @@ from storage import forms
 
 from .. import auth, media, scope
 from ..dbconn import get_blobs, get_db
-from ..receive.accept import Upload, receive
+from ..receive import multipart
+from ..receive.accept import receive
 from . import wire
 from .problems import PARTIAL, PROBLEMS, SUCCESS
 
@@ -161,24 +162,11 @@ def submission_probe():
 
 @bp.post("/submission")
 def submission():
-    if request.mimetype != "multipart/form-data":
-        return _problem("not_multipart")
     try:
-        files = request.files
-        fields = request.form
-    except RequestEntityTooLarge:
-        return _problem("too_large")
-    except Exception:  # werkzeug raises ValueError and others on truncated bodies
-        return _problem("bad_multipart")
-    xml_part = files.get("xml_submission_file")
-    if xml_part is not None:
-        xml = xml_part.read()
-    elif "xml_submission_file" in fields:
-        xml = fields["xml_submission_file"].encode("utf-8")
-    else:
-        return _problem("no_xml_part")
-    uploads = [Upload(part.filename or name, part.stream, part.mimetype or None)
-               for name, part in files.items(multi=True) if name != "xml_submission_file"]
+        posted = multipart.read_posted(request)
+    except multipart.PostRefused as exc:
+        return _problem(exc.key)
+    xml, uploads, fields = posted.xml, posted.uploads, posted.fields
     result = receive(get_db(), get_blobs(), xml=xml, uploads=uploads, submitter=g.user,
                      device_id=request.args.get("deviceID"), arrival_channel="interview")
     if result.outcome in ("created", "resent"):
