@@ -25,6 +25,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(openrosa_bp, url_prefix="/key/<token>", name="openrosa_key")
     from .api import bp as api_bp  # /api/v1: indices, rankings, dissatisfied list
     app.register_blueprint(api_bp)
+    from .api_exports import bp as exports_bp  # /api/v1: export.xlsx, export.csv.zip, report.xlsx
+    app.register_blueprint(exports_bp)
 
     from . import web
     web.init_app(app)

@@ -214,6 +214,8 @@ def init_app(app) -> None:
     app.cli.add_command(indices_command)
     from .cli_maintenance import maintenance_cli
     app.cli.add_command(maintenance_cli)
+    from .cli_export import export_command
+    app.cli.add_command(export_command)
     from .cli_backup import backup_command, restore_command
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
