@@ -21,3 +21,7 @@ forwarded_allow_ips = ""
 # gunicorn's control socket (for gunicornc) lives at one path per user, so the servers the tests,
 # the benchmarks or several provinces on one machine start would take it from each other; unused here
 control_socket_disable = True
+
+# A sync worker that answers nothing for `timeout` seconds is killed. Building a province-wide
+# Excel export takes minutes, so the limit is generous; Collect's uploads are short either way.
+timeout = int(os.environ.get("WORKER_TIMEOUT", "600"))

@@ -44,7 +44,7 @@ _CHUNK = 1 << 20
 _BLOB_PATH = re.compile(r"^blobs/([0-9a-f]{2})/([0-9a-f]{64})$")
 # what a DATA_DIR holds right after the app has started once on it, with nothing stored yet
 _FRESH_ENTRIES = {DB_FILENAME, DB_FILENAME + "-wal", DB_FILENAME + "-shm", "secret_key", "write.lock",
-                  "blobs", "collectors"}
+                  "blobs", "collectors", "tmp"}
 
 
 class BackupError(Exception):
