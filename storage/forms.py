@@ -5,7 +5,7 @@ import json
 
 from . import audit, schema
 from .clock import now_iso
-from .db import write_transaction
+from .db import first_row, write_transaction
 
 
 class VersionConflict(Exception):
@@ -46,8 +46,7 @@ def publish_version(db, *, form_id: str, version: str, title: str, xlsform: byte
 
 
 def get_form(db, form_id: str) -> dict | None:
-    rows = list(db.query("SELECT * FROM forms WHERE form_id = ?", [form_id]))
-    return rows[0] if rows else None
+    return first_row(db, "SELECT * FROM forms WHERE form_id = ?", [form_id])
 
 
 def list_forms(db) -> list[dict]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import schema
-from .db import write_transaction
+from .db import first_row, write_transaction
 
 
 @dataclass
@@ -178,8 +178,7 @@ def _add_attachments(db, sid: int, sub: NewSubmission) -> None:
 
 
 def get_submission(db, instance_id: str) -> dict | None:
-    rows = list(db.query("SELECT * FROM submissions WHERE instance_id = ?", [instance_id]))
-    return rows[0] if rows else None
+    return first_row(db, "SELECT * FROM submissions WHERE instance_id = ?", [instance_id])
 
 
 def get_xml(db, submission_id: int) -> bytes | None:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .clock import now_iso
-from .db import write_transaction
+from .db import first_row, write_transaction
 
 ROLES = ("admin", "designer", "reporter", "collector", "viewer")
 
@@ -24,9 +24,7 @@ def get_user_by_name(db, name: str) -> dict | None:
 
 
 def get_user_by_token(db, token_sha256: str) -> dict | None:
-    rows = list(db.query(
-        "SELECT * FROM users WHERE token_sha256 = ? AND revoked_at IS NULL", [token_sha256]))
-    return rows[0] if rows else None
+    return first_row(db, "SELECT * FROM users WHERE token_sha256 = ? AND revoked_at IS NULL", [token_sha256])
 
 
 def list_users(db) -> list[dict]:

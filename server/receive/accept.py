@@ -62,7 +62,9 @@ def receive(db, blobs, *, xml: bytes, uploads: list[Upload], submitter: dict | N
         return Result("bad_instance_id")
 
     xml_sha = hashlib.sha256(xml).hexdigest()
-    existing = submissions.get_submission(db, instance_id)
+    # store() decides resends and conflicts atomically; this early look only spares writing the
+    # attachments of a submission that is going to be refused
+    existing = submissions.get_submission(db, instance_id) if uploads else None
     if existing is not None and existing["xml_sha256"] != xml_sha:
         return Result("conflict", existing["id"], instance_id)
 
