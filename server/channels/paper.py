@@ -20,7 +20,7 @@ from ..dbconn import get_blobs, get_db
 from ..receive.accept import receive
 from ..receive.flatten import flatten
 from ..receive.parse import InstanceError, parse_instance
-from ..web.common import roles, web_blueprint
+from ..web.common import form_or_404, roles, user_scope, web_blueprint
 from ..web.i18n import label, t
 from . import webforms
 from .receiving import Refusal, answer, read_posted, refusal_answer, result_answer
@@ -38,23 +38,12 @@ def _refused(exc: Refusal):
     return refusal_answer(exc)
 
 
-def _scope() -> str | None:
-    return g.user["unit_code"]
-
-
-def _form_or_404(form_id: str) -> dict:
-    form = browse.form_in_scope(get_db(), form_id, _scope())
-    if form is None:
-        abort(404)
-    return form
-
-
 def _run_in_scope(run: dict | None) -> dict | None:
     if run is None:
         return None
-    if run["unit_code"] and not browse.unit_in_scope(get_db(), run["unit_code"], _scope()):
+    if run["unit_code"] and not browse.unit_in_scope(get_db(), run["unit_code"], user_scope()):
         return None
-    if run["unit_code"] is None and _scope() is not None:
+    if run["unit_code"] is None and user_scope() is not None:
         return None
     return run
 
@@ -65,9 +54,9 @@ def index():
     db = get_db()
     prints = [p for p in channels.list_prints(db) if _run_in_scope(p)]
     return render_template("channels/paper_index.html", forms=open_forms_in_scope(),
-                           units=browse.units_in_scope(db, _scope()), prints=prints,
+                           units=browse.units_in_scope(db, user_scope()), prints=prints,
                            can_enter=g.user["role"] in PAPER_ENTRY_ROLES,
-                           open_conflicts=len(channels.conflicts(db, scope=_scope(), open_only=True)),
+                           open_conflicts=len(channels.conflicts(db, scope=user_scope(), open_only=True)),
                            max_sheets=channels.MAX_SHEETS_PER_PRINT)
 
 
@@ -75,11 +64,11 @@ def index():
 @roles(*LINK_ROLES)
 def create_print():
     db = get_db()
-    form = _form_or_404(request.form.get("form", ""))
+    form = form_or_404(request.form.get("form", ""))
     unit_code = (request.form.get("unit") or "").strip() or None
-    if unit_code is None and _scope() is not None:
-        unit_code = _scope()
-    if unit_code and not browse.unit_in_scope(db, unit_code, _scope()):
+    if unit_code is None and user_scope() is not None:
+        unit_code = user_scope()
+    if unit_code and not browse.unit_in_scope(db, unit_code, user_scope()):
         abort(404)
     try:
         count = int(request.form.get("count", "0"))
@@ -124,7 +113,7 @@ def _sheet_run(form_id: str, sheet_no: int) -> dict:
 @roles(*PAPER_ENTRY_ROLES)
 def entry(form_id):
     db = get_db()
-    form = _form_or_404(form_id)
+    form = form_or_404(form_id)
     sheet_no = request.args.get("sheet", type=int)
     context = {"form": form, "sheet_no": sheet_no, "run": None, "entered": None,
                "sheet_conflicts": [], "next_sheet": request.args.get("next", type=int)}
@@ -154,7 +143,7 @@ def entry(form_id):
 @roles(*PAPER_ENTRY_ROLES)
 def entry_form(form_id, sheet_no):
     db = get_db()
-    _form_or_404(form_id)
+    form_or_404(form_id)
     run = _run_in_scope(channels.print_of_sheet(db, form_id, sheet_no))
     if run is None:
         abort(404)
@@ -171,7 +160,7 @@ def entry_form(form_id, sheet_no):
 @roles(*PAPER_ENTRY_ROLES)
 def entry_submission(form_id, sheet_no):
     db = get_db()
-    _form_or_404(form_id)
+    form_or_404(form_id)
     run = _sheet_run(form_id, sheet_no)
     posted = read_posted(request)
     try:
@@ -266,7 +255,7 @@ def _labelled(version: dict | None, rows: list[dict]) -> list[dict]:
 @roles(*LINK_ROLES)
 def conflicts():
     db = get_db()
-    rows = channels.conflicts(db, scope=_scope())
+    rows = channels.conflicts(db, scope=user_scope())
     by_form: dict[str, dict] = {}
     for row in rows:
         if row["form_id"] not in by_form:
@@ -280,7 +269,7 @@ def conflicts():
 @roles(*PAPER_ENTRY_ROLES)
 def resolve(conflict_id):
     db = get_db()
-    visible = {c["id"] for c in channels.conflicts(db, scope=_scope())}
+    visible = {c["id"] for c in channels.conflicts(db, scope=user_scope())}
     if conflict_id not in visible:
         abort(404)
     if channels.resolve_conflict(db, conflict_id, request.form.get("note"), g.user["name"]):
@@ -292,7 +281,7 @@ def resolve(conflict_id):
 @roles(*PAPER_ENTRY_ROLES)
 def conflict_xml(conflict_id):
     db = get_db()
-    visible = {c["id"] for c in channels.conflicts(db, scope=_scope())}
+    visible = {c["id"] for c in channels.conflicts(db, scope=user_scope())}
     if conflict_id not in visible:
         abort(404)
     response = current_app.response_class(channels.conflict_xml(db, conflict_id), 200,

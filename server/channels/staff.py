@@ -10,7 +10,7 @@ from flask import abort, current_app, flash, g, redirect, render_template, reque
 from storage import browse, channels, units
 
 from ..dbconn import get_db
-from ..web.common import roles, web_blueprint
+from ..web.common import roles, user_scope, web_blueprint
 from ..web.i18n import t
 from . import registry
 from .citizen import DOSSIER_RE
@@ -26,12 +26,8 @@ def server_base() -> str:
     return current_app.config.get("PUBLIC_URL") or request.host_url.rstrip("/")
 
 
-def _scope() -> str | None:
-    return g.user["unit_code"]
-
-
 def open_forms_in_scope() -> list[dict]:
-    return [f for f in browse.forms_in_scope(get_db(), _scope()) if f["state"] == "open"]
+    return [f for f in browse.forms_in_scope(get_db(), user_scope()) if f["state"] == "open"]
 
 
 def _link_choice():
@@ -40,10 +36,10 @@ def _link_choice():
     form_id = request.args.get("form") or None
     unit_code = request.args.get("unit") or None
     dossier = (request.args.get("dossier") or "").strip() or None
-    form = browse.form_in_scope(db, form_id, _scope()) if form_id else None
+    form = browse.form_in_scope(db, form_id, user_scope()) if form_id else None
     if form_id and form is None:
         abort(404)
-    if unit_code and not browse.unit_in_scope(db, unit_code, _scope()):
+    if unit_code and not browse.unit_in_scope(db, unit_code, user_scope()):
         abort(404)
     if dossier and not DOSSIER_RE.match(dossier):
         dossier = None
@@ -63,9 +59,9 @@ def index():
         link = {"url": url, "qr_data_uri": f"data:image/png;base64,{qr}"}
     db = get_db()
     return render_template(
-        "channels/index.html", forms=open_forms_in_scope(), units=browse.units_in_scope(db, _scope()),
+        "channels/index.html", forms=open_forms_in_scope(), units=browse.units_in_scope(db, user_scope()),
         chosen_form=form, chosen_unit=unit, dossier=dossier, link=link,
-        open_conflicts=len(channels.conflicts(db, scope=_scope(), open_only=True)),
+        open_conflicts=len(channels.conflicts(db, scope=user_scope(), open_only=True)),
         can_paper=g.user["role"] in PAPER_ENTRY_ROLES, can_print=g.user["role"] in LINK_ROLES)
 
 
@@ -99,8 +95,8 @@ def qr_png():
 
 def _render_kiosks(status: int = 200, created: dict | None = None, form: dict | None = None):
     db = get_db()
-    return render_template("channels/kiosks.html", kiosks=channels.list_kiosks(db, _scope()),
-                           units=browse.units_in_scope(db, _scope()), forms=open_forms_in_scope(),
+    return render_template("channels/kiosks.html", kiosks=channels.list_kiosks(db, user_scope()),
+                           units=browse.units_in_scope(db, user_scope()), forms=open_forms_in_scope(),
                            created=created, form=form or {}, default_form=registry.DEFAULT_FORM), status
 
 
@@ -116,7 +112,7 @@ def create_kiosk():
     data = request.form
     unit_code = (data.get("unit") or "").strip()
     try:
-        if not unit_code or not browse.unit_in_scope(get_db(), unit_code, _scope()):
+        if not unit_code or not browse.unit_in_scope(get_db(), unit_code, user_scope()):
             raise registry.Refused("Hãy chọn một đơn vị trong phạm vi quản lý của bạn.",
                                    "Choose a unit within the scope you manage.")
         new = registry.create_kiosk(get_db(), name=data.get("name", ""), unit_code=unit_code,
@@ -137,7 +133,7 @@ def create_kiosk():
 def revoke_kiosk(name):
     db = get_db()
     kiosk = channels.kiosk_by_name(db, name)
-    if kiosk is None or not browse.unit_in_scope(db, kiosk["unit_code"], _scope()):
+    if kiosk is None or not browse.unit_in_scope(db, kiosk["unit_code"], user_scope()):
         abort(404)
     if request.form.get("confirm") != "yes":
         flash(t("Hãy đánh dấu ô xác nhận trước khi thu hồi.", "Tick the confirmation box before revoking."), "error")

@@ -16,7 +16,7 @@ from ..dbconn import get_db
 from ..unit_import import import_units
 from ..user_admin import (AccountRefused, collector_qr_png, collector_url, create_account,
                           reset_password, revoke_account)
-from .common import web_blueprint
+from .common import user_scope, web_blueprint
 from .i18n import t
 
 bp = web_blueprint("admin", __name__, url_prefix="/admin")
@@ -32,10 +32,6 @@ def _admins_only():
         abort(403)
 
 
-def _scope() -> str | None:
-    return g.user["unit_code"]
-
-
 def _refused(exc: AccountRefused) -> None:
     flash(t(exc.message_vi, exc.message_en), "error")
 
@@ -47,17 +43,17 @@ def _unit_choice(form_value: str | None) -> str | None:
     """
     code = (form_value or "").strip() or None
     if code is None:
-        if _scope() is not None:
+        if user_scope() is not None:
             raise AccountRefused("Hãy chọn đơn vị cho tài khoản.", "Choose the account's unit.")
         return None
-    if not browse.unit_in_scope(get_db(), code, _scope()):
+    if not browse.unit_in_scope(get_db(), code, user_scope()):
         raise AccountRefused(f'Đơn vị "{code}" nằm ngoài phạm vi quản lý của bạn.',
                              f'Unit "{code}" is outside the scope you manage.')
     return code
 
 
 def _managed_user(name: str) -> dict:
-    user = browse.user_in_scope(get_db(), name, _scope())
+    user = browse.user_in_scope(get_db(), name, user_scope())
     if user is None:
         abort(404)
     return user
@@ -78,8 +74,8 @@ def users():
 def _render_users(status: int = 200, form: dict | None = None):
     db = get_db()
     return render_template("admin/users.html",
-                           accounts=browse.users_in_scope(db, _scope(), collectors=False),
-                           units=browse.units_in_scope(db, _scope()), roles=PASSWORD_ROLES,
+                           accounts=browse.users_in_scope(db, user_scope(), collectors=False),
+                           units=browse.units_in_scope(db, user_scope()), roles=PASSWORD_ROLES,
                            form=form or {}), status
 
 
@@ -147,8 +143,8 @@ def _server_base() -> str:
 def _render_collectors(status: int = 200, created: dict | None = None, form: dict | None = None):
     db = get_db()
     return render_template("admin/collectors.html",
-                           collectors=browse.users_in_scope(db, _scope(), collectors=True),
-                           units=browse.units_in_scope(db, _scope()), created=created,
+                           collectors=browse.users_in_scope(db, user_scope(), collectors=True),
+                           units=browse.units_in_scope(db, user_scope()), created=created,
                            server_base=_server_base(), form=form or {}), status
 
 
@@ -179,13 +175,13 @@ def create_collector():
 
 @bp.get("/units")
 def units_page():
-    return render_template("admin/units.html", units=browse.units_in_scope(get_db(), _scope()),
-                           can_import=_scope() is None, errors=[])
+    return render_template("admin/units.html", units=browse.units_in_scope(get_db(), user_scope()),
+                           can_import=user_scope() is None, errors=[])
 
 
 @bp.post("/units")
 def units_import():
-    if _scope() is not None:
+    if user_scope() is not None:
         abort(403)
     upload = request.files.get("file")
     data = upload.read() if upload else b""
@@ -207,7 +203,7 @@ def units_import():
 @bp.get("/audit")
 def audit_log():
     before = request.args.get("before", type=int)
-    rows, more = browse.audit_page(get_db(), _scope(), before_id=before, limit=AUDIT_PAGE_SIZE)
+    rows, more = browse.audit_page(get_db(), user_scope(), before_id=before, limit=AUDIT_PAGE_SIZE)
     return render_template("admin/audit.html", rows=rows, older=rows[-1]["id"] if more and rows else None,
                            first_page=before is None)
 

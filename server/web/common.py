@@ -71,6 +71,21 @@ def nav_items() -> list[dict]:
 
 # --- access --------------------------------------------------------------------------------
 
+def user_scope() -> str | None:
+    """The unit whose subtree the logged-in account works in; None for province-wide accounts."""
+    return g.user["unit_code"]
+
+
+def form_or_404(form_id: str) -> dict:
+    """A form the account may see, or 404 (never 403: another unit's forms are not confirmed)."""
+    from storage import browse
+    from ..dbconn import get_db
+    form = browse.form_in_scope(get_db(), form_id, user_scope())
+    if form is None:
+        abort(404)
+    return form
+
+
 def safe_next(target: str | None) -> str | None:
     """A path on this site to go back to after login; anything else (other hosts) is dropped."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:

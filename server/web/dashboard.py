@@ -23,7 +23,7 @@ from aggregate.scoring import rules_of
 from storage import browse, followups, publications, scores, units
 
 from ..dbconn import get_db
-from .common import roles, safe_next, web_blueprint
+from .common import form_or_404, roles, safe_next, user_scope, web_blueprint
 from .i18n import lang, t
 
 bp = web_blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -34,17 +34,6 @@ NOTE_MAX = 2000
 CHILD_LEVEL = {"tinh": "huyen", "huyen": "xa", "xa": "xa"}
 # fields recognised by role that a breakdown by answer would only repeat or that say nothing
 NOT_BREAKDOWNS = ("unit", "channel", "consent")
-
-
-def _scope() -> str | None:
-    return g.user["unit_code"]
-
-
-def _form_or_404(form_id: str) -> dict:
-    form = browse.form_in_scope(get_db(), form_id, _scope())
-    if form is None:
-        abort(404)
-    return form
 
 
 @bp.app_template_filter("pick")
@@ -116,7 +105,7 @@ def _read_filters(db, versions: list[dict], questions: list[dict]) -> Filters:
                     f'"{text}" is not a valid period; showing all time.'), "error")
     unit = args.get("unit", "").strip()
     if unit:
-        if not browse.unit_in_scope(db, unit, _scope()):
+        if not browse.unit_in_scope(db, unit, user_scope()):
             abort(404)              # another unit's figures are not even said to exist
         filters.unit = unit
     if args.get("channel") in CHANNELS:
@@ -132,7 +121,7 @@ def _read_filters(db, versions: list[dict], questions: list[dict]) -> Filters:
         filters.level = args["level"]
     else:
         # the level just under the unit looked at: a district's communes, the province's districts
-        anchor = units.get_unit(db, filters.unit or _scope()) if (filters.unit or _scope()) else None
+        anchor = units.get_unit(db, filters.unit or user_scope()) if (filters.unit or user_scope()) else None
         filters.level = CHILD_LEVEL[anchor["level"]] if anchor else "huyen"
     try:
         filters.offset = max(0, int(args.get("offset", 0)))
@@ -145,12 +134,12 @@ def _read_filters(db, versions: list[dict], questions: list[dict]) -> Filters:
 
 @bp.get("/")
 def index():
-    forms = browse.forms_in_scope(get_db(), _scope())
+    forms = browse.forms_in_scope(get_db(), user_scope())
     return render_template("dashboard/index.html", forms=forms)
 
 
 def _indices(db, form_id: str, filters: Filters, by: tuple[str, ...], dated: bool = True) -> dict:
-    query = IndexQuery(forms=(form_id,), by=by, **filters.query(_scope(), dated=dated))
+    query = IndexQuery(forms=(form_id,), by=by, **filters.query(user_scope(), dated=dated))
     return render.indices_json(db, query, compute_indices(db, query))
 
 
@@ -176,11 +165,11 @@ def _period_choices(trend: dict, selected: periods.Period | None) -> list[dict]:
 @bp.get("/<form_id>")
 def form(form_id):
     db = get_db()
-    form_row = _form_or_404(form_id)
+    form_row = form_or_404(form_id)
     versions = browse.form_versions(db, form_id)
     questions = _breakdown_questions(db, form_id)
     filters = _read_filters(db, versions, questions)
-    scope = _scope()
+    scope = user_scope()
 
     overall = _indices(db, form_id, filters, ())
     trend = _indices(db, form_id, filters, ("quarter",), dated=False)
@@ -250,8 +239,8 @@ def _back(form_id: str, anchor: str):
 @roles(*EDITORS)
 def followup(form_id, submission_id):
     db = get_db()
-    _form_or_404(form_id)
-    row = browse.submission_in_scope(db, submission_id, _scope())
+    form_or_404(form_id)
+    row = browse.submission_in_scope(db, submission_id, user_scope())
     if row is None or row["form_id"] != form_id:
         abort(404)
     status = request.form.get("status")
@@ -272,8 +261,8 @@ def followup(form_id, submission_id):
 @roles(*EDITORS)
 def publish(form_id):
     db = get_db()
-    _form_or_404(form_id)
-    scope = _scope()
+    form_or_404(form_id)
+    scope = user_scope()
     period = request.form.get("period", "").strip()
     unit = request.form.get("unit", "").strip() or None
     level = request.form.get("level", "").strip() or None
@@ -302,8 +291,8 @@ def publish(form_id):
 @roles(*EDITORS)
 def withdraw(form_id, publication_id):
     db = get_db()
-    _form_or_404(form_id)
-    found = publications.get_live(db, publication_id, _scope())
+    form_or_404(form_id)
+    found = publications.get_live(db, publication_id, user_scope())
     if found is None or found["form_id"] != form_id:
         abort(404)
     publications.withdraw(db, publication_id, actor=g.user["name"])

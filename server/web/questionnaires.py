@@ -17,7 +17,7 @@ from storage import browse, forms, staging
 
 from ..dbconn import get_db
 from ..publish import PublishRefused, compile_bytes, field_rows, find_media, publish_compiled
-from .common import roles, web_blueprint
+from .common import roles, user_scope, web_blueprint
 from .i18n import lang, t
 
 bp = web_blueprint("questionnaires", __name__, url_prefix="/questionnaires")
@@ -27,21 +27,17 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_UPLOAD = 10 * 1024 * 1024
 
 
-def _scope() -> str | None:
-    return g.user["unit_code"]
-
-
 def _can_manage(form: dict | None) -> bool:
     """May the user publish versions of, close or reopen this form (None: a new form)?"""
     if g.user["role"] not in EDITORS:
         return False
-    if form is None or _scope() is None:
+    if form is None or user_scope() is None:
         return True
-    return form["unit_code"] is not None and browse.unit_in_scope(get_db(), form["unit_code"], _scope())
+    return form["unit_code"] is not None and browse.unit_in_scope(get_db(), form["unit_code"], user_scope())
 
 
 def _visible_form(form_id: str) -> dict:
-    form = browse.form_in_scope(get_db(), form_id, _scope())
+    form = browse.form_in_scope(get_db(), form_id, user_scope())
     if form is None:
         abort(404)
     return form
@@ -49,7 +45,7 @@ def _visible_form(form_id: str) -> dict:
 
 @bp.get("/")
 def index():
-    return render_template("questionnaires/index.html", forms=browse.forms_in_scope(get_db(), _scope()),
+    return render_template("questionnaires/index.html", forms=browse.forms_in_scope(get_db(), user_scope()),
                            can_upload=g.user["role"] in EDITORS)
 
 
@@ -57,8 +53,8 @@ def index():
 
 def _render_upload(problems=(), status: int = 200, filename: str | None = None):
     return render_template("questionnaires/upload.html", problems=list(problems), filename=filename,
-                           units=browse.units_in_scope(get_db(), _scope()),
-                           unit_required=_scope() is not None), status
+                           units=browse.units_in_scope(get_db(), user_scope()),
+                           unit_required=user_scope() is not None), status
 
 
 @bp.get("/upload")
@@ -81,7 +77,7 @@ def upload_post():
         flash(t("Tệp lớn hơn 10 MB.", "The file is larger than 10 MB."), "error")
         return _render_upload(status=413)
     unit = (request.form.get("unit") or "").strip() or None
-    if (unit is None and _scope() is not None) or (unit and not browse.unit_in_scope(db, unit, _scope())):
+    if (unit is None and user_scope() is not None) or (unit and not browse.unit_in_scope(db, unit, user_scope())):
         flash(t("Hãy chọn một đơn vị trong phạm vi của bạn.", "Choose a unit within your scope."), "error")
         return _render_upload(status=400, filename=filename)
     try:

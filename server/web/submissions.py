@@ -18,7 +18,7 @@ from storage import audit, browse, forms, reviews, submissions
 from storage.blobs import BlobCorrupt
 
 from ..dbconn import get_blobs, get_db
-from .common import roles, web_blueprint
+from .common import roles, user_scope, web_blueprint
 from .i18n import REVIEW_STATES, day_start_utc, parse_date, t
 
 bp = web_blueprint("submissions", __name__, url_prefix="/submissions")
@@ -28,10 +28,6 @@ SENSITIVE_READERS = ("admin",)
 # types a browser may be told an attachment is; anything else is sent as plain bytes
 SAFE_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp", "audio/mpeg", "audio/ogg", "audio/mp4",
               "video/mp4", "application/pdf", "text/csv"}
-
-
-def _scope() -> str | None:
-    return g.user["unit_code"]
 
 
 @bp.get("/")
@@ -51,18 +47,18 @@ def index():
                         f'"{text}" is not a valid date; write it as dd/mm/yyyy.'), "error")
             else:
                 setattr(filters, attr, day_start_utc(day, days_later))
-    page = browse.submissions_page(db, _scope(), filters, after_id=args.get("after", type=int),
+    page = browse.submissions_page(db, user_scope(), filters, after_id=args.get("after", type=int),
                                    before_id=args.get("before", type=int),
                                    limit=int(current_app.config.get("WEB_PAGE_SIZE", 50)))
     kept = {k: v for k, v in args.items() if k not in ("after", "before") and v}
     return render_template("submissions/index.html", page=page, kept=kept,
-                           forms=browse.forms_in_scope(db, _scope()),
-                           units=browse.units_in_scope(db, _scope()), channels=CHANNELS,
+                           forms=browse.forms_in_scope(db, user_scope()),
+                           units=browse.units_in_scope(db, user_scope()), channels=CHANNELS,
                            states=list(REVIEW_STATES), first_page=not (args.get("after") or args.get("before")))
 
 
 def _submission_or_404(submission_id: int) -> dict:
-    row = browse.submission_in_scope(get_db(), submission_id, _scope())
+    row = browse.submission_in_scope(get_db(), submission_id, user_scope())
     if row is None:
         abort(404)
     return row
@@ -148,7 +144,7 @@ def detail(submission_id):
         items=_display_items(fields, values, identifiers), repeats=_repeat_tables(db, row, fields),
         repeat_identifiers=repeat_identifiers, attachments=attachments,
         attachment_names={a["name"] for a in attachments},
-        chain=browse.edit_chain(db, row["root_id"], _scope()), reviews=reviews.reviews_of(db, submission_id),
+        chain=browse.edit_chain(db, row["root_id"], user_scope()), reviews=reviews.reviews_of(db, submission_id),
         can_review=g.user["role"] in REVIEWERS, can_see_sensitive=g.user["role"] in SENSITIVE_READERS,
         show_sensitive=show_sensitive, has_sensitive=any(f.get("sensitive") for f in fields),
         decisions=reviews.DECISIONS)
@@ -156,7 +152,7 @@ def detail(submission_id):
 
 @bp.get("/<int:submission_id>/attachments/<name>")
 def attachment(submission_id, name):
-    found = browse.attachment_in_scope(get_db(), submission_id, name, _scope())
+    found = browse.attachment_in_scope(get_db(), submission_id, name, user_scope())
     if found is None:
         abort(404)
     try:
