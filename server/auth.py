@@ -40,11 +40,8 @@ def token_digest(token: str) -> str:
 def user_for_token(db, token: str) -> dict | None:
     if not token or len(token) > 128:
         return None
-    user = users.get_user_by_token(db, token_digest(token))
-    # the lookup is by digest; compare again in constant time for good measure
-    if user and hmac.compare_digest(user["token_sha256"], token_digest(token)):
-        return user
-    return None
+    # only the digest is stored and looked up, so the token itself is never compared
+    return users.get_user_by_token(db, token_digest(token))
 
 
 def check_password(db, name: str, password: str) -> dict | None:
@@ -53,12 +50,6 @@ def check_password(db, name: str, password: str) -> dict | None:
         check_password_hash(_DUMMY_HASH, password)
         return None
     return user if check_password_hash(user["password_hash"], password) else None
-
-
-def basic_auth_user(db) -> dict | None:
-    """The account of a Basic-authenticated request (ODK Collect), under the same failed-login
-    limit as the login page: without it, /formList would let anyone guess passwords unhindered."""
-    return _basic_user(db)
 
 
 # --- password logins with a limit, and the account behind a request ---------------------------
@@ -138,7 +129,9 @@ def _session_user(db) -> dict | None:
     return user
 
 
-def _basic_user(db) -> dict | None:
+def basic_auth_user(db) -> dict | None:
+    """The account of a Basic-authenticated request (ODK Collect, API clients), under the same
+    failed-login limit as the login page: without it, /formList would let anyone guess passwords."""
     auth = request.authorization
     if auth is None or auth.type != "basic" or not auth.username or auth.password is None:
         return None
@@ -158,5 +151,5 @@ def current_user() -> dict | None:
     """
     if "current_user" not in g:
         db = get_db()
-        g.current_user = _session_user(db) or _basic_user(db)
+        g.current_user = _session_user(db) or basic_auth_user(db)
     return g.current_user
