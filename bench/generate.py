@@ -46,7 +46,7 @@ from pathlib import Path
 from xml.etree import ElementTree  # builds an XForm; parses nothing  # nosec B405
 
 import storage
-from bench.instances import STANDARD_ITEMS, XF, fill_instance, primary_instance, standard_answers
+from bench.instances import ITEM_PATHS, STANDARD_ITEMS, XF, fill_instance, primary_instance, standard_answers
 from bench.site import ROOT, cli, create_collector, setup
 from server.receive.accept import build_submission
 from server.receive.parse import parse_instance
@@ -71,7 +71,7 @@ REJECT_NOTE = "Phiếu trùng hoặc không hợp lệ / duplicate or invalid qu
 DECLINE_RATE = 0.005       # consent "no": the questionnaire ends there
 OFF_HOURS_RATE = 0.08      # starts at any hour of the day (the rest during office hours)
 
-ITEMS = [f"main/{criterion}/{item}" for criterion, items in STANDARD_ITEMS.items() for item in items]
+ITEMS = ITEM_PATHS
 ANSWER_VALUES = ("5", "4", "3", "2", "1", "0")
 # answer weights (5, 4, 3, 2, 1, 0) by respondent mood; a unit's quality shifts the mix of moods
 MOODS = {

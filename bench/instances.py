@@ -21,6 +21,7 @@ STANDARD_ITEMS = {
     "staff": ["staff_polite", "staff_guidance", "staff_no_trouble", "staff_rules", "staff_overall"],
     "result": ["result_on_time", "result_correct", "result_apology", "result_feedback", "result_overall"],
 }
+ITEM_PATHS = [f"main/{criterion}/{item}" for criterion, items in STANDARD_ITEMS.items() for item in items]
 
 
 def _local(tag: str) -> str:
@@ -101,7 +102,11 @@ def standard_answers(rng: random.Random, unit: str, level: str, start: datetime 
     }
     if channel:
         answers["main/channel"] = channel
-    for criterion, items in STANDARD_ITEMS.items():
-        for item in items:
-            answers[f"main/{criterion}/{item}"] = rng.choice("5554443321" + "0")
+    for path in ITEM_PATHS:
+        answers[path] = rng.choice("5554443321" + "0")
     return answers
+
+
+def rate_all(answers: dict[str, str], value: str) -> dict[str, str]:
+    """The same answers with every criterion item of the standard form rated `value`."""
+    return {**answers, **{path: value for path in ITEM_PATHS}}

@@ -14,7 +14,7 @@ from datetime import timedelta
 import pytest
 
 import storage
-from bench.instances import STANDARD_ITEMS, fill_instance, standard_answers
+from bench.instances import fill_instance, rate_all, standard_answers
 from dashboard_site import COMMUNE_A1, COMMUNE_A2, Q3, build
 from storage import audit, followups, forms
 from web_site import UNIT_A, UNIT_B, _submit, login, post
@@ -62,10 +62,7 @@ def low_submission(site, unit: str, level: str, *, start=None, deprecated_id=Non
     db.close()
     rng = rng or random.Random(1)
     # the quarter's last day: newest first, it heads the dissatisfied list
-    answers = standard_answers(rng, unit, level, start=start or Q3 + timedelta(days=91, hours=8))
-    for criterion, items in STANDARD_ITEMS.items():
-        for item in items:
-            answers[f"main/{criterion}/{item}"] = "1"
+    answers = rate_all(standard_answers(rng, unit, level, start=start or Q3 + timedelta(days=91, hours=8)), "1")
     answers["main/comment"] = "Phải đi lại năm lần, rất mệt"
     instance_id = instance_id or f"uuid:{uuid.UUID(int=rng.getrandbits(128))}"
     token = site.tokens["dtv_aluoi" if unit == UNIT_B else "dtv_hue"]

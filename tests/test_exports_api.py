@@ -16,7 +16,7 @@ import pytest
 import requests
 
 import storage
-from bench.instances import STANDARD_ITEMS, fill_instance, standard_answers
+from bench.instances import fill_instance, rate_all, standard_answers
 from collect_client import CollectClient
 from conftest import PASSWORD, LiveServer, cli, seed
 
@@ -29,10 +29,7 @@ def _answers(unit: str, value: str, start: str, channel: str | None = None, comm
              dossier: str = "") -> dict:
     values = standard_answers(random.Random(0), unit, "huyen", channel=channel)
     values.update({"start": start, "today": start[:10], "main/comment": comment, "main/dossier_code": dossier})
-    for criterion, items in STANDARD_ITEMS.items():
-        for item in items:
-            values[f"main/{criterion}/{item}"] = value
-    return values
+    return rate_all(values, value)
 
 
 @pytest.fixture(scope="module")

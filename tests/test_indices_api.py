@@ -7,7 +7,7 @@ import random
 import pytest
 import requests
 
-from bench.instances import STANDARD_ITEMS, fill_instance, standard_answers
+from bench.instances import fill_instance, rate_all, standard_answers
 from collect_client import CollectClient
 from conftest import PASSWORD, LiveServer, cli, seed
 
@@ -18,10 +18,7 @@ def _answers(unit: str, value: str, start: str, comment: str = "", dossier: str 
     values = standard_answers(random.Random(0), unit, "huyen")
     values.update({"start": start, "today": start[:10], "main/comment": comment,
                    "main/dossier_code": dossier})
-    for criterion, items in STANDARD_ITEMS.items():
-        for item in items:
-            values[f"main/{criterion}/{item}"] = value
-    return values
+    return rate_all(values, value)
 
 
 @pytest.fixture(scope="module")
