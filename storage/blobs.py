@@ -54,9 +54,6 @@ class BlobStore:
             raise BlobCorrupt(sha256)
         return data
 
-    def exists(self, sha256: str) -> bool:
-        return self.path(sha256).exists()
-
     def all_hashes(self):
         for sub in self.root.iterdir():
             if sub.is_dir() and len(sub.name) == 2:

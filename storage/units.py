@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 
 from .db import write_transaction
@@ -92,6 +91,3 @@ def units_csv(db) -> bytes:
                          unit["name_en"] or ""])
     return out.getvalue().encode("utf-8")
 
-
-def units_csv_md5(db) -> str:
-    return hashlib.md5(units_csv(db), usedforsecurity=False).hexdigest()  # the manifest hash Collect compares
