@@ -221,3 +221,7 @@ def init_app(app) -> None:
     app.cli.add_command(restore_command)
     from .cli_submissions import submissions_cli
     app.cli.add_command(submissions_cli)
+    from .cli_registers import register_cli
+    app.cli.add_command(register_cli)
+    from .cli_sampling import sample_cli
+    app.cli.add_command(sample_cli)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import sqlite3
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 # Bumping SCHEMA_VERSION means adding the step that brings version N-1 to N here; steps only add.
 _MIGRATIONS: dict[int, str] = {
@@ -429,6 +429,95 @@ _MIGRATIONS: dict[int, str] = {
     """,
     6: """
     -- exports
+    """,
+    7: """
+    -- who to ask: dossier registers, sample plans and their members (storage/registers.py,
+    -- storage/sampling.py)
+
+    -- One import of a register exported from the one-stop system.
+    CREATE TABLE register_imports (
+        id INTEGER PRIMARY KEY,
+        filename TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        rows_total INTEGER NOT NULL,
+        rows_imported INTEGER NOT NULL,
+        rows_skipped INTEGER NOT NULL,
+        imported_at TEXT NOT NULL,
+        imported_by TEXT
+    );
+
+    -- A dossier handled by a unit. Dates are local (Vietnam) days, YYYY-MM-DD. A later import
+    -- of the same code updates the row (registers are exported again once results are returned).
+    CREATE TABLE dossiers (
+        id INTEGER PRIMARY KEY,
+        code TEXT NOT NULL UNIQUE,
+        unit_code TEXT NOT NULL REFERENCES units(code),
+        procedure_name TEXT,
+        procedure_field TEXT,
+        received_on TEXT,
+        due_on TEXT,
+        returned_on TEXT,
+        import_id INTEGER NOT NULL REFERENCES register_imports(id)
+    );
+    CREATE INDEX dossiers_returned ON dossiers(returned_on, unit_code);
+
+    -- The applicant's name and phone: identifiers, kept apart like the answers' identifiers.
+    CREATE TABLE dossier_contacts (
+        dossier_id INTEGER PRIMARY KEY REFERENCES dossiers(id),
+        applicant_name TEXT,
+        phone TEXT
+    );
+
+    -- A sample drawn from the dossiers returned in a period: the rule it was drawn by is kept
+    -- whole so that anyone can draw it again from the seed and get the same members.
+    -- unit_code NULL = the whole province.
+    CREATE TABLE sample_plans (
+        id INTEGER PRIMARY KEY,
+        form_id TEXT NOT NULL REFERENCES forms(form_id),
+        period TEXT NOT NULL,
+        unit_code TEXT REFERENCES units(code),
+        method TEXT NOT NULL CHECK (method IN ('formula', 'fixed')),
+        margin TEXT,
+        fixed_size INTEGER,
+        by_field INTEGER NOT NULL DEFAULT 0,
+        reserve_percent INTEGER NOT NULL,
+        seed TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        created_by TEXT,
+        withdrawn_at TEXT,
+        withdrawn_by TEXT
+    );
+    CREATE UNIQUE INDEX sample_plans_live ON sample_plans(form_id, period, coalesce(unit_code, ''))
+        WHERE withdrawn_at IS NULL;
+
+    -- Each stratum of a plan: a unit, and a field when the plan is stratified by field ('' if
+    -- not): N dossiers, n drawn for the sample, r more drawn as its reserve.
+    CREATE TABLE sample_strata (
+        plan_id INTEGER NOT NULL REFERENCES sample_plans(id),
+        unit_code TEXT NOT NULL,
+        procedure_field TEXT NOT NULL,
+        population INTEGER NOT NULL,
+        size INTEGER NOT NULL,
+        reserve INTEGER NOT NULL,
+        PRIMARY KEY (plan_id, unit_code, procedure_field)
+    );
+
+    -- The drawn dossiers in the seed's order within their stratum (rank 1..n are the sample,
+    -- the rest the reserve), and the surveyor each is assigned to. Whether a member was reached
+    -- is not stored: it is read from the submissions carrying its dossier code, so an edited,
+    -- rejected or deleted submission changes it without anything to keep in step.
+    CREATE TABLE sample_members (
+        plan_id INTEGER NOT NULL REFERENCES sample_plans(id),
+        dossier_id INTEGER NOT NULL REFERENCES dossiers(id),
+        unit_code TEXT NOT NULL,
+        procedure_field TEXT NOT NULL,
+        rank INTEGER NOT NULL,
+        reserve INTEGER NOT NULL,
+        collector_id INTEGER REFERENCES users(id),
+        PRIMARY KEY (plan_id, dossier_id)
+    );
+    CREATE INDEX sample_members_stratum ON sample_members(plan_id, unit_code, procedure_field, rank);
+    CREATE INDEX sample_members_collector ON sample_members(collector_id, plan_id);
     """,
 }
 

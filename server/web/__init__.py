@@ -2,7 +2,8 @@
 
 Blueprints, one per area: `accounts` (login, logout, language), `admin` (/admin: accounts,
 surveyors, units, audit log), `questionnaires` (/questionnaires: forms), `submissions`
-(/submissions), `dashboard` (/dashboard: indices, follow-up, publishing), `public` (/ket-qua:
+(/submissions), `dashboard` (/dashboard: indices, follow-up, publishing), `registers` (/registers: dossier registers),
+`sampling` (/sampling: sample plans, coverage, invitations), `public` (/ket-qua:
 published results, no login), `vendor` (/static/vendor: the npm files pages use). Each page
 blueprint is made by `common.web_blueprint`, which adds the CSRF check, the login check,
 security headers and error pages. Templates extend `templates/base.html`; texts are
@@ -10,7 +11,8 @@ Vietnamese first, English by the switch (`i18n`).
 """
 from __future__ import annotations
 
-from . import accounts, admin, common, dashboard, i18n, public, questionnaires, submissions, vendor
+from . import (accounts, admin, common, dashboard, i18n, public, questionnaires, registers, sampling,
+               submissions, vendor)
 from .. import csrf
 
 
@@ -21,7 +23,7 @@ def init_app(app) -> None:
     csrf.init_app(app)
     app.jinja_env.globals.update(nav_items=common.nav_items, current_user=common.current_user)
     for blueprint in (accounts.bp, admin.bp, questionnaires.bp, submissions.bp, dashboard.bp, public.bp,
-                      vendor.bp):
+                      vendor.bp, registers.bp, sampling.bp):
         app.register_blueprint(blueprint)
     from .. import channels  # citizens' channels: public links, kiosks, paper (server/channels)
     channels.init_app(app)

@@ -55,6 +55,7 @@ NAV: list[NavItem] = [
     NavItem("submissions.index", "Phiếu đã nhận", "Submissions", WEB_ROLES, "submissions"),
     NavItem("dashboard.index", "Chỉ số hài lòng", "Dashboard", WEB_ROLES, "dashboard"),
     NavItem("questionnaires.index", "Biểu mẫu", "Forms", WEB_ROLES, "questionnaires"),
+    NavItem("sampling.index", "Chọn mẫu", "Sampling", ("admin", "reporter"), "sampling"),
     NavItem("channels.index", "Kênh khảo sát", "Survey channels", ("admin", "designer", "reporter"), "channels"),
     NavItem("admin.users", "Quản trị", "Administration", ("admin",), "admin"),
 ]
