@@ -32,9 +32,12 @@ DEFAULT_SATISFIED = ("4", "5")
 ROLE_NAMES = (
     "unit", "channel", "procedure_field", "dossier_code", "consent",
     "start", "end", "today", "deviceid",
+    # a sampled respondent picked from the surveyor's list, and whether they were reached
+    "respondent", "contact_outcome",
 )
-# dossier_code identifies a person's application: always kept out of exports.
-ALWAYS_SENSITIVE = ("dossier_code",)
+# dossier_code identifies a person's application, and `respondent` holds one (the list's choice
+# names are dossier codes): always kept out of exports.
+ALWAYS_SENSITIVE = ("dossier_code", "respondent")
 CHANNELS = ("interview", "online", "kiosk", "paper", "post", "other")
 
 _YES = {"yes", "true", "1", "có", "co", "x"}

@@ -92,6 +92,12 @@ def latest_version(db, form_id: str) -> dict | None:
     return _decode(rows[0]) if rows else None
 
 
+def conventions_of_versions(db, form_id: str) -> list[dict]:
+    """The conventions of every version of a form, oldest first."""
+    return [json.loads(text) for (text,) in db.execute(
+        "SELECT conventions_json FROM form_versions WHERE form_id = ? ORDER BY id", [form_id])]
+
+
 def version_by_id(db, version_id: int) -> dict | None:
     rows = list(db.query("SELECT * FROM form_versions WHERE id = ?", [version_id]))
     return _decode(rows[0]) if rows else None
