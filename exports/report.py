@@ -8,6 +8,8 @@ Sheets, each with the Vietnamese title block and set to print on A4 landscape:
   Theo đối tượng  by each background question (who answered, which field of procedures)
   Không hài lòng  the dissatisfied submissions with their comments, newest first
   Biểu đồ         native Excel charts: the overall index by unit (bar), over the periods (line)
+  Độ bao phủ mẫu  when sample plans fall in the period: planned, reached, refused, unreachable and
+                  the response rate per unit and per surveyor (sampling/)
 
 Every number comes from aggregate/ through the JSON the indices API returns (render.py), so the
 report and the API can never disagree: nothing here adds, averages or rounds an answer.
@@ -27,6 +29,7 @@ from aggregate import periods, render
 from aggregate.dissatisfied import DissatisfiedQuery, list_dissatisfied
 from aggregate.engine import LEVELS, resolve
 from aggregate.rankings import RankQuery, rank_units
+from sampling import coverage as sample_coverage
 from storage import export_queries, scores
 from storage import units as unit_store
 from storage.db import DB_FILENAME
@@ -112,6 +115,7 @@ class Figures:
     items: dict | None = None
     background: dict[str, dict] = field(default_factory=dict)
     dissatisfied: dict | None = None
+    coverage: list[dict] = field(default_factory=list)      # sample plans of the period
 
 
 def _index_query(plan: ReportPlan, p: periods.Period | None = None, **kw) -> IndexQuery:
@@ -214,6 +218,8 @@ def gather(db, plan: ReportPlan, *, workers: int = 2) -> Figures:
     figures.items = results[("items", None)]
     figures.background = {q: results[("background", q)] for q in plan.background}
     figures.dissatisfied = results[("dissatisfied", None)]
+    figures.coverage = sample_coverage.plans_for_report(db, plan.query.form_id, plan.period,
+                                                        plan.unit or plan.query.scope)
     return figures
 
 
@@ -648,6 +654,43 @@ def _write_charts(book, fmt, plan: ReportPlan, figures: Figures, context: dict) 
                f"Only units and periods with at least {plan.query.min_n} respondents are drawn.")
 
 
+COVERAGE_COLUMNS = [("Kế hoạch\nPlanned", "planned"), ("Dự phòng đã dùng\nReserves used", "reserves_used"),
+                    ("Đã khảo sát\nReached", "reached"), ("Từ chối\nRefused", "refused"),
+                    ("Không liên lạc được\nUnreachable", "unreachable"), ("Chưa tiếp cận\nPending", "pending")]
+
+
+def _write_coverage(book, fmt, plan: ReportPlan, figures: Figures, context: dict) -> None:
+    sheet = _Sheet(book, fmt, plan, context, "Độ bao phủ mẫu", "BẢNG 6. ĐỘ BAO PHỦ CỦA MẪU KHẢO SÁT",
+                   "Table 6. Coverage of the sample plans", [34] + [12] * 8)
+    sheet.note("Tỷ lệ phản hồi = đã khảo sát / (đã khảo sát + từ chối + không liên lạc được); tỷ lệ hoàn thành = "
+               "đã khảo sát / kế hoạch. / Response rate = reached / (reached + refused + unreachable); "
+               "completion = reached / planned.", 30)
+    labels = context["labels"]
+    for result in figures.coverage:
+        p = result["plan"]
+        sheet.section(f"Kế hoạch số {p['id']}, kỳ {p['period']}, hạt giống {p['seed']}",
+                      f"Plan {p['id']}, period {p['period']}, seed {p['seed']}")
+        for title_vi, title_en, rows in (("Theo đơn vị", "By unit", result["by_unit"]),
+                                         ("Theo điều tra viên", "By surveyor", result["by_collector"])):
+            sheet.header([f"{title_vi}\n{title_en}"] + [c for c, _ in COVERAGE_COLUMNS]
+                         + ["Tỷ lệ phản hồi\nResponse rate", "Tỷ lệ hoàn thành\nCompletion"], 32)
+            for key, cov in rows + [(None, result["total"])]:
+                total = key is None
+                if total:
+                    label = "Tổng / Total"
+                elif title_en == "By unit":
+                    label = f"{labels.unit(key)['vi']} ({key})"
+                else:
+                    label = key or "(chưa giao / not assigned)"
+                sheet.put(0, label, total=total)
+                for col, (_, attr) in enumerate(COVERAGE_COLUMNS, start=1):
+                    sheet.put(col, getattr(cov, attr), "count", total=total)
+                for col, share in ((7, cov.response_rate), (8, cov.completion)):
+                    sheet.put(col, None if share is None else round(float(share) * 100, 2), "index", total=total)
+                sheet.row += 1
+            sheet.row += 1
+
+
 def write_report(db, plan: ReportPlan, target, *, workers: int = 2, now: datetime | None = None,
                  figures: Figures | None = None) -> Figures:
     """Write the workbook to `target` (a path or a binary file); returns the numbers it holds."""
@@ -665,5 +708,7 @@ def write_report(db, plan: ReportPlan, target, *, workers: int = 2, now: datetim
     _write_background(book, fmt, plan, figures, context)
     _write_dissatisfied(book, fmt, plan, figures, context)
     _write_charts(book, fmt, plan, figures, context)
+    if figures.coverage:
+        _write_coverage(book, fmt, plan, figures, context)
     book.close()
     return figures

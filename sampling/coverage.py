@@ -1,0 +1,46 @@
+"""Coverage of sample plans by unit and by surveyor, for the sampling pages and the report."""
+from __future__ import annotations
+
+from aggregate import periods
+from storage import sampling, units
+
+from .status import Coverage, coverage, plan_status
+
+UNASSIGNED = ""
+
+
+def plan_coverage(db, plan: dict, within: set[str] | None = None) -> dict:
+    """The plan's members with their status and the coverage tables, limited to the units in
+    `within` (an account's subtree) when given."""
+    members = [m for m in plan_status(db, plan) if within is None or m["unit_code"] in within]
+    by_unit, total = coverage(members, key=lambda m: m["unit_code"])
+    by_collector, _ = coverage(members, key=lambda m: m["collector_name"] or UNASSIGNED)
+    return {"plan": plan, "members": members, "total": total,
+            "by_unit": sorted(by_unit.items()), "by_collector": sorted(by_collector.items())}
+
+
+def plan_in_period(plan: dict, period: periods.Period) -> bool:
+    """The plan's period lies inside `period` (a quarter's plan shows in that year's report)."""
+    own = periods.parse_period(plan["period"])
+    return period.start <= own.start and own.end <= period.end
+
+
+def plans_for_report(db, form_id: str, period: periods.Period, unit: str | None) -> list[dict]:
+    """Coverage of the live plans of a form inside a report's period, within a unit's subtree."""
+    within = units.subtree_codes(db, unit) if unit else None
+    found = []
+    for plan in sampling.list_plans(db):
+        if plan["form_id"] != form_id or not plan_in_period(plan, period):
+            continue
+        result = plan_coverage(db, plan, within)
+        if result["members"]:
+            found.append(result)
+    return found
+
+
+def rate_text(value) -> str:
+    """A share as a Vietnamese percentage with one decimal (72,5%); '' when undefined."""
+    return "" if value is None else f"{float(value) * 100:.1f}%".replace(".", ",")
+
+
+__all__ = ["Coverage", "UNASSIGNED", "plan_coverage", "plans_for_report", "plan_in_period", "rate_text"]
