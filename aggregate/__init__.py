@@ -17,3 +17,4 @@ from .engine import DEFAULT_MIN_N, Cell, CriterionIndex, IndexQuery, ItemIndex, 
 from .problems import QueryError  # noqa: F401
 from .rankings import Ranking, RankQuery, rank_units  # noqa: F401
 from .scoring import refresh  # noqa: F401
+from .weighting import WeightedCell, WeightedCriterion, weighted_indices  # noqa: F401

@@ -213,7 +213,7 @@ def compute_indices(db, query: IndexQuery, *, refresh: bool = True) -> list[Cell
         return _compute(db, ctx, query)
 
 
-def _dims(by: tuple[str, ...]) -> tuple[str, ...]:
+def group_dims(by: tuple[str, ...]) -> tuple[str, ...]:
     dims: list[str] = []
 
     def need(dim):
@@ -240,7 +240,7 @@ def utc_window(date_from: date | None, date_to: date | None) -> tuple[str | None
             periods.utc_start(date_to + timedelta(days=1)) if date_to else None)
 
 
-class _Keyer:
+class Keyer:
     """Turns a row's dimension values into the cell key of the query's `by`."""
 
     def __init__(self, ctx: Context, by: tuple[str, ...], dims: tuple[str, ...]):
@@ -283,8 +283,8 @@ class _Sums:
 
 
 def _compute(db, ctx: Context, query: IndexQuery) -> list[Cell]:
-    dims = _dims(query.by)
-    keyer = _Keyer(ctx, query.by, dims)
+    dims = group_dims(query.by)
+    keyer = Keyer(ctx, query.by, dims)
     groups: dict[tuple, _Sums] = {}
     width = len(dims)
     answer_dims = any(d.startswith(scores.ANSWER_DIM) for d in dims)

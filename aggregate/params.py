@@ -15,7 +15,7 @@ from .problems import QueryError
 from .rankings import RankQuery
 
 FILTERS = ("from", "to", "unit", "channel", "version")
-INDEX_PARAMS = ("by",) + FILTERS + ("min_n", "items")
+INDEX_PARAMS = ("by",) + FILTERS + ("min_n", "items", "weighted")
 RANK_PARAMS = ("level", "period", "unit", "channel", "version", "min_n")
 DISSATISFIED_PARAMS = FILTERS + ("limit", "offset")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -82,6 +82,12 @@ def index_query(forms: tuple[str, ...], args: Mapping[str, str], scope: str | No
         unit=_blank(args.get("unit")), scope=scope, channel=_blank(args.get("channel")),
         versions=split_list(args.get("version")), min_n=parse_min_n(args.get("min_n")),
         items=parse_flag("items", args.get("items")))
+
+
+def wants_weighted(args: Mapping[str, str]) -> bool:
+    """`weighted=1`: the index weighted by dossier volume beside each cell's (not a field of
+    IndexQuery: it adds figures to the answer but changes none of the cells)."""
+    return parse_flag("weighted", args.get("weighted"))
 
 
 def rank_query(forms: tuple[str, ...], args: Mapping[str, str], scope: str | None = None,

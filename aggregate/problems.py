@@ -67,6 +67,13 @@ PROBLEMS: dict[str, Problem] = {
     "bad_flag": Problem(
         400, '{name} chỉ nhận 1/0 hoặc true/false; nhận được "{value}".',
         '{name} takes 1/0 or true/false; got "{value}".'),
+    "weighted_by": Problem(
+        400, 'Chỉ số có trọng số chỉ tính được khi nhóm theo cấp và đơn vị hành chính (level, tinh, huyen, '
+             'xa) và theo kỳ (month, quarter, half, year); không nhóm theo "{value}" được. (Theo từng '
+             "đơn vị (unit), chỉ số có trọng số chính là chỉ số của đơn vị.)",
+        'The weighted index needs a breakdown by level and administrative unit (level, tinh, huyen, xa) '
+        'and by period (month, quarter, half, year) only; it cannot group by "{value}". (By unit, the '
+        "weighted index is just the unit's own index.)"),
     "bad_channel": Problem(
         400, 'Kênh "{value}" không hợp lệ; dùng {allowed}.',
         'Invalid channel "{value}"; use {allowed}.'),

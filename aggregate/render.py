@@ -11,7 +11,7 @@ from fractions import Fraction
 
 from storage import scores, units as unit_store
 
-from . import periods
+from . import periods, weighting
 from .dissatisfied import DissatisfiedPage, DissatisfiedQuery
 from .engine import CHANNELS, LEVELS, QUESTION, Cell, IndexQuery
 from .rankings import Ranking, RankQuery
@@ -192,9 +192,37 @@ def _filters(query) -> dict:
     return result
 
 
-def indices_json(db, query: IndexQuery, cells: list[Cell]) -> dict:
-    labels = Labels(db, query.forms)
+def _percent(share) -> float | None:
+    return rounded(100 * share) if share is not None else None
+
+
+def weighted_json(weighted: weighting.WeightedCell | None) -> dict | None:
+    """A cell's index weighted by dossier volume; None when the register has no dossier of its units."""
+    if weighted is None:
+        return None
     return {
+        "volume": weighted.volume, "units": len(weighted.units), "n": weighted.n,
+        "enough": weighted.enough, "volume_share": _percent(weighted.share),
+        "overall": {"index": rounded(weighted.overall) if weighted.enough else None},
+        "criteria": {code: {"index": rounded(crit.index) if crit.enough else None,
+                            "units": len(crit.units), "n": crit.n, "enough": crit.enough,
+                            "volume_share": _percent(crit.share)}
+                     for code, crit in weighted.criteria.items()},
+        "unregistered": list(weighted.unregistered),
+        "below_min_n": list(weighted.below_min_n),
+    }
+
+
+def _pair_or_none(texts: tuple[str, str] | None) -> dict | None:
+    return _pair(*texts) if texts else None
+
+
+def indices_json(db, query: IndexQuery, cells: list[Cell],
+                 weighted: dict[tuple, weighting.WeightedCell | None] | None = None) -> dict:
+    """The API's answer; `weighted` (from weighting.weighted_indices, only when asked) adds a
+    "weighted" key to every cell and a top-level "weighted_note"."""
+    labels = Labels(db, query.forms)
+    result = {
         "forms": list(query.forms),
         "by": list(query.by),
         "filters": _filters(query),
@@ -203,6 +231,11 @@ def indices_json(db, query: IndexQuery, cells: list[Cell]) -> dict:
         "criteria": criteria_legend(),
         "cells": [cell_json(cell, labels) for cell in cells],
     }
+    if weighted is not None:
+        result["weighted_note"] = _pair_or_none(weighting.note(db, weighted))
+        for cell, shown in zip(cells, result["cells"]):
+            shown["weighted"] = weighted_json(weighted.get(tuple(cell.key.values())))
+    return result
 
 
 def _period_json(period: periods.Period) -> dict:
@@ -303,13 +336,56 @@ def _key_texts(labels: Labels, cell: Cell) -> list[str]:
     return texts
 
 
-def text_table(db, query: IndexQuery, cells: list[Cell]) -> str:
-    """A plain-text table, Vietnamese / English headers, one line per cell (and per item)."""
+WEIGHTED_PREFIX = ("TS", "W")          # "có trọng số" / "weighted", in the table's headers
+
+
+def _weighted_headers() -> list[str]:
+    vi, en = WEIGHTED_PREFIX
+    return ([f"{vi} {SHORT_CRITERION_LABELS[c][0]} / {en} {SHORT_CRITERION_LABELS[c][1]}"
+             for c in scores.CRITERIA]
+            + [f"{vi} Chung / {en} Overall", "Hồ sơ / Dossiers", "% hồ sơ / % dossiers"])
+
+
+def _weighted_texts(weighted: weighting.WeightedCell | None) -> list[str]:
+    """The weighted columns of a cell: "–" for an index no unit qualifies for."""
+    if weighted is None:
+        return ["–"] * len(scores.CRITERIA) + ["–", "0", "–"]
+    texts = [f"{rounded(weighted.criteria[c].index):.2f}" if weighted.criteria[c].enough else "–"
+             for c in scores.CRITERIA]
+    texts.append(f"{rounded(weighted.overall):.2f}" if weighted.enough else NOT_ENOUGH)
+    return texts + [str(weighted.volume), f"{_percent(weighted.share):.2f}"]
+
+
+def _weighted_notes(db, query: IndexQuery, weighted: dict[tuple, weighting.WeightedCell | None]) -> list[str]:
+    vi, en = WEIGHTED_PREFIX
+    lines = ["",
+             f"{vi}: chỉ số có trọng số theo số hồ sơ trả kết quả trong kỳ (sổ hồ sơ); đơn vị có dưới "
+             f"{query.min_n} người trả lời một tiêu chí không được tính ở tiêu chí đó; % hồ sơ: phần số hồ sơ "
+             "của các đơn vị được tính.",
+             f"{en}: weighted by the dossiers returned in the period (the register); a unit with fewer than "
+             f"{query.min_n} respondents on a criterion is left out of it; % dossiers: the share of the "
+             "dossiers held by the units weighted."]
+    unregistered = sorted({code or "?" for w in weighted.values() if w for code in w.unregistered})
+    if unregistered:
+        lines.append("Có người trả lời nhưng không có hồ sơ, không tính trọng số / respondents but no "
+                     "dossiers, not weighted: " + ", ".join(unregistered))
+    why = weighting.note(db, weighted)
+    if why:
+        lines += list(why)
+    return lines
+
+
+def text_table(db, query: IndexQuery, cells: list[Cell],
+               weighted: dict[tuple, weighting.WeightedCell | None] | None = None) -> str:
+    """A plain-text table, Vietnamese / English headers, one line per cell (and per item);
+    with `weighted`, the weighted indices as more columns."""
     labels = Labels(db, query.forms)
     key_headers = ["{} / {}".format(*labels.header(name)) for name in query.by]
     headers = key_headers + ["Số phiếu / Subm.", "n"]
     headers += ["{} / {}".format(*SHORT_CRITERION_LABELS[c]) for c in scores.CRITERIA]
     headers += ["Chung / Overall"]
+    if weighted is not None:
+        headers += _weighted_headers()
     rows = []
     for cell in cells:
         row = _key_texts(labels, cell) + [str(cell.submissions), str(cell.n)]
@@ -319,6 +395,8 @@ def text_table(db, query: IndexQuery, cells: list[Cell]) -> str:
             row.append(_with_ci(crit.index, crit.ci) if shown else "–")
         row.append(_with_ci(cell.overall, cell.overall_ci) if cell.enough and cell.overall is not None
                    else NOT_ENOUGH)
+        if weighted is not None:
+            row += _weighted_texts(weighted.get(tuple(cell.key.values())))
         rows.append(row)
     lines = _table(headers, rows)
     if not rows:
@@ -338,4 +416,6 @@ def text_table(db, query: IndexQuery, cells: list[Cell]) -> str:
               f"Chỉ số hài lòng (%) và khoảng tin cậy 95%; ô có dưới {query.min_n} người trả lời: {vi}.",
               f"Satisfaction index (%) with its 95% interval; cells with fewer than {query.min_n} "
               f"respondents: {en}."]
+    if weighted is not None:
+        lines += _weighted_notes(db, query, weighted)
     return "\n".join(lines)

@@ -12,7 +12,7 @@ import json
 
 from flask import Blueprint, Response, g, request
 
-from aggregate import compute_indices, params, render
+from aggregate import compute_indices, params, render, weighted_indices
 from aggregate.dissatisfied import list_dissatisfied
 from aggregate.problems import QueryError
 from aggregate.rankings import rank_units
@@ -85,7 +85,9 @@ def _combined() -> tuple[str, ...]:
 def _indices(form_ids: tuple[str, ...], extra: tuple[str, ...] = ()) -> Response:
     db = get_db()
     query = params.index_query(form_ids, request.args, scope=g.reader["unit_code"], extra=extra)
-    return _json(render.indices_json(db, query, compute_indices(db, query)))
+    # asked first, so that a breakdown that cannot be weighted is refused before any work
+    weighted = weighted_indices(db, query) if params.wants_weighted(request.args) else None
+    return _json(render.indices_json(db, query, compute_indices(db, query), weighted))
 
 
 def _rankings(form_ids: tuple[str, ...], extra: tuple[str, ...] = ()) -> Response:

@@ -13,7 +13,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 import storage
-from aggregate import compute_indices, params, render
+from aggregate import compute_indices, params, render, weighted_indices
 from aggregate.problems import QueryError
 
 
@@ -30,23 +30,28 @@ from aggregate.problems import QueryError
 @click.option("--min-n", "min_n", default="30", show_default=True,
               help="Số người trả lời tối thiểu để công bố / fewest respondents for a published cell.")
 @click.option("--items", is_flag=True, help="Kèm chỉ số từng câu hỏi / with each item's index.")
+@click.option("--weighted", is_flag=True, help="Kèm chỉ số có trọng số theo số hồ sơ (sổ hồ sơ) / "
+              "with the index weighted by dossier volume (the register).")
 @click.option("--json", "as_json", is_flag=True, help="In JSON như API / print the API's JSON.")
-def indices_command(form_id, by, date_from, date_to, unit, channel, version, min_n, items, as_json):
+def indices_command(form_id, by, date_from, date_to, unit, channel, version, min_n, items, weighted,
+                    as_json):
     """Chỉ số hài lòng / Satisfaction indices. FORM_ID: một mã hoặc nhiều mã cách nhau bởi dấu
     phẩy (gộp các biểu mẫu) / one form id, or several separated by commas (read together)."""
     db = storage.connect(current_app.config["DATA_DIR"])
     args = {name: value for name, value in (
         ("by", by), ("from", date_from), ("to", date_to), ("unit", unit), ("channel", channel),
-        ("version", version), ("min_n", min_n), ("items", "1" if items else None)) if value}
+        ("version", version), ("min_n", min_n), ("items", "1" if items else None),
+        ("weighted", "1" if weighted else None)) if value}
     try:
         forms = params.split_list(form_id)
         query = params.index_query(forms, args)
+        weights = weighted_indices(db, query) if params.wants_weighted(args) else None
         cells = compute_indices(db, query)
     except QueryError as exc:
         click.echo(f"LỖI: {exc.message('vi')}", err=True)
         click.echo(f"ERROR: {exc.message('en')}", err=True)
         sys.exit(1)
     if as_json:
-        click.echo(json.dumps(render.indices_json(db, query, cells), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(render.indices_json(db, query, cells, weights), ensure_ascii=False, indent=2))
     else:
-        click.echo(render.text_table(db, query, cells))
+        click.echo(render.text_table(db, query, cells, weights))

@@ -10,12 +10,13 @@ Every role of the web pages reads; reporters and administrators follow up and pu
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
-from aggregate import DissatisfiedQuery, IndexQuery, QueryError, RankQuery, compute_indices, list_dissatisfied
+from aggregate import (DissatisfiedQuery, IndexQuery, QueryError, RankQuery, compute_indices, list_dissatisfied,
+                       weighted_indices)
 from aggregate import periods, published, render
 from aggregate.engine import CHANNELS, LEVELS, QUESTION
 from aggregate.rankings import rank_units
@@ -138,9 +139,21 @@ def index():
     return render_template("dashboard/index.html", forms=forms)
 
 
-def _indices(db, form_id: str, filters: Filters, by: tuple[str, ...], dated: bool = True) -> dict:
+def _indices(db, form_id: str, filters: Filters, by: tuple[str, ...], dated: bool = True,
+             weighted: bool = False) -> dict:
     query = IndexQuery(forms=(form_id,), by=by, **filters.query(user_scope(), dated=dated))
-    return render.indices_json(db, query, compute_indices(db, query))
+    return render.indices_json(db, query, compute_indices(db, query),
+                               weighted_indices(db, query) if weighted else None)
+
+
+def _ranking_weighted(db, form_id: str, filters: Filters, period: periods.Period | None) -> dict:
+    """{unit code: its index weighted by dossier volume} for the ranked level and period; empty
+    for communes (one stratum each: the weighted index would repeat the index) and when the
+    register has no dossier of the period."""
+    if period is None or filters.level == "xa":
+        return {}
+    data = _indices(db, form_id, replace(filters, period=period), (filters.level,), weighted=True)
+    return {cell["key"][filters.level]: cell["weighted"] for cell in data["cells"] if cell["weighted"]}
 
 
 def _with_query(path: str, args: dict) -> str:
@@ -171,7 +184,7 @@ def form(form_id):
     filters = _read_filters(db, versions, questions)
     scope = user_scope()
 
-    overall = _indices(db, form_id, filters, ())
+    overall = _indices(db, form_id, filters, (), weighted=True)
     trend = _indices(db, form_id, filters, ("quarter",), dated=False)
     channels = _indices(db, form_id, filters, ("channel",))
     by_question = _indices(db, form_id, filters, (QUESTION + filters.question,)) if filters.question else None
@@ -188,6 +201,7 @@ def form(form_id):
         rank_query = RankQuery(forms=(form_id,), level=filters.level, period=rank_period.key,
                                **filters.query(scope, dated=False))
         ranking = render.rankings_json(db, rank_query, rank_units(db, rank_query))
+    ranking_weighted = _ranking_weighted(db, form_id, filters, rank_period) if ranking else {}
 
     dis_query = DissatisfiedQuery(forms=(form_id,), limit=DISSATISFIED_PAGE, offset=filters.offset,
                                   **filters.query(scope))
@@ -219,6 +233,7 @@ def form(form_id):
         questions=questions, units=browse.units_in_scope(db, scope), channels=CHANNELS, levels=LEVELS,
         overall=overall["cells"][0] if overall["cells"] else None, overall_json=overall,
         trend=trend, channel_cells=channels, by_question=by_question, ranking=ranking,
+        ranking_weighted=ranking_weighted,
         rank_period=rank_period, dissatisfied=dissatisfied, follow=follow, charts=charts,
         export_url=export_url, report_url=report_url,
         period_choices=_period_choices(trend, filters.period),
