@@ -155,3 +155,23 @@ def split_range(date_from: date | None, date_to: date | None):
         if last_end < date_to:
             edges.append((last_end + timedelta(days=1), date_to))
     return (first, last), edges
+
+
+_DMY = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s*$")
+_YMD = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})\s*$")
+
+
+def parse_date(text: str | None) -> date | None:
+    """dd/mm/yyyy (also yyyy-mm-dd, as date inputs send) -> date; None if empty or invalid."""
+    if not text:
+        return None
+    m = _DMY.match(text)
+    try:
+        if m:
+            return date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+        m = _YMD.match(text)
+        if m:
+            return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        return None
+    return None

@@ -39,6 +39,9 @@ ROLE_NAMES = (
 # names are dossier codes): always kept out of exports.
 ALWAYS_SENSITIVE = ("dossier_code", "respondent")
 CHANNELS = ("interview", "online", "kiosk", "paper", "post", "other")
+# what a dossier code may look like wherever one comes in (links, registers): no spaces, so it
+# is one token in a URL, a CSV cell and a select's value
+DOSSIER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:-]{0,63}$")
 
 _YES = {"yes", "true", "1", "có", "co", "x"}
 _NO = {"no", "false", "0", "không", "khong"}

@@ -22,10 +22,9 @@ from pathlib import PurePath
 
 import openpyxl
 
-import server.web  # noqa: F401  (before server.channels: the two import each other, and this order completes)
+from aggregate.periods import parse_date
+from forms.conventions import DOSSIER_RE
 from forms.problems import ERROR, WARNING, Problem
-from server.channels.citizen import DOSSIER_RE
-from server.web.i18n import parse_date
 
 MAX_BYTES = 32 * 1024 * 1024
 MAX_ROWS = 200_000

@@ -7,11 +7,11 @@ CSRF token because the receiving endpoints take anonymous (or device-token) subm
 from __future__ import annotations
 
 import os
-import re
 
 from flask import Blueprint, current_app, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from forms.conventions import DOSSIER_RE
 from storage import forms, units
 
 from .. import scope
@@ -30,7 +30,6 @@ DEFAULTS = {
     "KIOSK_RETRY_SECONDS": 20,
 }
 
-DOSSIER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:-]{0,63}$")
 
 
 def configure(app) -> None:
@@ -165,7 +164,8 @@ def render_form_page(template: str, **context):
 
 def media_response(version: dict, filename: str):
     from ..media import media_content
-    content = media_content(get_db(), version, filename)
+    # no account here: lists made per surveyor (respondents.csv) come with their header alone
+    content = media_content(get_db(), version, filename, None)
     if content is None:
         raise PageError(404, "Không tìm thấy tệp.", "File not found.")
     kind = "text/csv; charset=utf-8" if filename.endswith(".csv") else "application/octet-stream"

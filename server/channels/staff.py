@@ -7,13 +7,13 @@ import base64
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 
+from forms.conventions import DOSSIER_RE
 from storage import browse, channels, units
 
 from ..dbconn import get_db
 from ..web.common import roles, user_scope, web_blueprint
 from ..web.i18n import t
 from . import registry
-from .citizen import DOSSIER_RE
 
 bp = web_blueprint("channels", __name__, url_prefix="/channels")
 

@@ -6,7 +6,6 @@ Vietnam's time (Asia/Ho_Chi_Minh); numbers in the Vietnamese style 1.234,5 (Engl
 """
 from __future__ import annotations
 
-import re
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -57,6 +56,12 @@ CRITERIA = {
 }
 LEVELS = {"tinh": ("Cấp tỉnh", "Province"), "huyen": ("Cấp huyện", "District"), "xa": ("Cấp xã", "Commune")}
 AUDIT_ACTIONS = {
+    "register.import": ("Nhập sổ theo dõi hồ sơ", "Dossier register imported"),
+    "sample.create": ("Chọn mẫu khảo sát", "Sample drawn"),
+    "sample.assign": ("Giao mẫu cho điều tra viên", "Sample assigned"),
+    "sample.withdraw": ("Huỷ kế hoạch chọn mẫu", "Sample plan withdrawn"),
+    "sample.letters_with_names": ("In thư mời có họ tên", "Letters printed with names"),
+    "sample.sms_export": ("Xuất tệp SMS (số điện thoại)", "SMS file exported (phone numbers)"),
     "login": ("Đăng nhập", "Login"),
     "login.failed": ("Đăng nhập sai", "Failed login"),
     "login.locked": ("Đăng nhập bị tạm khoá", "Login locked"),
@@ -165,26 +170,6 @@ def format_answer(value: str | None, kind: str | None) -> str:
     except ValueError:
         pass
     return value
-
-
-_DMY = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s*$")
-_YMD = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})\s*$")
-
-
-def parse_date(text: str | None) -> date | None:
-    """dd/mm/yyyy (also yyyy-mm-dd, as date inputs send) -> date; None if empty or invalid."""
-    if not text:
-        return None
-    m = _DMY.match(text)
-    try:
-        if m:
-            return date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
-        m = _YMD.match(text)
-        if m:
-            return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-    except ValueError:
-        return None
-    return None
 
 
 def day_start_utc(day: date, days_later: int = 0) -> str:

@@ -20,7 +20,6 @@ from pathlib import Path, PurePath
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 
-# the module, not its names: register_file imports server.channels, which imports this package
 from sampling import register_file
 from storage import registers, units
 
