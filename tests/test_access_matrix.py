@@ -48,7 +48,7 @@ ZERO_SHA = "0" * 64
 @dataclass
 class Route:
     method: str
-    path: str                                    # placeholders: {token} {version} {b_sid}
+    path: str                                    # placeholders: {token} {version} {b_sid} {plan_b}
     expect: dict[str, int | None]
     data: Callable[["Matrix"], dict] | None = None
     notes: str = ""
@@ -116,6 +116,10 @@ ENTRY_ROLES = ("reporter", "reporter_a", "admin", "admin_a")
 LINKS_SCOPED = {r: 200 if r in SEES_B else 404 for r in LINK_ROLES} | {"viewer_a": 403, "viewer_b": 403}
 LINKS_SCOPED_POST = {r: 302 if r in SEES_B else 404 for r in LINK_ROLES}
 ENTRY_SCOPED = {r: 200 if r in SEES_B else 404 for r in ENTRY_ROLES}
+SAMPLERS = ("reporter", "reporter_a", "admin", "admin_a")
+SAMPLERS_OK = {r: 200 for r in SAMPLERS}
+PLAN_B = {"reporter": 200, "admin": 200, "reporter_a": 404, "admin_a": 404}
+PLAN_B_POST = {"reporter": 302, "admin": 302, "reporter_a": 404, "admin_a": 404}
 EDITOR_POST = {"reporter": 404, "admin": 404, "reporter_a": 404, "admin_a": 404}   # dashboard: then scope or content
 
 ROUTES: dict[tuple[str, str], Route] = {
@@ -226,6 +230,28 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("kiosk.submission", "POST"): Route("POST", f"/kiosk/{UNIT_B}/submission", public(400), lambda m: {}),
     ("odk_assets.vue_file", "GET"): Route("GET", "/static/odk/vue/vue.esm-browser.prod.js", public(200)),
     ("odk_assets.web_forms_file", "GET"): Route("GET", "/static/odk/web-forms/index.js", public(200)),
+    # --- dossier registers: admins and reporters; a unit-bound one within its scope ---
+    ("registers.index", "GET"): Route("GET", "/registers/", web_page(403, **SAMPLERS_OK)),
+    ("registers.upload", "POST"): Route("POST", "/registers/upload", web_page(403, **{r: 400 for r in SAMPLERS}),
+                                        lambda m: {}, "no file: back to the page with a message"),
+    ("registers.confirm", "POST"): Route("POST", f"/registers/confirm/{ZERO_SHA}",
+                                         web_page(403, **{r: 404 for r in SAMPLERS}), lambda m: {},
+                                         "nothing staged under that SHA-256"),
+    # --- sample plans: admins and reporters; the plan of 481 is unknown to accounts of 474 ---
+    ("sampling.index", "GET"): Route("GET", "/sampling/", web_page(403, **SAMPLERS_OK)),
+    ("sampling.create_plan", "POST"): Route("POST", "/sampling/plans", web_page(403, **{r: 400 for r in SAMPLERS}),
+                                            lambda m: {"form_id": OUT_FORM, "period": "2026-Q4", "method": "fixed",
+                                                       "fixed_size": "2", "unit": UNIT_B},
+                                            "481 already has its live plan, and is outside 474's scope"),
+    ("sampling.plan", "GET"): Route("GET", "/sampling/plans/{plan_b}", web_page(403, **PLAN_B)),
+    ("sampling.members_csv", "GET"): Route("GET", "/sampling/plans/{plan_b}/members.csv", web_page(403, **PLAN_B)),
+    ("sampling.letters", "GET"): Route("GET", "/sampling/plans/{plan_b}/letters", web_page(403, **PLAN_B)),
+    ("sampling.sms", "GET"): Route("GET", "/sampling/plans/{plan_b}/sms.csv",
+                                   web_page(403, admin=200, admin_a=404), notes="phone numbers: administrators"),
+    ("sampling.assign", "POST"): Route("POST", "/sampling/plans/{plan_b}/assign", web_page(403, **PLAN_B_POST),
+                                       lambda m: {}, "no unit chosen: back with a message"),
+    ("sampling.withdraw", "POST"): Route("POST", "/sampling/plans/{plan_b}/withdraw", web_page(403, **PLAN_B_POST),
+                                         lambda m: {}, "not confirmed: back with a message, nothing withdrawn"),
     # --- public results and files: anyone ---
     ("public.index", "GET"): Route("GET", "/ket-qua", public(200)),
     ("public.form", "GET"): Route("GET", f"/ket-qua/{OUT_FORM}", public(404), notes="nothing published"),
@@ -279,6 +305,7 @@ class Matrix:
                                content_type="multipart/form-data")
         assert response.status_code == 201
         self.b_sid = db_last_id(site.data_dir)
+        self.plan_b = _plan_of_b(site.data_dir)
         self.sessions = {}
         for role, name in WEB_ACCOUNTS.items():
             client = self.app.test_client()
@@ -290,7 +317,8 @@ class Matrix:
         token_url = route.path.startswith("/key/")
         tokens = {"forged": "gia-mao-" + "x" * 35, "revoked": self.site.tokens["dtv_aluoi"],
                   "collector_a": self.site.tokens["dtv_hue"], "collector_tinh": self.site.tokens["dtv_tinh"]}
-        path = route.path.format(token=tokens.get(role, ""), version=self.version, b_sid=self.b_sid)
+        path = route.path.format(token=tokens.get(role, ""), version=self.version, b_sid=self.b_sid,
+                                 plan_b=self.plan_b)
         openrosa_route = token_url or path.split("?")[0] in ("/formList", "/submission") or path.startswith("/forms/")
         auth = None
         # failures are counted per address by the login limit; each gets its own so none locks another
@@ -315,6 +343,23 @@ class Matrix:
         response.get_data()
         response.close()
         return response
+
+
+def _plan_of_b(data_dir) -> int:
+    """A sample plan of the 481 form for unit 481, drawn from a small register."""
+    import storage
+    from sampling import plans
+    from storage import registers
+    db = storage.connect(data_dir)
+    try:
+        rows = [{"code": f"HS-481-{i}", "unit_code": UNIT_B, "returned_on": "2026-11-02"} for i in range(6)]
+        registers.import_dossiers(db, rows, filename="b.csv", sha256=ZERO_SHA, rows_total=6, rows_skipped=0,
+                                  actor="test")
+        rule = plans.parse_rule(method="fixed", margin=None, fixed_size="2", by_field=False,
+                                reserve_percent="50", seed="b")
+        return plans.create(db, form_id=OUT_FORM, period="2026-Q4", unit_code=UNIT_B, rule=rule, actor="test")
+    finally:
+        db.close()
 
 
 def db_last_id(data_dir) -> int:
