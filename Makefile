@@ -38,6 +38,7 @@ bench: install
 	$(BIN)/python -m bench.submissions
 	$(BIN)/python -m bench.indices
 	$(BIN)/python -m bench.exports
+	$(BIN)/python -m bench.sampling
 
 # static security checks; bandit.yaml says what is skipped and why
 lint: install

@@ -95,13 +95,20 @@ def plan_members(db, plan_id: int) -> list[dict]:
 def strata_members_of_collector(db, collector_id: int, form_id: str) -> list[dict]:
     """All members of the live plans of a form in every stratum where this surveyor has a
     member: a stratum's reserves are released by what happened to all of it."""
+    # the surveyor's strata first (by the collector index), then their members (by the stratum
+    # index): CROSS JOIN keeps SQLite from starting at the members and probing each one
     return list(db.query(
-        _MEMBER_SELECT + """
-        JOIN sample_plans p ON p.id = m.plan_id
-        WHERE p.form_id = ? AND p.withdrawn_at IS NULL AND EXISTS (
-            SELECT 1 FROM sample_members mine WHERE mine.plan_id = m.plan_id AND mine.unit_code = m.unit_code
-              AND mine.procedure_field = m.procedure_field AND mine.collector_id = ?)
-        ORDER BY m.plan_id, m.unit_code, m.procedure_field, m.rank""", [form_id, collector_id]))
+        """WITH mine AS (
+             SELECT DISTINCT m.plan_id, m.unit_code, m.procedure_field
+             FROM sample_members m JOIN sample_plans p ON p.id = m.plan_id
+             WHERE m.collector_id = ? AND p.form_id = ? AND p.withdrawn_at IS NULL)
+           SELECT m.plan_id, m.dossier_id, m.unit_code, m.procedure_field AS stratum_field, m.rank, m.reserve,
+                  m.collector_id, u.name AS collector_name, d.code, d.procedure_name,
+                  d.procedure_field, d.received_on, d.due_on, d.returned_on
+           FROM mine CROSS JOIN sample_members m ON m.plan_id = mine.plan_id AND m.unit_code = mine.unit_code
+                AND m.procedure_field = mine.procedure_field
+           JOIN dossiers d ON d.id = m.dossier_id LEFT JOIN users u ON u.id = m.collector_id
+           ORDER BY m.plan_id, m.unit_code, m.procedure_field, m.rank""", [collector_id, form_id]))
 
 
 def assign(db, plan_id: int, collector_ids: list[int], actor: str | None, *,
