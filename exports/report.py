@@ -42,7 +42,7 @@ CRITERIA = scores.CRITERIA
 TREND_LENGTH = {"month": 12, "quarter": 8, "half": 6, "year": 5}
 DISSATISFIED_SHOWN = 1000
 # named by the conventions, or asked only to pick the unit: the unit breakdown already covers them
-NOT_BACKGROUND_ROLES = ("unit", "channel", "consent", "dossier_code")
+NOT_BACKGROUND_ROLES = ("unit", "channel", "consent", "dossier_code", "contact_outcome")
 NOT_BACKGROUND_NAMES = ("level",)
 NOT_ENOUGH_VI, NOT_ENOUGH_EN = render.NOT_ENOUGH.split(" / ")
 NO_SUBMISSIONS = "chưa có phiếu / no submissions"

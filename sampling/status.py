@@ -46,12 +46,14 @@ def form_outcomes(db, form_id: str, plan_ids: list[int]) -> dict[str, str]:
     """The outcome of every member of these plans (of one form) that has a submission."""
     paths = defaultdict(list)
     for conv in forms.conventions_of_versions(db, form_id):
-        for role in ("dossier_code", "contact_outcome", "consent"):
+        for role in ("dossier_code", "respondent", "contact_outcome", "consent"):
             path = conv.get("roles", {}).get(role)
             if path and path not in paths[role]:
                 paths[role].append(path)
-    rows = sampling.responses(db, form_id, plan_ids, paths["dossier_code"], paths["contact_outcome"],
-                              paths["consent"])
+    # a respondent picked from the surveyor's list carries the dossier code even when the rest of
+    # the form (dossier_code included) was not relevant: refused, unreachable, consent declined
+    rows = sampling.responses(db, form_id, plan_ids, paths["dossier_code"] + paths["respondent"],
+                              paths["contact_outcome"], paths["consent"])
     return outcomes_by_code(rows)
 
 

@@ -18,6 +18,7 @@ from bench.instances import fill_instance, rate_all, standard_answers
 from dashboard_site import COMMUNE_A1, COMMUNE_A2, Q3, build
 from storage import audit, followups, forms
 from web_site import UNIT_A, UNIT_B, _submit, login, post
+from xlsforms import STANDARD_VERSION
 
 FORM = "/dashboard/tthc_hailong"
 PUBLIC = "/ket-qua/tthc_hailong"
@@ -146,10 +147,10 @@ def test_breakdowns_by_channel_and_by_a_chosen_question(dash):
 
 def test_filters_live_in_the_address_and_every_link_keeps_them(dash):
     reporter = logged_in(dash, "reporter")
-    query = f"period=2026-Q3&unit={UNIT_A}&channel=online&version=2026112601&q=main/gender&level=xa"
+    query = f"period=2026-Q3&unit={UNIT_A}&channel=online&version={STANDARD_VERSION}&q=main/gender&level=xa"
     page = text(reporter.get(f"{FORM}?{query}"))
     assert '<option value="2026-Q3" selected>' in page and f'<option value="{UNIT_A}" selected>' in page
-    assert '<option value="online" selected>' in page and '<option value="2026112601" selected>' in page
+    assert '<option value="online" selected>' in page and f'<option value="{STANDARD_VERSION}" selected>' in page
     # the small forms of the ranking and the breakdown carry the other filters along
     for section in ("ranking", "breakdown"):
         part = page.split(f'id="{section}"')[1].split("</form>")[0]
@@ -158,7 +159,7 @@ def test_filters_live_in_the_address_and_every_link_keeps_them(dash):
     # follow-ups and publications come back to this very view
     assert f'name="next" value="{FORM}?{query}"' in page.replace("%2F", "/").replace("&amp;", "&")
     # the export buttons carry the view: the data of the period and unit, the report of the period
-    assert (f'href="/api/v1/forms/tthc_hailong/export.xlsx?period=2026-Q3&amp;unit={UNIT_A}&amp;version=2026112601"'
+    assert (f'href="/api/v1/forms/tthc_hailong/export.xlsx?period=2026-Q3&amp;unit={UNIT_A}&amp;version={STANDARD_VERSION}"'
             in page)
     assert f'href="/api/v1/forms/tthc_hailong/report.xlsx?period=2026-Q3&amp;unit={UNIT_A}"' in page
     assert 'href="/api/v1/forms/tthc_hailong/export.xlsx"' in text(reporter.get(FORM))

@@ -13,6 +13,7 @@ from bench.site import PASSWORD
 from dashboard_site import COMMUNE_A1, build
 from test_web_access import ACCOUNTS, ROLES, SEES_A, SEES_B
 from web_site import UNIT_A, UNIT_B, csrf_token, login, post
+from xlsforms import STANDARD_VERSION
 
 EDITORS = {"reporter", "reporter_a", "admin", "admin_a"}       # follow up, publish, withdraw
 FORM = "/dashboard/tthc_hailong"
@@ -30,7 +31,7 @@ def scoped(visible):
 ROUTES = [
     ("/dashboard/", every_web_role(200)),
     (FORM, every_web_role(200)),
-    (FORM + "?period=2026-Q3&channel=online&version=2026112601&q=main/gender&level=xa&offset=20",
+    (FORM + f"?period=2026-Q3&channel=online&version={STANDARD_VERSION}&q=main/gender&level=xa&offset=20",
      every_web_role(200)),
     (FORM + "?period=khong-phai-ky", every_web_role(200)),        # a bad period is explained, not fatal
     (FORM + f"?unit={UNIT_A}", scoped(SEES_A)),

@@ -10,6 +10,7 @@ from flask import Response
 from bench.site import PASSWORD, LiveServer
 from server import create_app
 from web_site import csrf_token, login
+from xlsforms import STANDARD_VERSION
 
 # a source a policy may name: this site, nothing, inline data, or a hash/nonce of inline code
 LOCAL_SOURCES = re.compile(r"^(?:'self'|'none'|data:|blob:|'unsafe-inline'|'unsafe-eval'|'wasm-unsafe-eval'"
@@ -30,7 +31,7 @@ def only_local(policy: str) -> bool:
 
 def _samples(site) -> dict[str, str]:
     return {"form_id": "tthc_hailong", "submission_id": str(site.by_unit["474"][0]), "name": "anh-474.jpg",
-            "version": "2026112601", "sha256": "0" * 64, "token": site.tokens["dtv_tinh"],
+            "version": STANDARD_VERSION, "sha256": "0" * 64, "token": site.tokens["dtv_tinh"],
             "filename": "units.csv", "publication_id": "1", "unit_code": "474", "sheet_no": "1", "print_id": "1",
             "conflict_id": "1"}
 

@@ -88,10 +88,13 @@ def test_form_list_download_and_manifest(site):
     assert entry["version"] and entry["name"]
     assert entry["downloadUrl"].startswith(site.token_url("dtv_hue"))   # links keep the token
     assert b"jr://file-csv/units.csv" in xform
-    media = client.manifest(entry)
-    assert [m["filename"] for m in media] == ["units.csv"]
-    assert all(m["hash"].startswith("md5:") for m in media)
-    rows = list(csv.DictReader(io.StringIO(client.download_media(media[0]).decode("utf-8"))))
+    media = {m["filename"]: m for m in client.manifest(entry)}
+    # respondents.csv: this surveyor's sampled respondents, none here (tests/test_respondent_lists.py)
+    assert sorted(media) == ["respondents.csv", "units.csv"]
+    assert all(m["hash"].startswith("md5:") for m in media.values())
+    assert (client.download_media(media["respondents.csv"])
+            == b"name,label,dossier_code,unit,level,procedure_field,procedure\n")
+    rows = list(csv.DictReader(io.StringIO(client.download_media(media["units.csv"]).decode("utf-8"))))
     codes = {r["name"]: r for r in rows}
     assert codes["474"]["level"] == "huyen" and codes["474"]["label"] == "Thành phố Huế"
     assert codes["46"]["level"] == "tinh"
@@ -108,15 +111,19 @@ def test_form_list_filter_and_headers(site):
     assert response.headers["Content-Type"].startswith("text/xml")
 
 
+def units_csv_entry(client, entry) -> dict:
+    return next(m for m in client.manifest(entry) if m["filename"] == "units.csv")
+
+
 def test_manifest_hash_changes_when_the_unit_list_changes(fresh_site, tmp_path):
     client = CollectClient(fresh_site.token_url("dtv_tinh"))
     entry = client.form_list("tthc_hailong")[0]
-    before = client.manifest(entry)[0]["hash"]
+    before = units_csv_entry(client, entry)["hash"]
     extra = tmp_path / "xa.csv"
     extra.write_text("code,parent_code,level,name_vi,name_en\n19753,474,xa,Phường Phú Hội,Phu Hoi Ward\n",
                      encoding="utf-8")
     assert cli(fresh_site.data_dir, "units", "import", str(extra)).exit_code == 0
-    after = client.manifest(entry)[0]
+    after = units_csv_entry(client, entry)
     assert after["hash"] != before
     assert b"19753,Ph\xc6\xb0\xe1\xbb\x9dng Ph\xc3\xba H\xe1\xbb\x99i,xa,474" in client.download_media(after)
 

@@ -186,7 +186,9 @@ def test_one_answer_per_dossier_code(client, db, xform):
     assert "hl-form" not in page.get_data(as_text=True)
     # the code is an identifier: kept apart from the answers
     row = stored(db, first)
-    assert submissions.identifiers(db, row["id"]) == {"main/dossier_code": code}
+    # (the test instance also holds the empty `respondent` question, which a page leaves out as
+    # it is hidden there: only a surveyor's list fills it)
+    assert submissions.identifiers(db, row["id"]) == {"main/dossier_code": code, "respondent": ""}
     assert "main/dossier_code" not in submissions.answers(db, FORM, row["id"])
 
 
@@ -480,6 +482,9 @@ def test_sheet_layout_of_the_standard_form(db):
     assert [value for value, _ in grids[0].choices] == ["5", "4", "3", "2", "1", "0"]
     paths = {i.path for i in items} | {r.path for g in grids for r in g.rows}
     assert "main/channel" not in paths and "start" not in paths and "consent_declined" not in paths
+    # a surveyor's respondent list has no place on paper: neither the pick, nor its outcome,
+    # nor what only a pick fills in
+    assert not {"respondent", "contact_outcome", "main/procedure_name"} & paths
     assert kinds[0] == "note" and items[1].path == "consent"
     level = next(i for i in items if i.path == "main/level")
     assert level.prefilled == "huyen"

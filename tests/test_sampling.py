@@ -222,10 +222,12 @@ def surveyed(web_copy, db):
     client = web_copy.app().test_client()
     rng = random.Random(5)
     answers = standard_answers(rng, UNIT_A, "huyen")
-    _submit(client, web_copy.tokens["dtv_hue"], xform, {**answers, "main/dossier_code": main_a[0]})
-    _submit(client, web_copy.tokens["dtv_hue"], xform, {"consent": "no", "main/dossier_code": main_a[1]})
-    _submit(client, web_copy.tokens["dtv_hue"], xform,
-            {"respondent": main_a[2], "contact_outcome": "unreachable", "main/dossier_code": main_a[2]})
+    # shaped as Collect sends them: what is not relevant is left empty
+    _submit(client, web_copy.tokens["dtv_hue"], xform, {**answers, "respondent": main_a[0],
+                                                         "contact_outcome": "interviewed", "main/dossier_code": main_a[0]})
+    _submit(client, web_copy.tokens["dtv_hue"], xform, {"respondent": main_a[1], "contact_outcome": "interviewed",
+                                                         "consent": "no"})
+    _submit(client, web_copy.tokens["dtv_hue"], xform, {"respondent": main_a[2], "contact_outcome": "unreachable"})
     return plan_id, main_a
 
 
@@ -249,7 +251,7 @@ def test_coverage_counts_reached_refused_unreachable_and_released_reserves(db, s
 def test_a_rejected_submission_no_longer_counts(db, surveyed, web_copy):
     plan_id, main_a = surveyed
     row = db.execute("""SELECT s.id FROM submissions s JOIN identifiers i ON i.submission_id = s.id
-                        WHERE i.value = ? AND s.current = 1""", [main_a[0]]).fetchone()
+                        WHERE i.path = 'main/dossier_code' AND i.value = ? AND s.current = 1""", [main_a[0]]).fetchone()
     from storage import reviews
     reviews.add_review(db, row[0], "rejected", "trùng", "admin")
     result = status.plan_status(db, sampling.get_plan(db, plan_id))

@@ -34,12 +34,14 @@ EXPECTED_CONVENTIONS = {
         "today": "today",
         "deviceid": "deviceid",
         "consent": "consent",
+        "respondent": "respondent",
+        "contact_outcome": "contact_outcome",
         "procedure_field": "main/procedure_field",
         "dossier_code": "main/dossier_code",
         "unit": "main/unit",
         "channel": "main/channel",
     },
-    "sensitive": ["main/dossier_code"],
+    "sensitive": ["respondent", "main/dossier_code"],
 }
 
 
@@ -66,7 +68,7 @@ def test_passes_odk_validate_without_warnings(form):
 
 def test_identity(form):
     assert form.form_id == "tthc_hailong"
-    assert form.version == "2026112601"
+    assert form.version == "2026112701"
     assert form.title == "Phiếu khảo sát sự hài lòng về giải quyết thủ tục hành chính"
     assert form.info.languages == (VI, EN)
     assert form.itemsets_csv is None
@@ -109,7 +111,7 @@ def test_scale5_labels_in_both_languages(fields):
 
 
 def test_units_csv_with_level_filter(form, xml):
-    assert form.info.media == ("units.csv",)
+    assert form.info.media == ("respondents.csv", "units.csv")
     assert b"jr://file-csv/units.csv" in form.xform
     unit = next(c for c in xml.iter(f"{XF}select1") if c.get("ref") == "/data/main/unit")
     nodeset = unit.find(f"{XF}itemset").get("nodeset")
@@ -172,7 +174,7 @@ def test_workbook_columns():
     assert dict(zip(settings[0], settings[1])) == {
         "form_title": "Phiếu khảo sát sự hài lòng về giải quyết thủ tục hành chính",
         "form_id": "tthc_hailong",
-        "version": "2026112601",
+        "version": "2026112701",
         "default_language": VI,
         "scale": "1 2 3 4 5",
         "satisfied": "4 5",
@@ -181,3 +183,41 @@ def test_workbook_columns():
     assert "default" not in header  # nothing pre-filled, consent included
     assert {"criterion", "sensitive", f"label::{VI}", f"label::{EN}", f"hint::{VI}", f"hint::{EN}"} <= set(header)
     wb.close()
+
+
+def test_respondent_from_the_surveyors_list_fills_the_dossier_in(form, xml, fields):
+    """respondents.csv (sampling/lists.py) feeds `respondent`; picking one sets five fields."""
+    binds = {b.get("nodeset"): b for b in xml.iter(f"{XF}bind")}
+    assert b'<instance id="respondents" src="jr://file-csv/respondents.csv"/>' in form.xform
+    respondent = next(c for c in xml.iter(f"{XF}select1") if c.get("ref") == "/data/respondent")
+    assert respondent.get("appearance") == "autocomplete"
+    assert respondent.find(f"{XF}itemset").get("nodeset") == "instance('respondents')/root/item"
+    # shown only when the device has a list: web pages get the header alone and never see it
+    assert binds["/data/respondent"].get("relevant") == "count(instance('respondents')/root/item) > 0"
+    assert binds["/data/respondent"].get("required") in (None, "false()")
+    assert "respondent" in form.conventions["sensitive"]
+    # the fill-ins are setvalue actions on the respondent's change, so they stay editable
+    filled = {s.get("ref"): s.get("value").replace(" ", "") for s in respondent.iter(f"{XF}setvalue")}
+    assert {s.get("event") for s in respondent.iter(f"{XF}setvalue")} == {"xforms-value-changed"}
+    lookup = "instance('respondents')/root/item[name=/data/respondent]/"
+    assert filled == {"/data/main/dossier_code": lookup + "dossier_code", "/data/main/level": lookup + "level",
+                      "/data/main/unit": lookup + "unit", "/data/main/procedure_field": lookup + "procedure_field",
+                      "/data/main/procedure_name": lookup + "procedure"}
+    for path in ("main/dossier_code", "main/level", "main/unit", "main/procedure_field"):
+        assert binds[f"/data/{path}"].get("readonly") in (None, "false()")
+        assert binds[f"/data/{path}"].get("calculate") is None
+    assert fields["main/procedure_name"].labels == {VI: "Tên thủ tục hành chính", EN: "Name of the procedure"}
+    assert binds["/data/main/procedure_name"].get("relevant").replace(" ", "") == "/data/respondent!=''"
+
+
+def test_contact_outcome_gates_consent(xml, fields):
+    binds = {b.get("nodeset"): b for b in xml.iter(f"{XF}bind")}
+    assert [v for v, _ in fields["contact_outcome"].choices] == ["interviewed", "refused", "unreachable"]
+    assert dict(fields["contact_outcome"].choices)["refused"] == {VI: "Từ chối trả lời", EN: "Refused"}
+    assert binds["/data/contact_outcome"].get("required") == "true()"
+    assert binds["/data/contact_outcome"].get("relevant").replace(" ", "") == "/data/respondent!=''"
+    # someone not on the list, or a listed person who agreed to an interview, is asked for consent
+    assert binds["/data/consent"].get("relevant").replace(" ", "") == (
+        "/data/respondent=''or/data/contact_outcome='interviewed'")
+    order = [f.path for f in fields.values()]
+    assert order.index("respondent") < order.index("contact_outcome") < order.index("consent")

@@ -44,7 +44,7 @@ def sensitive(visible):
     return lambda role: 404 if role not in visible else (200 if role in ADMINS else 403)
 
 
-FORM_FILES = "/questionnaires/tthc_hailong/versions/2026112601"
+FORM_FILES = f"/questionnaires/tthc_hailong/versions/{STANDARD_VERSION}"
 # (path with {a}/{b}/{a_photo}/{b_photo} placeholders, expected status for a logged-in web role)
 ROUTES = [
     ("/submissions/", every_web_role(200)),
@@ -195,7 +195,7 @@ def test_detail_and_attachment_of_another_unit_say_nothing(clients, web_site):
 
 
 def test_forms_of_another_unit_are_hidden_with_their_files(web_copy, tmp_path):
-    from xlsforms import small_form
+    from xlsforms import STANDARD_VERSION, small_form
     from bench.site import cli
 
     path = small_form(tmp_path / "rieng_aluoi.xlsx", "rieng_aluoi", "1")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 
 
 def write_xlsform(path: Path, survey: list[list], choices: list[list] | None = None,
@@ -40,3 +40,13 @@ def small_form(path: Path, form_id: str, version: str, extra_question: bool = Fa
     choices = [["list_name", "name", "label"]] + [["s5", str(v), str(v)] for v in (5, 4, 3, 2, 1, 0)]
     return write_xlsform(path, survey, choices, {"form_id": form_id, "version": version,
                                                  "form_title": f"Thử {form_id}"})
+
+
+def standard_version() -> str:
+    """The version of forms/tthc_hailong.xlsx, for tests that name an existing version."""
+    book = load_workbook(Path(__file__).resolve().parents[1] / "forms" / "tthc_hailong.xlsx", read_only=True)
+    rows = list(book["settings"].iter_rows(max_row=2, values_only=True))
+    return str(rows[1][list(rows[0]).index("version")])
+
+
+STANDARD_VERSION = standard_version()

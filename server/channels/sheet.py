@@ -66,6 +66,7 @@ def bind_info(xform: bytes) -> dict[str, dict]:
             entry["readonly"] = (el.get("readonly") or "").replace(" ", "") in ("true()", "true")
             entry["preload"] = el.get(f"{JR}preload")
             entry["relevant"] = bool((el.get("relevant") or "").strip())
+            entry["relevant_text"] = "".join((el.get("relevant") or "").split())
             entry["calculate"] = bool((el.get("calculate") or "").strip())
         elif tag in ("input", "select1", "select", "upload", "range", "rank", "trigger"):
             path = rel(el.get("ref"))
@@ -83,6 +84,11 @@ def sheet_items(version: dict, *, unit: dict | None = None) -> list[Item]:
     binds = bind_info(version["xform"])
     roles = version["conventions"].get("roles", {})
     skip_paths = {roles.get("channel")} - {None}
+    # a surveyor's respondent list (respondents.csv) has no place on paper: the pick, its contact
+    # outcome, and what is shown only once someone is picked (relevant "${respondent} != ''")
+    respondent = roles.get("respondent")
+    skip_paths |= {respondent, roles.get("contact_outcome")} - {None}
+    picked_only = f"/{respondent}!=''" if respondent else None
     fields = [f for f in version["fields"] if f["path"] != "meta" and not f["path"].startswith("meta/")]
     unit_path = roles.get("unit")
     level_path = (unit_path.rpartition("/")[0] + "/level") if unit_path and "/" in unit_path else "level"
@@ -91,7 +97,8 @@ def sheet_items(version: dict, *, unit: dict | None = None) -> list[Item]:
         path = f["path"]
         b = binds.get(path, {})
         depth = path.count("/")
-        if path in skip_paths or b.get("preload") or b.get("calculate"):
+        if path in skip_paths or b.get("preload") or b.get("calculate") or (
+                picked_only and b.get("relevant_text", "").endswith(picked_only)):
             continue
         if f["type"] in ("group", "repeat"):
             title = vi_label(f.get("labels"))

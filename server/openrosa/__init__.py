@@ -120,7 +120,7 @@ def form_list():
         entry = {"form_id": row["form_id"], "title": version["title"], "version": version["version"],
                  "md5": version["xform_md5"],
                  "download_url": _external("form_xml", form_id=row["form_id"], version=version["version"])}
-        if media.media_files(db, version):
+        if media.has_media(db, version):
             entry["manifest_url"] = _external("manifest", form_id=row["form_id"], version=version["version"])
         entries.append(entry)
     return _xml(wire.form_list(entries))
@@ -141,14 +141,14 @@ def manifest(form_id, version):
         return _problem("not_found")
     files = [{**f, "download_url": _external("media_file", form_id=form_id, version=version,
                                              filename=f["filename"])}
-             for f in media.media_files(get_db(), row)]
+             for f in media.media_files(get_db(), row, g.user)]
     return _xml(wire.manifest(files))
 
 
 @bp.get("/forms/<form_id>/versions/<version>/media/<filename>")
 def media_file(form_id, version, filename):
     row = _version_or_404(form_id, version)
-    content = media.media_content(get_db(), row, filename) if row else None
+    content = media.media_content(get_db(), row, filename, g.user) if row else None
     if content is None:
         return _problem("not_found")
     kind = "text/csv; charset=utf-8" if filename.endswith(".csv") else "application/octet-stream"
