@@ -22,10 +22,10 @@ from __future__ import annotations
 import csv
 import io
 import re
-import unicodedata
 
 from storage import registers, units
 
+from .folding import folded_words
 from .status import worklist
 
 COLUMNS = ("name", "label", "dossier_code", "unit", "level", "procedure_field", "procedure")
@@ -95,9 +95,7 @@ def _one_line(value) -> str:
 def fold(text: str) -> str:
     """Text compared without case, accents, punctuation or the word "và":
     "Tư pháp - Hộ tịch" and "Tư pháp – hộ tịch" both give "tu phap ho tich"."""
-    text = unicodedata.normalize("NFD", unicodedata.normalize("NFC", text or "").casefold())
-    text = "".join(c for c in text if not unicodedata.combining(c)).replace("đ", "d")
-    return " ".join(w for w in re.findall(r"[a-z0-9]+", text) if w != "va")
+    return " ".join(w for w in folded_words(text) if w != "va")
 
 
 def field_matcher(version: dict):

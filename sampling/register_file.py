@@ -26,6 +26,8 @@ from aggregate.periods import parse_date
 from forms.conventions import DOSSIER_RE
 from forms.problems import ERROR, WARNING, Problem
 
+from .folding import folded_words
+
 MAX_BYTES = 32 * 1024 * 1024
 MAX_ROWS = 200_000
 # a file with thousands of bad rows repeats one fault: the first ones are enough to fix it
@@ -99,9 +101,7 @@ class RegisterCheck:
 
 def header_key(text: str) -> str:
     """'Mã  Đơn-vị' -> 'madonvi': how headers are compared (no case, diacritics or punctuation)."""
-    decomposed = unicodedata.normalize("NFD", str(text)).replace("đ", "d").replace("Đ", "D")
-    bare = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
-    return re.sub(r"[^a-z0-9]", "", bare.lower())
+    return "".join(folded_words(text))
 
 
 FIELD_BY_KEY: dict[str, tuple[str, int]] = {
