@@ -14,6 +14,7 @@ import storage
 from bench.site import PASSWORD
 from storage import audit, browse, reviews
 from web_site import UNIT_A, UNIT_B, csrf_token, login, post
+from xlsforms import STANDARD_VERSION
 
 # role column -> account (see web_site.ACCOUNTS)
 ACCOUNTS = {
@@ -195,7 +196,7 @@ def test_detail_and_attachment_of_another_unit_say_nothing(clients, web_site):
 
 
 def test_forms_of_another_unit_are_hidden_with_their_files(web_copy, tmp_path):
-    from xlsforms import STANDARD_VERSION, small_form
+    from xlsforms import small_form
     from bench.site import cli
 
     path = small_form(tmp_path / "rieng_aluoi.xlsx", "rieng_aluoi", "1")
