@@ -41,7 +41,9 @@ def flatten(root: Node, fields: list[dict]) -> Flat:
             elif spec is not None:
                 value = child.text.strip()
                 if spec.get("sensitive"):
-                    flat.identifiers[id_prefix + child.name] = value
+                    # an empty identifier names no one: no row (the raw XML keeps the element)
+                    if value:
+                        flat.identifiers[id_prefix + child.name] = value
                 else:
                     (row.values if row else flat.values)[path] = value
                 if spec["type"] == "binary" and value:
