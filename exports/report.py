@@ -24,7 +24,7 @@ from pathlib import Path
 import xlsxwriter
 
 import storage
-from aggregate import IndexQuery, compute_indices, refresh
+from aggregate import IndexQuery, compute_indices, refresh, weighted_indices
 from aggregate import periods, render
 from aggregate.dissatisfied import DissatisfiedQuery, list_dissatisfied
 from aggregate.engine import LEVELS, resolve
@@ -116,6 +116,7 @@ class Figures:
     background: dict[str, dict] = field(default_factory=dict)
     dissatisfied: dict | None = None
     coverage: list[dict] = field(default_factory=list)      # sample plans of the period
+    weighted: dict | None = None                            # the total weighted by dossier volume
 
 
 def _index_query(plan: ReportPlan, p: periods.Period | None = None, **kw) -> IndexQuery:
@@ -186,6 +187,7 @@ def gather(db, plan: ReportPlan, *, workers: int = 2) -> Figures:
                         conn.close()
                 futures = {(kind, question): pool.submit(task, kind, question) for kind, question in slow}
             now_cell, figures.total = _one_cell(db, _index_query(plan))
+            figures.weighted = render.weighted_json(weighted_indices(db, _index_query(plan)).get(()))
             before_cell, figures.total_previous = _one_cell(db, _index_query(plan, plan.previous))
             figures.total_change = _change(now_cell, before_cell)
             for peer in plan.peers:
@@ -411,6 +413,22 @@ def _summary_row(sheet: _Sheet, number, code, name, cell: dict | None, *, rank=N
     sheet.row += 1
 
 
+def _weighted_row(sheet: _Sheet, weighted: dict) -> None:
+    """The total again, each unit weighted by the dossiers it returned (README: weighted index)."""
+    share = weighted["volume_share"]
+    sheet.put(2, f"Có trọng số theo số hồ sơ ({weighted['units']} đơn vị"
+                 + (f", {_pct(share)}% số hồ sơ" if share is not None else "") + ") / weighted by dossier volume")
+    sheet.put(4, weighted["n"], "count")
+    sheet.put(5, weighted["overall"]["index"], "index")
+    for offset, criterion in enumerate(CRITERIA):
+        crit = weighted["criteria"].get(criterion) or {}
+        sheet.put(11 + 2 * offset, crit.get("index"), "index")
+        sheet.put(12 + 2 * offset, crit.get("n"), "count")
+    sheet.put(17, f"Sổ theo dõi: {_vn_number(weighted['volume'])} hồ sơ trả kết quả trong kỳ / "
+                  f"register: {weighted['volume']:,} dossiers returned in the period", "muted")
+    sheet.row += 1
+
+
 def _write_summary(book, fmt, plan: ReportPlan, figures: Figures, context: dict) -> None:
     labels = context["labels"]
     sheet = _Sheet(book, fmt, plan, context, "Tổng hợp",
@@ -425,6 +443,8 @@ def _write_summary(book, fmt, plan: ReportPlan, figures: Figures, context: dict)
     previous = figures.total_previous["overall"]["index"] if figures.total_previous else None
     _summary_row(sheet, "", plan.unit or plan.query.scope, name, figures.total, previous=previous,
                  change=figures.total_change, total=True, min_n=min_n)
+    if figures.weighted is not None:
+        _weighted_row(sheet, figures.weighted)
     letter = iter("BCDEFG")
     if figures.peers:
         sheet.section(f"{next(letter)}. Đơn vị cùng cấp trực thuộc", "Units of the same level under it (not ranked)")

@@ -348,3 +348,20 @@ def test_letters_carry_each_dossiers_link_and_names_only_for_admins(web_copy, db
         assert r["message"].isascii() and r["link"] in r["message"]
     actions = [e["action"] for e in audit.recent(db, 20)]
     assert "sample.letters_with_names" in actions and "sample.sms_export" in actions
+
+
+def test_the_report_summary_shows_the_total_weighted_by_dossier_volume(web_copy, surveyed, tmp_path, db):
+    from aggregate import IndexQuery, periods, render, weighted_indices
+    quarter = periods.parse_period(PERIOD)
+    query = IndexQuery(forms=("tthc_hailong",), date_from=quarter.start, date_to=quarter.end, min_n=1)
+    expected = render.weighted_json(weighted_indices(db, query).get(()))
+    assert expected is not None and expected["overall"]["index"] is not None
+    out = tmp_path / "bao-cao.xlsx"
+    result = cli(web_copy.data_dir, "export", "tthc_hailong", "--format", "report", "--period", PERIOD,
+                 "--min-n", "1", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    rows = list(openpyxl.load_workbook(out)["Tổng hợp"].iter_rows(values_only=True))
+    row = next(r for r in rows if str(r[2] or "").startswith("Có trọng số theo số hồ sơ"))
+    assert row[5] == expected["overall"]["index"]
+    assert [row[11], row[13], row[15]] == [expected["criteria"][c]["index"] for c in ("procedure", "staff", "result")]
+    assert f"{expected['units']} đơn vị" in row[2]
