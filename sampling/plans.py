@@ -82,7 +82,7 @@ def create(db, *, form_id: str, period: str, unit_code: str | None, rule: Sample
             "Import the dossier register first.")
     strata, members = draw(population, rule)
     plan = {"form_id": form_id, "period": chosen.key, "unit_code": unit_code, "method": rule.method,
-            "margin": str(rule.margin) if rule.margin is not None else None, "fixed_size": rule.fixed_size,
+            "margin": decimal_text(rule.margin) if rule.margin is not None else None, "fixed_size": rule.fixed_size,
             "by_field": int(rule.by_field), "reserve_percent": rule.reserve_percent, "seed": rule.seed}
     try:
         return sampling.create_plan(db, plan, strata, members, actor)
@@ -90,6 +90,15 @@ def create(db, *, form_id: str, period: str, unit_code: str | None, rule: Sample
         raise PlanError(
             f"Đã có kế hoạch chọn mẫu số {exc.plan_id} cho biểu mẫu, kỳ và đơn vị này; hãy huỷ nó trước khi chọn lại.",
             f"Plan {exc.plan_id} already covers this form, period and unit; withdraw it before drawing again.") from None
+
+
+def decimal_text(value: Fraction) -> str:
+    """0.05 rather than 1/20, as people write a margin; exact, since Fraction reads both back."""
+    for places in range(7):
+        scaled = value * 10 ** places
+        if scaled.denominator == 1:
+            return f"{value.numerator / value.denominator:.{places}f}" if places else str(scaled.numerator)
+    return str(value)
 
 
 def rule_of(plan: dict) -> SampleRule:

@@ -100,6 +100,7 @@ def test_the_sample_is_the_first_n_by_sha256_of_seed_and_code_and_is_reproducibl
     sizes = {UNIT_A: -(-120 * 400 // (400 + 120)), UNIT_B: -(-45 * 400 // (400 + 45))}
     expected = expected_sample(rows, SEED, lambda n: sizes[UNIT_A] if n == 120 else sizes[UNIT_B])
     got = stored_sample(db, plan_id)
+    assert sampling.get_plan(db, plan_id)["margin"] == "0.05"      # as people write it, read back exactly
     assert {u: sorted(c) for u, c in got.items()} == {u: sorted(c) for u, c in expected.items()}
     reserves = [m for m in sampling.plan_members(db, plan_id) if m["reserve"]]
     assert len([m for m in reserves if m["unit_code"] == UNIT_A]) == min(120 - sizes[UNIT_A], -(-sizes[UNIT_A] * 20 // 100))
