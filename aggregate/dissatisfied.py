@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from storage import scores
+from storage.db import read_snapshot
 
 from . import periods
 from .engine import Context, resolve, utc_window
@@ -79,7 +80,7 @@ def list_dissatisfied(db, query: DissatisfiedQuery, *, refresh: bool = True) -> 
         refresh_scores(db)
     start, end = utc_window(query.date_from, query.date_to)
     total, found = 0, []
-    with scores.snapshot(db):
+    with read_snapshot(db):
         for form_id in ctx.forms:
             sel = ctx.selection(form_id, query.channel)
             if not sel.version_ids:

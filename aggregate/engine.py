@@ -19,6 +19,7 @@ from fractions import Fraction
 
 from storage import forms as form_store
 from storage import scores, units as unit_store
+from storage.db import read_snapshot
 
 from . import periods
 from .problems import QueryError
@@ -209,7 +210,7 @@ def compute_indices(db, query: IndexQuery, *, refresh: bool = True) -> list[Cell
                   min_n=query.min_n, by=query.by)
     if refresh:
         refresh_scores(db)
-    with scores.snapshot(db):
+    with read_snapshot(db):
         return _compute(db, ctx, query)
 
 

@@ -25,9 +25,10 @@ from operator import itemgetter
 
 from storage import export_queries as q
 from storage.blobs import BlobCorrupt
+from storage.db import read_snapshot
 
 from .query import ExportPlan
-from .rows import GEO_PARTS, Table, count, iter_rows, snapshot, tables
+from .rows import GEO_PARTS, Table, count, iter_rows, tables
 
 CHUNK = 1 << 20
 ZIP64_FROM = 1 << 30
@@ -127,7 +128,7 @@ def stream_csv_zip(db, plan: ExportPlan, *, blobs=None, progress: Callable[[int]
     for the media folder."""
     sink = _Sink()
     all_tables = tables(plan)
-    with snapshot(db):
+    with read_snapshot(db):
         with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
             for table, name in zip(all_tables, file_names(plan, all_tables)):
                 headers, make = layout(plan, table)

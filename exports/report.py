@@ -618,7 +618,7 @@ def _write_charts(book, fmt, plan: ReportPlan, figures: Figures, context: dict) 
         sheet.row += 1
     bar_last = sheet.row - 1
     if not ranked:
-        sheet.note(f"Chưa có đơn vị nào đủ số phiếu để xếp hạng. / No unit has enough answers to be ranked.")
+        sheet.note("Chưa có đơn vị nào đủ số phiếu để xếp hạng. / No unit has enough answers to be ranked.")
     chart_row = sheet.row + 1
     if ranked:
         bar = book.add_chart({"type": "bar"})

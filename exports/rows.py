@@ -15,7 +15,6 @@ needs (identifiers, the parent's positions) are cursors walked alongside it in t
 """
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -79,21 +78,6 @@ def tables(plan: ExportPlan, split_select: bool | None = None) -> list[Table]:
         table.slots = {key: i for i, key in enumerate(keys)}
         result.append(table)
     return result
-
-
-@contextlib.contextmanager
-def snapshot(db):
-    """One read transaction around a whole export, so the repeat tables always match the top
-    level (WAL: writers go on meanwhile). Joins a transaction the caller has open."""
-    if db.conn.in_transaction:
-        yield
-        return
-    db.execute("BEGIN")
-    try:
-        yield
-    finally:
-        if db.conn.in_transaction:
-            db.execute("COMMIT")
 
 
 def count(db, plan: ExportPlan, table: Table) -> int:

@@ -20,11 +20,12 @@ from datetime import datetime
 import xlsxwriter
 
 from aggregate.render import CHANNEL_LABELS
+from storage.db import read_snapshot
 
 from .excel import (EXCEL_MAX_ROWS, REVIEW_LABELS, excel_date, excel_datetime, excel_time, local_now,
                     sheet_name)
 from .query import ExportPlan
-from .rows import GEO_PARTS, Table, iter_rows, snapshot, tables
+from .rows import GEO_PARTS, Table, iter_rows, tables
 from .schema import DECIMAL_TYPES, INT_TYPES, Field
 
 GEO_LABELS = {"Latitude": ("vĩ độ", "latitude"), "Longitude": ("kinh độ", "longitude"),
@@ -264,7 +265,7 @@ def write_xlsx(db, plan: ExportPlan, target, *, tmpdir: str | None = None,
         writers.append((table, _SheetWriter(book, formats, taken, name, columns(plan, table, sheet_of),
                                             lang, names, max_rows), name))
     results = []
-    with snapshot(db):
+    with read_snapshot(db):
         for table, writer, name in writers:
             writer.open(name)
             writer.write_all(iter_rows(db, plan, table, progress))

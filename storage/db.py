@@ -48,6 +48,22 @@ def first_row(db: sqlite_utils.Database, sql: str, params=()) -> dict | None:
 
 
 @contextlib.contextmanager
+def read_snapshot(db: sqlite_utils.Database):
+    """The reads inside see one state of the database, whatever is written meanwhile (in WAL mode
+    a read transaction keeps its snapshot), so the parts of a table or an export always add up.
+    Joins a transaction the caller has open."""
+    if db.conn.in_transaction:
+        yield
+        return
+    db.execute("BEGIN")
+    try:
+        yield
+    finally:
+        if db.conn.in_transaction:
+            db.execute("COMMIT")
+
+
+@contextlib.contextmanager
 def write_transaction(db: sqlite_utils.Database):
     """A write transaction that queues for the lock instead of polling for it.
 

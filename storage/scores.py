@@ -13,7 +13,6 @@ returns plain tuples: the dimension values, then the summed MEASURES in their or
 """
 from __future__ import annotations
 
-import contextlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -146,20 +145,6 @@ def rollup_rows(db) -> list[tuple]:
     return db.execute(
         f"SELECT {', '.join(ROLLUP_DIMS)}, {', '.join(MEASURES)} FROM score_rollup "
         f"WHERE submissions <> 0 ORDER BY {', '.join(ROLLUP_DIMS)}").fetchall()
-
-
-@contextlib.contextmanager
-def snapshot(db):
-    """The reads inside see one state of the database, whatever is written meanwhile (in WAL
-    mode a read transaction keeps its snapshot), so a table's parts always add up."""
-    if db.conn.in_transaction:
-        yield
-        return
-    db.execute("BEGIN")
-    try:
-        yield
-    finally:
-        db.execute("COMMIT")
 
 
 # --- sums -------------------------------------------------------------------------------------
