@@ -17,7 +17,7 @@ from storage import browse, forms, staging
 
 from ..dbconn import get_db
 from ..publish import PublishRefused, compile_bytes, field_rows, find_media, publish_compiled
-from .common import roles, user_scope, web_blueprint
+from .common import form_or_404, roles, user_scope, web_blueprint
 from .i18n import lang, t
 
 bp = web_blueprint("questionnaires", __name__, url_prefix="/questionnaires")
@@ -34,13 +34,6 @@ def _can_manage(form: dict | None) -> bool:
     if form is None or user_scope() is None:
         return True
     return form["unit_code"] is not None and browse.unit_in_scope(get_db(), form["unit_code"], user_scope())
-
-
-def _visible_form(form_id: str) -> dict:
-    form = browse.form_in_scope(get_db(), form_id, user_scope())
-    if form is None:
-        abort(404)
-    return form
 
 
 @bp.get("/")
@@ -169,7 +162,7 @@ def discard_staged(sha256):
 
 @bp.get("/<form_id>")
 def detail(form_id):
-    form = _visible_form(form_id)
+    form = form_or_404(form_id)
     versions = browse.form_versions(get_db(), form_id)
     wanted = request.args.get("version") or form["version"]
     shown = forms.get_version(get_db(), form_id, wanted)
@@ -182,7 +175,7 @@ def detail(form_id):
 @bp.post("/<form_id>/state")
 @roles(*EDITORS)
 def set_state(form_id):
-    form = _visible_form(form_id)
+    form = form_or_404(form_id)
     if not _can_manage(form):
         abort(403)
     state = request.form.get("state")
@@ -198,7 +191,7 @@ def set_state(form_id):
 
 
 def _version_file(form_id: str, version: str) -> dict:
-    _visible_form(form_id)
+    form_or_404(form_id)
     row = forms.get_version(get_db(), form_id, version)
     if row is None:
         abort(404)
