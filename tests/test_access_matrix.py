@@ -21,7 +21,7 @@ import io
 import itertools
 import random
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import openpyxl
@@ -31,7 +31,7 @@ import test_web_access
 from bench.instances import fill_instance, standard_answers
 from bench.site import PASSWORD, ROOT, cli, create_password_user
 from storage import forms
-from web_site import UNIT_B, csrf_token, login
+from web_site import UNIT_B, csrf_token, login, signed_in
 
 WEB_ACCOUNTS = {"viewer_a": "xem_hue", "viewer_b": "xem_aluoi", "reporter": "reporter",
                 "reporter_a": "reporter_hue", "designer": "designer", "designer_a": "designer_hue",
@@ -306,11 +306,7 @@ class Matrix:
         assert response.status_code == 201
         self.b_sid = db_last_id(site.data_dir)
         self.plan_b = _plan_of_b(site.data_dir)
-        self.sessions = {}
-        for role, name in WEB_ACCOUNTS.items():
-            client = self.app.test_client()
-            assert login(client, name).status_code == 302
-            self.sessions[role] = client
+        self.sessions = {role: signed_in(self.app, name) for role, name in WEB_ACCOUNTS.items()}
         self.addresses = (f"10.77.{n // 250}.{n % 250 + 1}" for n in itertools.count())
 
     def request(self, role: str, route: Route):

@@ -1,7 +1,6 @@
 """The command-line tools: clear bilingual messages, non-zero exits, nothing half done."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import storage
 from conftest import ROOT, cli

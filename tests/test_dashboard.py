@@ -17,7 +17,7 @@ import storage
 from bench.instances import fill_instance, rate_all, standard_answers
 from dashboard_site import COMMUNE_A1, COMMUNE_A2, Q3, build
 from storage import audit, followups, forms
-from web_site import UNIT_A, UNIT_B, _submit, login, post
+from web_site import UNIT_A, UNIT_B, _submit, logged_in, post
 from xlsforms import STANDARD_VERSION
 
 FORM = "/dashboard/tthc_hailong"
@@ -33,12 +33,6 @@ def dash(web_site, tmp_path_factory):
 @pytest.fixture
 def dash_copy(dash, tmp_path):
     return dash.copy(tmp_path / "site")
-
-
-def logged_in(site, name):
-    client = site.app().test_client()
-    assert login(client, name).status_code == 302
-    return client
 
 
 def text(response) -> str:

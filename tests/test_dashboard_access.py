@@ -12,7 +12,7 @@ import storage
 from bench.site import PASSWORD
 from dashboard_site import COMMUNE_A1, build
 from test_web_access import ACCOUNTS, ROLES, SEES_A, SEES_B
-from web_site import UNIT_A, UNIT_B, csrf_token, login, post
+from web_site import UNIT_A, UNIT_B, csrf_token, login, post, signed_in
 from xlsforms import STANDARD_VERSION
 
 EDITORS = {"reporter", "reporter_a", "admin", "admin_a"}       # follow up, publish, withdraw
@@ -65,12 +65,7 @@ def app(dash):
 
 @pytest.fixture(scope="module")
 def clients(app):
-    made = {}
-    for role, name in ACCOUNTS.items():
-        client = app.test_client()
-        assert login(client, name).status_code == 302
-        made[role] = client
-    return made
+    return {role: signed_in(app, name) for role, name in ACCOUNTS.items()}
 
 
 def text(response) -> str:

@@ -15,18 +15,12 @@ from forms import compile_file, compile_xform, compile_xlsform
 from forms.conventions import conventions_from_xlsform
 from forms.problems import FormProblems, Problem, from_pyxform_message
 
+from conftest import FIXTURES
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _fixtures_dir() -> Path:
-    for base in (ROOT.parent / "shared", Path("/work/shared")):
-        d = base / "fixtures" / "odk"
-        if d.is_dir():
-            return d
-    return ROOT.parent / "shared" / "fixtures" / "odk"
-
-
-FIX = _fixtures_dir()
+FIX = FIXTURES
 HAS_JAVA = shutil.which("java") is not None
 VIETNAMESE = re.compile(r"[àáảãạăằắẳẵặâầấẩẫậđèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵ]", re.I)
 

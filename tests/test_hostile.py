@@ -36,7 +36,7 @@ from server.publish import compile_bytes
 from server.receive.accept import build_submission
 from server.receive.parse import InstanceError, parse_instance
 from storage import forms
-from web_site import UNIT_A, UNIT_B, csrf_token, login, post
+from web_site import UNIT_A, UNIT_B, csrf_token, login, post, signed_in
 from xlsforms import STANDARD_VERSION, small_form, write_xlsform
 
 SCRIPT = "<script>alert(1)</script>"
@@ -118,11 +118,7 @@ class Hostile:
         self.standard_version = forms.latest_version(db, "tthc_hailong")["version"]
         db.close()
         self.app = site.app()
-        self.clients = {}
-        for name in ("admin", "xem_hue", "designer", "reporter_hue"):
-            client = self.app.test_client()
-            assert login(client, name).status_code == 302
-            self.clients[name] = client
+        self.clients = {name: signed_in(self.app, name) for name in ("admin", "xem_hue", "designer", "reporter_hue")}
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from conftest import ROOT, cli
 from sampling import register_file
 from sampling.register_file import RegisterFileError, read_register
 from test_xform_schema import _xlsx as xlsx_bytes   # {sheet title: rows} -> .xlsx bytes
-from web_site import csrf_token, login
+from web_site import csrf_token, logged_in
 
 SEED_UNITS = ROOT / "server" / "seed" / "units_thua_thien_hue_2021.csv"
 UNITS = {row["code"]: row for row in csv.DictReader(SEED_UNITS.open(encoding="utf-8"))}
@@ -325,12 +325,6 @@ def test_cli_file_errors_and_list(data_dir, tmp_path):
 
 # --- the pages ---------------------------------------------------------------------------------
 
-def client_for(site, name: str):
-    client = site.app().test_client()
-    assert login(client, name).status_code == 302
-    return client
-
-
 def upload(client, content: bytes, filename: str = "so.csv"):
     return client.post("/registers/upload", data={"file": (io.BytesIO(content), filename),
                                                   "csrf_token": csrf_token(client)},
@@ -349,7 +343,7 @@ PHONES = ["0905111222", "0914333444", "0987555666"]
 
 
 def test_upload_with_errors_shows_rows_imports_nothing_then_confirm_imports_the_good(web_copy):
-    client = client_for(web_copy, "reporter")
+    client = logged_in(web_copy, "reporter")
     rows = [row(code="W-1", name=NAMES[0], phone=PHONES[0]),
             row(code="W-2", unit="999", name=NAMES[1], phone=PHONES[1]),
             row(code="W-3", name=NAMES[2], phone=PHONES[2]),
@@ -378,7 +372,7 @@ def test_upload_with_errors_shows_rows_imports_nothing_then_confirm_imports_the_
 
 
 def test_a_clean_upload_imports_at_once_and_never_shows_contacts(web_copy):
-    client = client_for(web_copy, "admin")
+    client = logged_in(web_copy, "admin")
     content = xlsx_bytes({"S": [HEADER + ["Ghi chú"], row(code="K-1", name=NAMES[0], phone=PHONES[0]) + ["x"]]})
     done = upload(client, content, "so.xlsx")
     assert done.status_code == 302
@@ -400,7 +394,7 @@ def test_a_clean_upload_imports_at_once_and_never_shows_contacts(web_copy):
 def test_roles_that_may_not_import(web_copy):
     content = csv_bytes([GOOD])
     for name in ("xem_hue", "designer", "designer_hue"):
-        client = client_for(web_copy, name)
+        client = logged_in(web_copy, name)
         assert client.get("/registers/").status_code == 403
         assert upload(client, content).status_code == 403
         assert client.post("/registers/confirm/" + "a" * 64,
@@ -411,7 +405,7 @@ def test_roles_that_may_not_import(web_copy):
 
 
 def test_unit_bound_reporter_imports_only_its_subtree(web_copy):
-    client = client_for(web_copy, "reporter_hue")
+    client = logged_in(web_copy, "reporter_hue")
     response = upload(client, csv_bytes([GOOD, row(code="AL-1", unit="481")]))
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and "Đơn vị ngoài phạm vi tài khoản" in page
@@ -423,7 +417,7 @@ def test_unit_bound_reporter_imports_only_its_subtree(web_copy):
 
 
 def test_upload_refusals(web_copy):
-    client = client_for(web_copy, "admin")
+    client = logged_in(web_copy, "admin")
     bad = upload(client, legacy("Mã;Đơn vị\n"))
     assert bad.status_code == 400 and "Hãy lưu tệp CSV với mã hoá UTF-8" in bad.get_data(as_text=True)
     assert client.post("/registers/upload", data={"csrf_token": csrf_token(client)}).status_code == 400
@@ -435,7 +429,7 @@ def test_upload_refusals(web_copy):
 
 
 def test_a_staged_file_changed_on_disk_is_not_imported(web_copy):
-    client = client_for(web_copy, "admin")
+    client = logged_in(web_copy, "admin")
     page = upload(client, csv_bytes([GOOD, row(code="Z-2", unit="999")])).get_data(as_text=True)
     url = confirm_url(page)
     staged = web_copy.data_dir / "registers-staging" / (url.rsplit("/", 1)[1] + ".csv")

@@ -9,6 +9,7 @@ import defusedxml.ElementTree as SafeET
 import openpyxl
 import pytest
 
+from bench.instances import STANDARD_ITEMS
 from forms import STANDARD_FORM, compile_file
 
 HAS_JAVA = shutil.which("java") is not None
@@ -16,15 +17,10 @@ VI = "Tiếng Việt (vi)"
 EN = "English (en)"
 XF = "{http://www.w3.org/2002/xforms}"
 
-ITEMS = {
-    "procedure": ["proc_posted", "proc_documents", "proc_fees", "proc_visits", "proc_overall"],
-    "staff": ["staff_polite", "staff_guidance", "staff_no_trouble", "staff_rules", "staff_overall"],
-    "result": ["result_on_time", "result_correct", "result_apology", "result_feedback", "result_overall"],
-}
 
 EXPECTED_CONVENTIONS = {
     "criteria": {
-        f"main/{crit}/{name}": crit for crit, names in ITEMS.items() for name in names
+        f"main/{crit}/{name}": crit for crit, names in STANDARD_ITEMS.items() for name in names
     },
     "scale": ["1", "2", "3", "4", "5"],
     "satisfied": ["4", "5"],

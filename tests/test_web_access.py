@@ -13,7 +13,7 @@ import pytest
 import storage
 from bench.site import PASSWORD
 from storage import audit, browse, reviews
-from web_site import UNIT_A, UNIT_B, csrf_token, login, post
+from web_site import UNIT_A, UNIT_B, csrf_token, login, post, signed_in
 from xlsforms import STANDARD_VERSION
 
 # role column -> account (see web_site.ACCOUNTS)
@@ -78,12 +78,7 @@ def app(web_site):
 @pytest.fixture(scope="module")
 def clients(app):
     """One logged-in browser per account, kept for the module (logging in costs a scrypt)."""
-    made = {}
-    for role, name in ACCOUNTS.items():
-        client = app.test_client()
-        assert login(client, name).status_code == 302
-        made[role] = client
-    return made
+    return {role: signed_in(app, name) for role, name in ACCOUNTS.items()}
 
 
 def _fill(path: str, site) -> str:

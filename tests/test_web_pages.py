@@ -9,14 +9,8 @@ import pytest
 import storage
 from bench.site import PASSWORD
 from storage import audit, browse, forms, reviews, staging
-from web_site import PHOTO, UNIT_A, UNIT_B, login, post
+from web_site import PHOTO, UNIT_A, UNIT_B, logged_in, login, post
 from xlsforms import small_form, write_xlsform
-
-
-def logged_in(site, name, **config):
-    client = site.app(**config).test_client()
-    assert login(client, name).status_code == 302
-    return client
 
 
 def text(response) -> str:

@@ -13,18 +13,12 @@ import pytest
 from forms.problems import FormProblems
 from forms.xform_schema import XFormInfo, read_xform
 
+from conftest import FIXTURES
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _fixtures_dir() -> Path:
-    for base in (ROOT.parent / "shared", Path("/work/shared")):
-        d = base / "fixtures" / "odk"
-        if d.is_dir():
-            return d
-    return ROOT.parent / "shared" / "fixtures" / "odk"
-
-
-FIX = _fixtures_dir()
+FIX = FIXTURES
 XFORMS = sorted((FIX / "xform").glob("*.xml"))
 VIETNAMESE = re.compile(r"[àáảãạăằắẳẵặâầấẩẫậđèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵ]", re.I)
 

@@ -130,6 +130,18 @@ def login(client, name: str, password: str = PASSWORD, **environ):
     return client.post("/login", data={"name": name, "password": password, "csrf_token": token}, **extra)
 
 
+def signed_in(app, name: str):
+    """A test client with a session of this account."""
+    client = app.test_client()
+    assert login(client, name).status_code == 302
+    return client
+
+
+def logged_in(site, name: str, **config):
+    """A signed-in client of the site's app (made with `config`)."""
+    return signed_in(site.app(**config), name)
+
+
 def post(client, url: str, data: dict | None = None, **kwargs):
     """A form POST carrying the session's CSRF token, as the pages' forms do."""
     return client.post(url, data={**(data or {}), "csrf_token": csrf_token(client)}, **kwargs)
