@@ -117,11 +117,7 @@ def form_xml(unit_code):
         return message_page(403, t("Ki-ốt chưa đăng ký", "Kiosk not registered"),
                             t("Thiết bị này chưa được đăng ký làm ki-ốt.", "This device is not registered as a kiosk."))
     _form, version = open_form(kiosk["form_id"])
-    values = webforms.link_values(version, unit=unit, channel="kiosk")
-    response = current_app.response_class(webforms.prefilled_xform(version["xform"], values), 200,
-                                          content_type="text/xml; charset=utf-8")
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return webforms.prefilled_form_response(version, unit=unit, channel="kiosk")
 
 
 @bp.post("/kiosk/<unit_code>/submission")

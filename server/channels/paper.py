@@ -149,11 +149,7 @@ def entry_form(form_id, sheet_no):
         abort(404)
     version = forms.get_version(db, form_id, run["version"])
     unit = {"code": run["unit_code"], "level": run["unit_level"]} if run["unit_code"] else None
-    values = webforms.link_values(version, unit=unit, channel="paper")
-    response = current_app.response_class(webforms.prefilled_xform(version["xform"], values), 200,
-                                          content_type="text/xml; charset=utf-8")
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return webforms.prefilled_form_response(version, unit=unit, channel="paper")
 
 
 @bp.post("/<form_id>/entry/<int:sheet_no>/submission")

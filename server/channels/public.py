@@ -66,11 +66,7 @@ def page(form_id):
 def form_xml(form_id):
     form, version = open_form(form_id)
     unit, dossier = _link_args(form)
-    values = webforms.link_values(version, unit=unit, dossier=dossier, channel="online")
-    response = current_app.response_class(webforms.prefilled_xform(version["xform"], values), 200,
-                                          content_type="text/xml; charset=utf-8")
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return webforms.prefilled_form_response(version, unit=unit, dossier=dossier, channel="online")
 
 
 @bp.get("/f/<form_id>/v/<version>/media/<filename>")

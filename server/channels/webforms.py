@@ -13,7 +13,7 @@ import secrets
 from pathlib import Path
 
 from defusedxml import minidom
-from flask import Blueprint, abort, send_file
+from flask import Blueprint, abort, current_app, send_file
 
 NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"
 WEB_FORMS_DIST = NODE_MODULES / "@getodk" / "web-forms" / "dist"
@@ -115,6 +115,16 @@ def link_values(version: dict, *, unit: dict | None = None, dossier: str | None 
 
 def _has_choice(field: dict | None, value: str) -> bool:
     return field is not None and any(choice[0] == value for choice in field.get("choices", []))
+
+
+def prefilled_form_response(version: dict, *, unit: dict | None, channel: str, dossier: str | None = None):
+    """The form definition a Web Forms page loads: the version's XForm with what the page knows
+    filled in, never cached (the unit and dossier differ from one link to the next)."""
+    values = link_values(version, unit=unit, dossier=dossier, channel=channel)
+    response = current_app.response_class(prefilled_xform(version["xform"], values), 200,
+                                          content_type="text/xml; charset=utf-8")
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def prefilled_xform(xform: bytes, values: dict[str, str]) -> bytes:
