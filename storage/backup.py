@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import schema
+from .blobs import copy_hashing
 from .clock import now_iso
 from .db import DB_FILENAME, connect
 
@@ -138,19 +139,13 @@ def _snapshot(source: Path, target: Path) -> dict:
 
 def _copy_blob(source: Path, target: Path, sha: str) -> dict:
     target.parent.mkdir(parents=True, exist_ok=True)
-    digest, size = hashlib.sha256(), 0
     try:
         with open(source, "rb") as src, open(target, "wb") as dst:
-            while chunk := src.read(_CHUNK):
-                digest.update(chunk)
-                size += len(chunk)
-                dst.write(chunk)
-            dst.flush()
-            os.fsync(dst.fileno())
+            copied, size = copy_hashing(src, dst)
     except FileNotFoundError:
         raise BackupError(f"Thiếu tệp đính kèm {source}; bản sao lưu bị huỷ.",
                           f"The attachment file {source} is missing; the backup was abandoned.") from None
-    if digest.hexdigest() != sha:
+    if copied != sha:
         raise BackupError(f"Tệp đính kèm {source} không khớp mã SHA-256 của nó (hỏng đĩa?); bản sao lưu bị huỷ.",
                           f"The attachment file {source} does not match its SHA-256 (disk damage?); "
                           "the backup was abandoned.")

@@ -10,6 +10,18 @@ from pathlib import Path
 _CHUNK = 1 << 16
 
 
+def copy_hashing(source, target) -> tuple[str, int]:
+    """Copy one open binary file into another, fsynced; returns (sha256, size) of what was copied."""
+    digest, size = hashlib.sha256(), 0
+    while chunk := source.read(_CHUNK):
+        digest.update(chunk)
+        size += len(chunk)
+        target.write(chunk)
+    target.flush()
+    os.fsync(target.fileno())
+    return digest.hexdigest(), size
+
+
 class BlobStore:
     def __init__(self, root: str | Path):
         self.root = Path(root)
@@ -21,17 +33,10 @@ class BlobStore:
 
     def put(self, stream) -> tuple[str, int]:
         """Copy a readable stream in; returns (sha256, size) once the file and its name are on disk."""
-        digest, size = hashlib.sha256(), 0
         fd, tmp_name = tempfile.mkstemp(dir=self.tmp)
         try:
             with os.fdopen(fd, "wb") as out:
-                while chunk := stream.read(_CHUNK):
-                    digest.update(chunk)
-                    size += len(chunk)
-                    out.write(chunk)
-                out.flush()
-                os.fsync(out.fileno())
-            sha = digest.hexdigest()
+                sha, size = copy_hashing(stream, out)
             final = self.path(sha)
             if final.exists():
                 os.unlink(tmp_name)
