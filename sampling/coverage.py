@@ -12,11 +12,16 @@ UNASSIGNED = ""
 def plan_coverage(db, plan: dict, within: set[str] | None = None) -> dict:
     """The plan's members with their status and the coverage tables, limited to the units in
     `within` (an account's subtree) when given."""
-    members = [m for m in plan_status(db, plan) if within is None or m["unit_code"] in within]
+    members = members_within(db, plan, within)
     by_unit, total = coverage(members, key=lambda m: m["unit_code"])
     by_collector, _ = coverage(members, key=lambda m: m["collector_name"] or UNASSIGNED)
     return {"plan": plan, "members": members, "total": total,
             "by_unit": sorted(by_unit.items()), "by_collector": sorted(by_collector.items())}
+
+
+def members_within(db, plan: dict, within: set[str] | None) -> list[dict]:
+    """The plan's members with their status, of the units in `within` only when given."""
+    return [m for m in plan_status(db, plan) if within is None or m["unit_code"] in within]
 
 
 def plan_in_period(plan: dict, period: periods.Period) -> bool:
@@ -43,4 +48,5 @@ def rate_text(value) -> str:
     return "" if value is None else f"{float(value) * 100:.1f}%".replace(".", ",")
 
 
-__all__ = ["Coverage", "UNASSIGNED", "plan_coverage", "plans_for_report", "plan_in_period", "rate_text"]
+__all__ = ["Coverage", "UNASSIGNED", "members_within", "plan_coverage", "plans_for_report", "plan_in_period",
+           "rate_text"]

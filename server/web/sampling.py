@@ -35,33 +35,30 @@ MAX_LETTERS = 500
 
 
 def _within() -> set[str] | None:
-    return units.subtree_codes(get_db(), user_scope()) if user_scope() else None
+    """The units of the account's subtree (None: province-wide), once per request."""
+    if "sampling_within" not in g:
+        g.sampling_within = units.subtree_codes(get_db(), user_scope()) if user_scope() else None
+    return g.sampling_within
+
+
+def _relation(plan: dict) -> str | None:
+    """'own' for a plan of the account's subtree (it may change it), 'above' for a plan of a unit
+    above it (it reads its own part), None for any other."""
+    within = _within()
+    if within is None or plan["unit_code"] in within:
+        return "own"
+    if plan["unit_code"] is None or plan["unit_code"] in units.ancestor_codes(get_db(), user_scope()):
+        return "above"
+    return None
 
 
 def _plan_or_404(plan_id: int, *, own: bool = False) -> dict:
-    """A plan the account may see: of its subtree, or (to read its own part) of a unit above it.
-    `own` asks for a plan of the subtree itself, for changing it."""
-    db = get_db()
-    plan = sampling.get_plan(db, plan_id)
-    if plan is None:
+    """A plan the account may see; with `own`, one it may change."""
+    plan = sampling.get_plan(get_db(), plan_id)
+    relation = _relation(plan) if plan else None
+    if relation is None or (own and relation != "own"):
         abort(404)
-    scope = user_scope()
-    if scope is None:
-        return plan
-    if plan["unit_code"] is not None and plan["unit_code"] in units.subtree_codes(db, scope):
-        return plan
-    if not own and (plan["unit_code"] is None or plan["unit_code"] in units.ancestor_codes(db, scope)):
-        return plan
-    abort(404)
-
-
-def _visible(plan: dict) -> bool:
-    scope = user_scope()
-    if scope is None:
-        return True
-    db = get_db()
-    return (plan["unit_code"] is None or plan["unit_code"] in units.subtree_codes(db, scope)
-            or plan["unit_code"] in units.ancestor_codes(db, scope))
+    return plan
 
 
 @bp.get("/")
@@ -74,7 +71,7 @@ def _render_index(status: int = 200, form: dict | None = None):
     db = get_db()
     scope = user_scope()
     return render_template(
-        "sampling/index.html", plans=[p for p in sampling.list_plans(db, include_withdrawn=True) if _visible(p)],
+        "sampling/index.html", plans=[p for p in sampling.list_plans(db, include_withdrawn=True) if _relation(p)],
         forms=[f for f in browse.forms_in_scope(db, scope) if f["state"] == "open"],
         units=browse.units_in_scope(db, scope), dossiers=registers.dossier_count(db),
         imports=registers.recent_imports(db, 1), form=form or {},
@@ -126,14 +123,8 @@ def plan(plan_id):
         "sampling/plan.html", plan=found, period=periods.parse_period(found["period"]), result=result,
         by_unit=by_unit, by_collector=by_collector,
         strata=strata, unit_rows=unit_rows, plan_units=plan_units, collectors=collectors,
-        can_change=_can_change(found), can_see_identifiers=g.user["role"] in IDENTIFIER_READERS,
+        can_change=_relation(found) == "own", can_see_identifiers=g.user["role"] in IDENTIFIER_READERS,
         rate=cover.rate_text, max_letters=MAX_LETTERS)
-
-
-def _can_change(plan: dict) -> bool:
-    scope = user_scope()
-    return scope is None or (plan["unit_code"] is not None
-                             and plan["unit_code"] in units.subtree_codes(get_db(), scope))
 
 
 @bp.post("/plans/<int:plan_id>/assign")
@@ -180,7 +171,7 @@ def withdraw(plan_id):
 
 
 def _members_in_view(plan: dict) -> list[dict]:
-    members = cover.plan_coverage(get_db(), plan, _within())["members"]
+    members = cover.members_within(get_db(), plan, _within())
     unit = request.args.get("unit")
     if unit:
         members = [m for m in members if m["unit_code"] == unit]
@@ -205,7 +196,7 @@ def members_csv(plan_id):
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["dossier_code", "unit_code", "stratum_field", "rank", "reserve", "active", "status",
                      "collector", "procedure_name", "returned_on"])
-    for m in cover.plan_coverage(get_db(), found, _within())["members"]:
+    for m in cover.members_within(get_db(), found, _within()):
         writer.writerow([m["code"], m["unit_code"], m["stratum_field"], m["rank"], m["reserve"], int(m["active"]),
                          m["status"], m["collector_name"] or "", m["procedure_name"] or "", m["returned_on"] or ""])
     return _csv_response(("\ufeff" + out.getvalue()).encode("utf-8"), f"sample-{plan_id}.csv")
