@@ -65,8 +65,7 @@ def bind_info(xform: bytes) -> dict[str, dict]:
             entry = info.setdefault(path, {})
             entry["readonly"] = (el.get("readonly") or "").replace(" ", "") in ("true()", "true")
             entry["preload"] = el.get(f"{JR}preload")
-            entry["relevant"] = bool((el.get("relevant") or "").strip())
-            entry["relevant_text"] = "".join((el.get("relevant") or "").split())
+            entry["relevant"] = "".join((el.get("relevant") or "").split())   # without spaces; "" if none
             entry["calculate"] = bool((el.get("calculate") or "").strip())
         elif tag in ("input", "select1", "select", "upload", "range", "rank", "trigger"):
             path = rel(el.get("ref"))
@@ -98,7 +97,7 @@ def sheet_items(version: dict, *, unit: dict | None = None) -> list[Item]:
         b = binds.get(path, {})
         depth = path.count("/")
         if path in skip_paths or b.get("preload") or b.get("calculate") or (
-                picked_only and b.get("relevant_text", "").endswith(picked_only)):
+                picked_only and b.get("relevant", "").endswith(picked_only)):
             continue
         if f["type"] in ("group", "repeat"):
             title = vi_label(f.get("labels"))
