@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import csv
 import io
-import re
+from datetime import date
 
 from storage import registers, units
 
@@ -78,10 +78,8 @@ def respondent_rows(db, version: dict, collector_id: int) -> list[dict]:
 
 def label_of(member: dict, contact: dict) -> str:
     """"Nguyễn Văn An · 0905 123 456 · Đăng ký khai sinh · HS-0001 · trả KQ 15/07/2026"."""
-    returned = member.get("returned_on") or ""
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", returned[:10]):
-        year, month, day = returned[:10].split("-")
-        returned = f"trả KQ {day}/{month}/{year}"
+    # the register stores local days as YYYY-MM-DD (storage/registers.py)
+    returned = f"trả KQ {date.fromisoformat(member['returned_on']):%d/%m/%Y}" if member.get("returned_on") else ""
     parts = [contact.get("applicant_name"), contact.get("phone"), member.get("procedure_name"),
              member["code"], returned]
     return " · ".join(p for p in (_one_line(x) for x in parts) if p)
