@@ -4,7 +4,7 @@ from __future__ import annotations
 from aggregate import periods
 from storage import sampling, units
 
-from .status import Coverage, coverage, plan_status
+from .status import coverage, plan_status
 
 UNASSIGNED = ""
 
@@ -47,6 +47,3 @@ def rate_text(value) -> str:
     """A share as a Vietnamese percentage with one decimal (72,5%); '' when undefined."""
     return "" if value is None else f"{float(value) * 100:.1f}%".replace(".", ",")
 
-
-__all__ = ["Coverage", "UNASSIGNED", "members_within", "plan_coverage", "plans_for_report", "plan_in_period",
-           "rate_text"]

@@ -94,15 +94,6 @@ def monthly_volumes(db, date_from: date | None = None, date_to: date | None = No
     return {(unit, month): count for unit, month, count in rows}
 
 
-def get_dossiers(db, ids: list[int]) -> dict[int, dict]:
-    found: dict[int, dict] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        for row in db.query(f"SELECT * FROM dossiers WHERE id IN ({', '.join('?' for _ in chunk)})", chunk):
-            found[row["id"]] = row
-    return found
-
-
 def contacts(db, ids: list[int]) -> dict[int, dict]:
     """{dossier id: {applicant_name, phone}}: identifiers, for callers that checked the right."""
     found: dict[int, dict] = {}
