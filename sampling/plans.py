@@ -6,16 +6,15 @@ from fractions import Fraction
 
 from aggregate import periods
 from storage import forms, registers, sampling, units
+from storage.errors import BilingualError
 
 from .draw import DEFAULT_MARGIN, DEFAULT_RESERVE_PERCENT, SampleRule, draw
 
 MAX_FIXED_SIZE = 100_000
 
 
-class PlanError(Exception):
-    def __init__(self, vi: str, en: str):
-        super().__init__(en)
-        self.vi, self.en = vi, en
+class PlanError(BilingualError):
+    """A sample plan that cannot be drawn as asked."""
 
 
 def parse_rule(*, method: str, margin: str | None, fixed_size: str | int | None, by_field: bool,

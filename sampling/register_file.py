@@ -25,6 +25,7 @@ import openpyxl
 from aggregate.periods import parse_date
 from forms.conventions import DOSSIER_RE
 from forms.problems import ERROR, WARNING, Problem
+from storage.errors import BilingualError
 
 from .folding import folded_words
 
@@ -68,17 +69,12 @@ Row = tuple[int, list]   # (row number as the user sees it, cell values)
 Sheets = list[tuple[str | None, Callable[[], Iterator[Row]]]]
 
 
-class RegisterFileError(Exception):
+class RegisterFileError(BilingualError):
     """The file as a whole cannot be read as a register; nothing in it is imported."""
 
-    def __init__(self, vi: str, en: str):
-        super().__init__(en)
-        self.message_vi, self.message_en = vi, en
-
-    def describe(self, lang: str | None = None) -> str:
-        if lang is None:
-            return f"{self.message_vi} / {self.message_en}"
-        return self.message_en if lang == "en" else self.message_vi
+    # the names of forms.problems.Problem, whose messages the same pages show
+    message_vi = property(lambda self: self.vi)
+    message_en = property(lambda self: self.en)
 
 
 @dataclass

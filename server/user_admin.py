@@ -10,20 +10,15 @@ from dataclasses import dataclass
 
 import storage
 from storage import audit, units, users
+from storage.errors import BilingualError
 
 from . import auth, collect_settings
 
 NAME_RE = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
 
 
-class AccountRefused(Exception):
-    def __init__(self, message_vi: str, message_en: str):
-        super().__init__(message_en)
-        self.message_vi = message_vi
-        self.message_en = message_en
-
-    def describe(self) -> str:
-        return f"{self.message_vi} / {self.message_en}"
+class AccountRefused(BilingualError):
+    """An account that cannot be created, changed or revoked as asked."""
 
 
 @dataclass

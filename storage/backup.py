@@ -36,6 +36,7 @@ from . import schema
 from .blobs import copy_hashing
 from .clock import now_iso
 from .db import DB_FILENAME, connect
+from .errors import BilingualError
 
 MANIFEST = "manifest.json"
 FORMAT = "hailong-backup"
@@ -48,15 +49,8 @@ _FRESH_ENTRIES = {DB_FILENAME, DB_FILENAME + "-wal", DB_FILENAME + "-shm", "secr
                   "blobs", "collectors", "tmp"}
 
 
-class BackupError(Exception):
+class BackupError(BilingualError):
     """A backup or restore that cannot be done; the messages are for the person running it."""
-
-    def __init__(self, vi: str, en: str):
-        super().__init__(en)
-        self.vi, self.en = vi, en
-
-    def describe(self) -> str:
-        return f"{self.vi} / {self.en}"
 
 
 @dataclass

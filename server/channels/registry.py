@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
 from storage import channels, forms, units
+from storage.errors import BilingualError
 
 from .. import auth, scope
 from ..collect_settings import qr_png
@@ -14,13 +15,8 @@ NAME_RE = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
 DEFAULT_FORM = "tthc_hailong"
 
 
-class Refused(Exception):
-    def __init__(self, vi: str, en: str):
-        super().__init__(en)
-        self.vi, self.en = vi, en
-
-    def describe(self) -> str:
-        return f"{self.vi} / {self.en}"
+class Refused(BilingualError):
+    """A kiosk or link request that cannot be done."""
 
 
 @dataclass

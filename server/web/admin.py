@@ -33,7 +33,7 @@ def _admins_only():
 
 
 def _refused(exc: AccountRefused) -> None:
-    flash(t(exc.message_vi, exc.message_en), "error")
+    flash(t(exc.vi, exc.en), "error")
 
 
 def _unit_choice(form_value: str | None) -> str | None:
