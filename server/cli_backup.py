@@ -5,7 +5,6 @@ stopped. Each ends with a message in Vietnamese and English, and exit code 1 on 
 """
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -13,6 +12,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from storage.backup import BackupError, create_backup, restore_backup
+
+from .cli import _fail
 
 
 def _size(n: int) -> str:
@@ -32,8 +33,7 @@ def backup_command(out):
     try:
         summary = create_backup(current_app.config["DATA_DIR"], out)
     except BackupError as exc:
-        click.echo(f"LỖI / ERROR: {exc.describe()}", err=True)
-        sys.exit(1)
+        _fail(f"LỖI / ERROR: {exc.describe()}")
     click.echo(f"Đã sao lưu {summary.submissions} phiếu và {summary.attachment_files} tệp đính kèm "
                f"({_size(summary.total_bytes)}) vào {summary.path}. / Backed up {summary.submissions} "
                f"submissions and {summary.attachment_files} attachment files ({_size(summary.total_bytes)}) "
@@ -49,8 +49,7 @@ def restore_command(source):
     try:
         summary = restore_backup(source, current_app.config["DATA_DIR"])
     except BackupError as exc:
-        click.echo(f"LỖI / ERROR: {exc.describe()}", err=True)
-        sys.exit(1)
+        _fail(f"LỖI / ERROR: {exc.describe()}")
     click.echo(f"Đã khôi phục {summary.submissions} phiếu và {summary.attachment_files} tệp đính kèm vào "
                f"{summary.path}; mọi tệp đã được kiểm tra SHA-256. / Restored {summary.submissions} "
                f"submissions and {summary.attachment_files} attachment files into {summary.path}; "

@@ -5,7 +5,6 @@ deletion and its reason go to the audit log (storage/deletion.py).
 """
 from __future__ import annotations
 
-import sys
 
 import click
 from flask import current_app
@@ -13,6 +12,8 @@ from flask.cli import AppGroup
 
 import storage
 from storage import deletion
+
+from .cli import _fail
 
 submissions_cli = AppGroup("submissions", help="Phiếu đã nhận / Submissions.")
 
@@ -23,13 +24,11 @@ submissions_cli = AppGroup("submissions", help="Phiếu đã nhận / Submission
 def submissions_delete(instance_id, reason):
     """Xoá (ẩn) một phiếu và các bản sửa của nó / Delete (hide) a submission and its edits."""
     if not reason.strip():
-        click.echo("Cần ghi lý do xoá (--reason). / A reason is required (--reason).", err=True)
-        sys.exit(1)
+        _fail("Cần ghi lý do xoá (--reason). / A reason is required (--reason).")
     db = storage.connect(current_app.config["DATA_DIR"])
     result = deletion.soft_delete(db, instance_id, reason=reason, actor="cli")
     if result.outcome == deletion.NOT_FOUND:
-        click.echo(f'Không có phiếu "{instance_id}". / No submission "{instance_id}".', err=True)
-        sys.exit(1)
+        _fail(f'Không có phiếu "{instance_id}". / No submission "{instance_id}".')
     if result.outcome == deletion.ALREADY_DELETED:
         click.echo(f"Phiếu {instance_id} đã bị xoá trước đó. / Submission {instance_id} was already deleted.")
         return

@@ -1,7 +1,6 @@
 """`flask --app server kiosks create|list|revoke`: kiosks from the command line."""
 from __future__ import annotations
 
-import sys
 
 import click
 from flask import current_app
@@ -11,6 +10,7 @@ import storage
 from storage import channels
 
 from . import registry
+from ..cli import _fail
 
 kiosks_cli = AppGroup("kiosks", help="Ki-ốt khảo sát / Survey kiosks.")
 
@@ -30,8 +30,7 @@ def kiosks_create(name, unit_code, form_id, server_url):
     try:
         new = registry.create_kiosk(_db(), name=name, unit_code=unit_code, form_id=form_id, actor="cli")
     except registry.Refused as exc:
-        click.echo(exc.describe(), err=True)
-        sys.exit(1)
+        _fail(exc.describe())
     base = server_url or current_app.config.get("PUBLIC_URL") or "http://127.0.0.1:5000"
     click.echo(f"Đã đăng ký ki-ốt {new.name} (đơn vị {new.unit_code}, biểu mẫu {new.form_id}). / "
                f"Registered kiosk {new.name} (unit {new.unit_code}, form {new.form_id}).")
@@ -58,6 +57,5 @@ def kiosks_revoke(name):
     try:
         registry.revoke_kiosk(_db(), name, "cli")
     except registry.Refused as exc:
-        click.echo(exc.describe(), err=True)
-        sys.exit(1)
+        _fail(exc.describe())
     click.echo(f"Đã thu hồi ki-ốt {name}. / Kiosk {name} revoked.")
