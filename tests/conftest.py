@@ -9,8 +9,8 @@ import pytest
 # the server process and the seeding are shared with the benchmarks
 from bench.site import PASSWORD, ROOT, LiveServer, cli, free_port, seed  # noqa: F401
 
-SHARED = ROOT.parent / "shared"
-FIXTURES = SHARED / "fixtures" / "odk"
+# real forms and submissions from the ODK ecosystem, with their sources and licences (README there)
+FIXTURES = ROOT / "tests" / "fixtures" / "odk"
 STANDARD_FORM = ROOT / "forms" / "tthc_hailong.xlsx"
 
 
@@ -65,7 +65,7 @@ def web_copy(web_site, tmp_path):
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
-    # Debian's Chromium instead of a browser downloaded by `playwright install` (shared/WEBFORMS.md)
+    # Debian's Chromium instead of a browser downloaded by `playwright install` (README, Requirements)
     return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium",
             "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                      "--disable-component-update", "--disable-sync", "--no-first-run"]}

@@ -627,7 +627,7 @@ def test_crafted_spreadsheet_uploads_get_a_clear_page(hostile, tmp_path, secret_
     _lol(10), '<!DOCTYPE h:html [<!ENTITY x SYSTEM "file:///etc/passwd">]>',
     '<!DOCTYPE h:html SYSTEM "http://127.0.0.1:9/x.dtd">'])
 def test_crafted_xform_uploads_are_refused(doctype):
-    xform = (ROOT.parent / "shared" / "fixtures" / "odk" / "xform" / "central-simple.form.xml").read_bytes()
+    xform = (ROOT / "tests" / "fixtures" / "odk" / "xform" / "central-simple.form.xml").read_bytes()
     text = xform.decode("utf-8")
     decl_end = text.index("?>") + 2 if text.startswith("<?xml") else 0
     crafted = (text[:decl_end] + doctype + text[decl_end:]).encode("utf-8")

@@ -14,7 +14,7 @@ import requests
 import storage
 from bench.instances import fill_instance, standard_answers
 from collect_client import CollectClient, message_of
-from conftest import FIXTURES, PASSWORD, SHARED, LiveServer, cli
+from conftest import FIXTURES, PASSWORD, ROOT, LiveServer, cli
 from storage import submissions
 from xlsforms import small_form
 
@@ -98,7 +98,7 @@ def test_form_list_download_and_manifest(site):
     codes = {r["name"]: r for r in rows}
     assert codes["474"]["level"] == "huyen" and codes["474"]["label"] == "Thành phố Huế"
     assert codes["46"]["level"] == "tinh"
-    source = list(csv.DictReader(open(SHARED / "data" / "units_thua_thien_hue_2021.csv", encoding="utf-8")))
+    source = list(csv.DictReader(open(ROOT / "server" / "seed" / "units_thua_thien_hue_2021.csv", encoding="utf-8")))
     assert sorted(codes) == sorted(r["code"] for r in source)
 
 

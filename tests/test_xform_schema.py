@@ -1,4 +1,4 @@
-"""forms.xform_schema.read_xform against real XForms (shared fixtures) and pyxform output."""
+"""forms.xform_schema.read_xform against real XForms (fixtures under tests/fixtures/odk) and pyxform output."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def by_path(info: XFormInfo) -> dict:
 
 
 def test_fixture_xforms_are_present():
-    assert len(XFORMS) >= 12, f"shared ODK fixtures not found under {FIX}"
+    assert len(XFORMS) >= 12, f"ODK fixtures not found under {FIX}"
 
 
 @pytest.mark.parametrize("path", XFORMS, ids=lambda p: p.name)
