@@ -1,6 +1,7 @@
 """Submissions: the raw XML kept byte-exact, the flattened answers, attachments and edit chains."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from . import schema
@@ -45,11 +46,15 @@ CREATED, RESENT, CONFLICT, EDIT_UNKNOWN, EDIT_REPLACED = (
     "created", "resent", "conflict", "edit_unknown", "edit_replaced")
 
 
-def store(db, sub: NewSubmission) -> tuple[str, int | None]:
+def store(db, sub: NewSubmission, may_edit: Callable[[dict], str | None] | None = None
+          ) -> tuple[str, int | None]:
     """Store a submission atomically; returns (outcome, submission id).
 
     Every check that depends on what is stored runs inside the same write transaction as the
-    insert, so two workers receiving the same resend at once cannot both create a record.
+    insert, so two workers receiving the same resend at once cannot both create a record, and a
+    review or deletion cannot slip in between the checks of an edit and its insert. `may_edit`
+    gets the row an edit replaces (owner, unit, channel, device, review state, deletion) and
+    returns the outcome that refuses it, or None.
     """
     with write_transaction(db):
         row = db.execute("SELECT id, xml_sha256 FROM submissions WHERE instance_id = ?",
@@ -61,15 +66,21 @@ def store(db, sub: NewSubmission) -> tuple[str, int | None]:
             return RESENT, row[0]
         root_id = None
         if sub.deprecated_id is not None:
-            old = db.execute(
-                "SELECT id, root_id, current, form_id FROM submissions WHERE instance_id = ? AND deleted_at IS NULL",
-                [sub.deprecated_id]).fetchone()
-            if old is None or old[3] != sub.form_id:
+            old = first_row(
+                db, """SELECT id, root_id, current, form_id, submitter_id, device_id, channel, unit_code,
+                              review_state, deleted_at FROM submissions WHERE instance_id = ?""",
+                [sub.deprecated_id])
+            if old is None or old["form_id"] != sub.form_id:
                 return EDIT_UNKNOWN, None
-            if not old[2]:
-                return EDIT_REPLACED, old[0]
-            root_id = old[1]
-            db.execute("UPDATE submissions SET current = 0 WHERE id = ?", [old[0]])
+            refusal = may_edit(old) if may_edit is not None else None
+            if refusal is not None:
+                return refusal, old["id"]
+            if old["deleted_at"] is not None:
+                return EDIT_UNKNOWN, None
+            if not old["current"]:
+                return EDIT_REPLACED, old["id"]
+            root_id = old["root_id"]
+            db.execute("UPDATE submissions SET current = 0 WHERE id = ?", [old["id"]])
         cursor = db.execute(
             """INSERT INTO submissions (instance_id, form_version_id, form_id, version, xml_sha256,
                  received_at, started_at, submitter_id, device_id, channel, unit_code, encrypted,

@@ -184,7 +184,7 @@ def test_deletion_hides_keeps_and_audits(web_copy):
     entry = next(a for a in _actions(web_copy.data_dir) if a[0] == "submission.delete")
     assert entry[1:3] == ("cli", instance_id)
     assert entry[3]["reason"] == "Phiếu thử nghiệm, nhập nhầm" and len(entry[3]["versions"]) == 2
-    # Collect resending it gets its 201 and does not bring it back; an edit of it is unknown
+    # Collect resending it gets its 201 and does not bring it back; an edit of it is refused
     app = web_copy.app()
     token = web_copy.tokens["dtv_hue"]
     response = app.test_client().post(f"/key/{token}/submission", content_type="multipart/form-data",
@@ -195,7 +195,8 @@ def test_deletion_hides_keeps_and_audits(web_copy):
     edit = fill_instance(standard, standard_answers(random.Random(8), UNIT_A, "huyen"), deprecated_id=instance_id)
     response = app.test_client().post(f"/key/{token}/submission", content_type="multipart/form-data",
                                       data={"xml_submission_file": (io.BytesIO(edit), "s.xml", "text/xml")})
-    assert response.status_code == 404
+    # refused as deleted (issue 12): a deletion is not undone by sending a new version
+    assert response.status_code == 409 and "đã bị xóa" in response.get_data(as_text=True)
 
 
 def test_basic_authentication_for_collect_is_under_the_login_limit(web_copy):

@@ -24,7 +24,7 @@ from ..web.i18n import lang, t, unit_name
 from . import webforms
 from .citizen import (PageError, citizen_blueprint, message_page, open_form, render_form_page,
                       scope_of)
-from .receiving import Refusal, form_id_of, read_posted, receive_once_per_dossier, result_answer
+from .receiving import Refusal, read_instance, read_posted, receive_once_per_dossier, result_answer
 
 bp = citizen_blueprint("kiosk", __name__)
 
@@ -129,11 +129,12 @@ def submission(unit_code):
     if kiosk is None:
         raise Refusal("kiosk_unknown")
     posted = read_posted(request)
-    if form_id_of(posted.xml) not in (None, kiosk["form_id"]):
+    inst = read_instance(posted.xml)
+    if inst.form_id != kiosk["form_id"]:
         raise Refusal("wrong_form")
     # no rate limit: the device is registered, and a queue of answers kept while the network
     # was down arrives all at once when it returns
-    result = receive_once_per_dossier(posted, submitter=scope_of(unit), device_id=f"kiosk:{kiosk['name']}",
+    result = receive_once_per_dossier(posted, inst, submitter=scope_of(unit), device_id=f"kiosk:{kiosk['name']}",
                                       arrival_channel="kiosk")
     if result.outcome in ("created", "resent"):
         channels.touch_kiosk(get_db(), kiosk["id"])

@@ -19,11 +19,11 @@ from storage import browse, channels, forms, reviews
 from ..dbconn import get_blobs, get_db
 from ..receive.accept import receive
 from ..receive.flatten import flatten
-from ..receive.parse import InstanceError, parse_instance
+from ..receive.parse import parse_instance
 from ..web.common import form_or_404, roles, user_scope, web_blueprint
 from ..web.i18n import label, t
 from . import webforms
-from .receiving import Refusal, answer, read_posted, refusal_answer, result_answer
+from .receiving import Refusal, answer, read_instance, read_posted, refusal_answer, result_answer
 from .sheet import sheet_items
 from .staff import LINK_ROLES, PAPER_ENTRY_ROLES, open_forms_in_scope
 
@@ -159,26 +159,22 @@ def entry_submission(form_id, sheet_no):
     form_or_404(form_id)
     run = _sheet_run(form_id, sheet_no)
     posted = read_posted(request)
-    try:
-        inst = parse_instance(posted.xml)
-    except InstanceError:
-        inst = None
-    if inst is not None:
-        if inst.form_id != form_id:
-            raise Refusal("wrong_form")
-        if inst.version != run["version"]:
-            raise Refusal("paper_wrong_version", sheet=sheet_no, printed=run["version"], entered=inst.version)
+    inst = read_instance(posted.xml)
+    if inst.form_id != form_id:
+        raise Refusal("wrong_form")
+    if inst.version != run["version"]:
+        raise Refusal("paper_wrong_version", sheet=sheet_no, printed=run["version"], entered=inst.version)
     with channels.exclusive(db, "paper"):
         entered = channels.sheet_entry(db, form_id, sheet_no)
-        same_instance = entered is not None and inst is not None and entered["instance_id"] == inst.instance_id
+        same_instance = entered is not None and entered["instance_id"] == inst.instance_id
         if entered is not None and entered["submission_id"] and not same_instance:
             return _second_entry(db, run, entered, posted.xml, sheet_no)
-        if inst is None or inst.instance_id is None:
+        if inst.instance_id is None:
             # receive() explains what is wrong with it; a sheet is claimed only by a real answer
-            return result_answer(_receive(db, posted))
+            return result_answer(_receive(db, posted, inst))
         if not same_instance:
             channels.claim_sheet(db, form_id, sheet_no, inst.instance_id, g.user["name"])
-        result = _receive(db, posted)
+        result = _receive(db, posted, inst)
         if result.outcome not in ("created", "resent"):
             if not same_instance:
                 channels.release_sheet(db, form_id, sheet_no, inst.instance_id)
@@ -186,9 +182,9 @@ def entry_submission(form_id, sheet_no):
     return answer("paper_created", sheet=sheet_no, instance_id=result.instance_id)
 
 
-def _receive(db, posted):
+def _receive(db, posted, inst):
     return receive(db, get_blobs(), xml=posted.xml, uploads=posted.uploads, submitter=g.user,
-                   device_id=None, arrival_channel="paper")
+                   device_id=None, arrival_channel="paper", inst=inst)
 
 
 def _second_entry(db, run: dict, entered: dict, xml: bytes, sheet_no: int):

@@ -20,7 +20,7 @@ from ..web.i18n import lang, t, unit_name
 from . import webforms
 from .citizen import (citizen_blueprint, dossier_arg, media_response, message_page, open_form,
                       render_form_page, scope_of, unit_of)
-from .receiving import (Refusal, check_honeypot, form_id_of, read_posted, receive_once_per_dossier,
+from .receiving import (Refusal, check_honeypot, read_instance, read_posted, receive_once_per_dossier,
                         result_answer)
 
 bp = citizen_blueprint("citizen_link", __name__)
@@ -85,9 +85,11 @@ def submission(form_id):
     check_rate(f"{form_id}|{unit['code'] if unit else ''}")
     posted = read_posted(request)
     check_honeypot(posted)
-    if form_id_of(posted.xml) not in (None, form_id):
+    inst = read_instance(posted.xml)
+    if inst.form_id != form_id:
         raise Refusal("wrong_form")
-    result = receive_once_per_dossier(posted, submitter=scope_of(unit), device_id=None, arrival_channel="online")
+    result = receive_once_per_dossier(posted, inst, submitter=scope_of(unit), device_id=None,
+                                      arrival_channel="online")
     return result_answer(result)
 
 

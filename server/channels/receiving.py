@@ -16,11 +16,11 @@ from storage import channels, forms
 
 from ..dbconn import get_blobs, get_db
 from ..openrosa.problems import PROBLEMS
-from ..receive import multipart
+from ..receive import accept, multipart
 from ..receive.accept import Result, receive
 from ..receive.multipart import Posted
 from ..receive.flatten import top_level_value
-from ..receive.parse import InstanceError, parse_instance
+from ..receive.parse import Instance, InstanceError
 from ..web.i18n import t
 
 # A field no person fills: the page keeps it out of sight and sends it empty; form-filling bots
@@ -162,51 +162,40 @@ def check_honeypot(posted: Posted) -> None:
         raise Refusal("honeypot")
 
 
-def dossier_code(db, xml: bytes) -> tuple[str | None, str | None, str | None]:
-    """(form id, dossier path, dossier code) read from the instance; Nones when absent or unreadable."""
+def read_instance(xml: bytes) -> Instance:
+    """The posted instance, read once within its form's limits; a Refusal saying why it cannot be."""
     try:
-        inst = parse_instance(xml)
-    except InstanceError:
-        return None, None, None
+        return accept.read_instance(get_db(), xml)
+    except InstanceError as exc:
+        raise Refusal(exc.reason) from None
+
+
+def dossier_code(db, inst: Instance) -> tuple[str | None, str | None]:
+    """(dossier path, dossier code) of the instance; Nones when absent."""
     version = forms.receiving_version(db, inst.form_id, inst.version)
     if version is None or inst.encrypted:
-        return inst.form_id, None, None
+        return None, None
     path = version["conventions"].get("roles", {}).get("dossier_code")
-    return inst.form_id, path, top_level_value(inst.root, path)
+    return path, top_level_value(inst.root, path)
 
 
-def receive_once_per_dossier(posted: Posted, *, submitter: dict | None, device_id: str | None,
-                             arrival_channel: str) -> Result:
+def receive_once_per_dossier(posted: Posted, inst: Instance, *, submitter: dict | None,
+                             device_id: str | None, arrival_channel: str) -> Result:
     """receive(), refusing a second answer for a dossier code already answered.
 
     The check and the store happen under one lock, so two answers for one dossier sent at the
     same moment cannot both pass; an identical resend (same instanceID) is still a success.
     """
     db = get_db()
-    form_id, path, code = dossier_code(db, posted.xml)
+    path, code = dossier_code(db, inst)
     guard = channels.exclusive(db, "dossier") if code else contextlib.nullcontext()
     with guard:
         if code:
-            instance_id = _instance_id(posted.xml)
-            earlier = [i for i in channels.dossier_answered(db, form_id, path, code) if i != instance_id]
+            earlier = [i for i in channels.dossier_answered(db, inst.form_id, path, code) if i != inst.instance_id]
             if earlier:
                 raise Refusal("dossier_answered", dossier=code)
         return receive(db, get_blobs(), xml=posted.xml, uploads=posted.uploads, submitter=submitter,
-                       device_id=device_id, arrival_channel=arrival_channel)
-
-
-def _instance_id(xml: bytes) -> str | None:
-    try:
-        return parse_instance(xml).instance_id
-    except InstanceError:
-        return None
-
-
-def form_id_of(xml: bytes) -> str | None:
-    try:
-        return parse_instance(xml).form_id
-    except InstanceError:
-        return None
+                       device_id=device_id, arrival_channel=arrival_channel, inst=inst)
 
 
 def result_answer(result: Result, **values):

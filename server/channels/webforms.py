@@ -119,16 +119,23 @@ def _has_choice(field: dict | None, value: str) -> bool:
 
 def prefilled_form_response(version: dict, *, unit: dict | None, channel: str, dossier: str | None = None):
     """The form definition a Web Forms page loads: the version's XForm with what the page knows
-    filled in, never cached (the unit and dossier differ from one link to the next)."""
+    filled in, never cached (the unit and dossier differ from one link to the next).
+
+    The channel question is not shown: on these pages the server knows the channel and stores
+    it whatever the answer says (receive.accept.SERVER_CHANNELS). Collect still shows it to
+    surveyors, who may record a postal or other answer."""
     values = link_values(version, unit=unit, dossier=dossier, channel=channel)
-    response = current_app.response_class(prefilled_xform(version["xform"], values), 200,
+    channel_path = version["conventions"].get("roles", {}).get("channel")
+    hidden = [channel_path] if channel_path else []
+    response = current_app.response_class(prefilled_xform(version["xform"], values, hidden), 200,
                                           content_type="text/xml; charset=utf-8")
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
-def prefilled_xform(xform: bytes, values: dict[str, str]) -> bytes:
-    """The XForm with `values` as the defaults of its primary instance.
+def prefilled_xform(xform: bytes, values: dict[str, str], hidden: list[str] = ()) -> bytes:
+    """The XForm with `values` as the defaults of its primary instance, and without the body
+    controls of the `hidden` paths (their values, defaults included, are still sent).
 
     Web Forms 0.22 has no way to set arbitrary answers from the page (its `preloadProperties`
     covers only deviceid, email, phone number and user name; `editInstance` turns the answer
@@ -136,12 +143,16 @@ def prefilled_xform(xform: bytes, values: dict[str, str]) -> bytes:
     way, so the browser shows them and sends them as answers, and what it sends is stored as
     it is. The form id and version are unchanged: the answer belongs to the published version.
     """
-    if not values:
+    if not values and not hidden:
         return xform
     doc = minidom.parseString(xform)
     root = _primary_instance_root(doc)
     if root is None:
         return xform
+    refs = {f"/{_local(root.tagName)}/{path}" for path in hidden}
+    for body in doc.getElementsByTagNameNS("*", "body"):
+        for control in [e for e in body.getElementsByTagName("*") if e.getAttribute("ref") in refs]:
+            control.parentNode.removeChild(control)
     for path, value in values.items():
         node = root
         for step in path.split("/"):

@@ -35,6 +35,13 @@ PROBLEMS: dict[str, Problem] = {
                       "Submissions may not declare or reference entities."),
     "too_deep": Problem(400, "Cấu trúc phiếu lồng nhau quá sâu.",
                         "The submission is nested too deeply."),
+    "too_many_nodes": Problem(400, "Phiếu có quá nhiều phần tử so với biểu mẫu của nó; máy chủ không đọc tiếp.",
+                              "The submission holds far more elements than its form has; the server stopped "
+                              "reading it."),
+    "too_many_attributes": Problem(400, "Một phần tử của phiếu có quá nhiều thuộc tính.",
+                                   "An element of the submission has too many attributes."),
+    "text_too_long": Problem(400, "Một câu trả lời trong phiếu dài quá mức cho phép (1.000.000 ký tự).",
+                             "An answer in the submission is longer than allowed (1,000,000 characters)."),
     "no_form_id": Problem(400, "Phiếu không ghi mã biểu mẫu (thuộc tính id của phần tử gốc).",
                           "The submission's root element has no id attribute."),
     "no_instance_id": Problem(400, "Phiếu mã hóa phải có instanceID.",
@@ -55,6 +62,27 @@ PROBLEMS: dict[str, Problem] = {
                             "The submission this edit replaces (deprecatedID) does not exist."),
     "edit_replaced": Problem(409, "Phiếu gốc này đã được sửa trước đó; hãy sửa từ bản mới nhất.",
                              "The submission this edit replaces has already been replaced."),
+    "edit_public": Problem(403, "Đường dẫn khảo sát công khai không nhận bản sửa của phiếu đã gửi.",
+                           "A public survey link does not accept edits of submitted answers."),
+    "edit_forbidden": Problem(403, "Chỉ tài khoản (hoặc ki-ốt) đã gửi phiếu gốc, hoặc điều tra viên phụ trách đơn vị "
+                                   "của phiếu, mới được gửi bản sửa; nhập phiếu giấy chỉ sửa được phiếu mình đã nhập.",
+                              "Only the account (or kiosk) that sent the original, or a surveyor whose units "
+                              "include the original's unit, may send an edit of it; paper entry edits only the "
+                              "clerk's own entries."),
+    "edit_rejected": Problem(409, "Phiếu gốc đã bị từ chối khi duyệt; chỉ người duyệt mới thay đổi được quyết định "
+                                  "đó, nên không gửi bản sửa được.",
+                             "The original was rejected in review; only a reviewer can change that decision, so "
+                             "it cannot be edited."),
+    "edit_deleted": Problem(409, "Phiếu gốc đã bị xóa nên không gửi bản sửa được.",
+                            "The original submission has been deleted and cannot be edited."),
+    "unknown_unit": Problem(400, "Mã đơn vị trong phiếu không có trong danh mục đơn vị, hoặc đơn vị đó không dùng "
+                                 "biểu mẫu này.",
+                            "The unit code in the submission is not in the unit list, or that unit does not use "
+                            "this form."),
+    "unexpected_attachment": Problem(400, "Phiếu gửi kèm tệp mà các câu hỏi của biểu mẫu không yêu cầu; chỉ được gửi "
+                                          "các tệp (ảnh, chữ ký...) có tên trong câu trả lời.",
+                                     "The submission came with a file its questions do not ask for; only the files "
+                                     "named in the answers (photos, signatures...) may be sent."),
     "too_large": Problem(413, "Dữ liệu gửi lên vượt quá dung lượng cho phép.",
                          "The submission is larger than this server accepts."),
     "unauthorized": Problem(401, "Cần đăng nhập để dùng máy chủ này.",
