@@ -159,6 +159,8 @@ def test_public_link_answer_is_stored_as_sent_with_channel_online(watched, live,
     fill_standard(page, comment="Cán bộ nhiệt tình & chu đáo <rất tốt>")
     # unit and level arrive filled in from the link; consent was the citizen's own choice
     expect(question(page, "Cấp của cơ quan giải quyết hồ sơ").get_by_label("Cấp huyện", exact=True)).to_be_checked()
+    # the server records the channel; the citizen is not asked it (issue 12)
+    expect(page.get_by_text("Hình thức khảo sát")).to_have_count(0)
     shot(page, "1-public-filled")
     send(page)
     status = page.locator("#hl-status")
