@@ -100,3 +100,30 @@ def test_text_values_survive_escaping(value):
     from xml.sax.saxutils import escape
     tree = parse_tree(f"<d id='f'><q>{escape(value)}</q></d>".encode("utf-8"))
     assert tree.child("q").text == value
+
+
+def test_limits_stop_the_parser_at_the_first_element_over_them():
+    from server.receive.parse import Limits
+    small = Limits(elements=10, attributes=2, text=5, nodes=30)
+    assert parse_tree(b"<d id='f'>" + b"<e/>" * 9 + b"</d>", small).children[8].name == "e"
+    for data, reason in [(b"<d id='f'>" + b"<e/>" * 10 + b"</d>", "too_many_nodes"),
+                         (b"<d id='f'><e a='1' b='2' c='3'/></d>", "too_many_attributes"),
+                         (b"<d id='f'><e>123456</e></d>", "text_too_long"),
+                         # 5 characters in two runs around a child still count as one element's text
+                         (b"<d id='f'><e>123<x/>456</e></d>", "text_too_long"),
+                         # 9 elements, but 34 nodes with their attributes and text
+                         (b"<d id='f'>" + b"<e a='1' b='2'>1</e>" * 8 + b"</d>", "too_many_nodes")]:
+        with pytest.raises(InstanceError) as caught:
+            parse_tree(data, small)
+        assert caught.value.reason == reason, data
+    # the limits can depend on the form the root element names, read before anything else
+    seen = []
+
+    def by_form(attrs):
+        seen.append(dict(attrs))
+        return small if attrs.get("id") == "nho" else Limits(1000, 64, 1000, 3000)
+
+    assert len(parse_tree(b"<d id='lon' version='2'>" + b"<e/>" * 20 + b"</d>", by_form).children) == 20
+    with pytest.raises(InstanceError):
+        parse_tree(b"<d id='nho'>" + b"<e/>" * 20 + b"</d>", by_form)
+    assert seen == [{"id": "lon", "version": "2"}, {"id": "nho"}]
