@@ -7,7 +7,6 @@ change nothing in the database.
 """
 from __future__ import annotations
 
-import os
 import random
 import re
 import time
@@ -450,5 +449,4 @@ def test_collect_still_sends_files_in_later_parts(edge):
 
 def test_server_log_has_no_traceback(edge):
     log = "".join(p.read_text(errors="replace") for p in edge.data_dir.glob("server-*.log"))
-    assert "Traceback" not in log
-    assert os.path.getsize(edge.data_dir / "hailong.sqlite") > 0
+    assert log and "Traceback" not in log        # every refusal above was a decision, none a crash
