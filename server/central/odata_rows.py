@@ -59,6 +59,7 @@ class Shaper:
         self.schema, self.repeat, self.expand, self.wkt = schema, repeat, expand, wkt
         self.identifiers, self.select = identifiers, select
         self.fields = schema.leaves(repeat)
+        self._inside: dict[str | None, list[Field]] = {}
         self.columns = [f.path for f in self.fields]
         if repeat is not None:
             chain = schema.chain(repeat)
@@ -70,7 +71,11 @@ class Shaper:
     def _object(self, values: dict[str, object], parent_path: str | None, link: str,
                 hang: dict | None) -> dict:
         out: dict = {}
-        for f in _children(self.schema, parent_path):
+        inside = self._inside.get(parent_path)
+        if inside is None:
+            # looked up once per table, not once per row: a row is built for every submission
+            inside = self._inside[parent_path] = _children(self.schema, parent_path)
+        for f in inside:
             if f.type == "group":
                 out[f.name] = self._object(values, f.path, link, hang)
             elif f.type == "repeat":
