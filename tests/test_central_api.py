@@ -503,3 +503,14 @@ def test_nested_repeat_rows_link_by_join_keys(nested):
                                                                       ["Rainbow Dash"]]
     only_bob = nested.get(f"{svc}/Submissions.children.child?$filter=name eq 'Bob'", headers=basic("admin")).json
     assert [c["name"] for c in only_bob["value"]] == ["Bob"]
+
+
+def test_dashboard_shows_the_feed_url(web_site):
+    from web_site import signed_in
+    client = signed_in(web_site.app(), "xem_hue")
+    page = client.get(f"/dashboard/{FORM}").get_data(as_text=True)
+    feed = f"http://localhost/v1/projects/1/forms/{FORM}.svc"
+    assert feed in page
+    # and it is the service root the feed itself names
+    root = client.application.test_client().get(SVC, headers=basic("xem_hue")).json["@odata.context"]
+    assert root == feed + "/$metadata"
