@@ -26,24 +26,14 @@ SYSTEM_PROPERTIES = (("submissionDate", "Edm.DateTimeOffset"), ("updatedAt", "Ed
                      ("unit", "Edm.String"), ("unitName", "Edm.String"), ("channel", "Edm.String"))
 
 
+_EDM_TYPES = {**{t: "Edm.Int64" for t in INT_TYPES}, **{t: "Edm.Decimal" for t in DECIMAL_TYPES},
+              "date": "Edm.Date", "dateTime": "Edm.DateTimeOffset", "geopoint": "Edm.GeographyPoint"}
+
+
 def edm_type(f: Field) -> str:
-    if f.type in INT_TYPES:
-        return "Edm.Int64"
-    if f.type in DECIMAL_TYPES:
-        return "Edm.Decimal"
-    if f.type == "date":
-        return "Edm.Date"
-    if f.type == "dateTime":
-        return "Edm.DateTimeOffset"
-    if f.type == "boolean":
-        return "Edm.Boolean"
-    if f.type == "geopoint":
-        return "Edm.GeographyPoint"
-    if f.type == "geotrace":
-        return "Edm.GeographyLineString"
-    if f.type == "geoshape":
-        return "Edm.GeographyPolygon"
-    return "Edm.String"
+    """The OData type of a field; text otherwise (choices, notes, times, file names, and the
+    traces and shapes, which are sent as the device wrote them)."""
+    return _EDM_TYPES.get(f.type, "Edm.String")
 
 
 def entity_set(repeat: str | None) -> str:

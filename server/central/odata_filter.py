@@ -18,8 +18,9 @@ from odata_query.exceptions import ODataException
 from odata_query.grammar import ODataLexer, ODataParser
 from odata_query.roundtrip import AstToODataVisitor
 
-from exports.schema import DECIMAL_TYPES, INT_TYPES, Field, FormSchema
+from exports.schema import Field, FormSchema
 
+from .csdl import edm_type
 from .errors import CentralError
 
 # __system property → how its stored value compares
@@ -42,16 +43,12 @@ def _unsupported(node, reason_vi: str, reason_en: str) -> CentralError:
     return CentralError("unsupported_filter", clause=clause(node), reason=f"{reason_vi} / {reason_en}")
 
 
+_KINDS = {"Edm.Int64": "int", "Edm.Decimal": "real", "Edm.Date": "date", "Edm.DateTimeOffset": "julian"}
+
+
 def field_kind(f: Field) -> str:
-    if f.type in INT_TYPES:
-        return "int"
-    if f.type in DECIMAL_TYPES:
-        return "real"
-    if f.type == "date":
-        return "date"
-    if f.type == "dateTime":
-        return "julian"
-    return "text"
+    """How a field's stored text compares: as the type $metadata gives it."""
+    return _KINDS.get(edm_type(f), "text")
 
 
 def _path(node) -> list[str] | None:
