@@ -9,7 +9,7 @@ repeat), and reached from its parent through a navigation property.
 """
 from __future__ import annotations
 
-from xml.sax.saxutils import quoteattr
+from html import escape
 
 from exports.schema import DECIMAL_TYPES, INT_TYPES, Field, FormSchema
 
@@ -34,6 +34,11 @@ def edm_type(f: Field) -> str:
     """The OData type of a field; text otherwise (choices, notes, times, file names, and the
     traces and shapes, which are sent as the device wrote them)."""
     return _EDM_TYPES.get(f.type, "Edm.String")
+
+
+def quoteattr(value: str) -> str:
+    """An XML attribute value with its quotes (it only writes XML, never reads any)."""
+    return '"' + escape(value, quote=True) + '"'
 
 
 def entity_set(repeat: str | None) -> str:

@@ -93,7 +93,7 @@ def create_session():
 @bp.delete("/sessions/<token>")
 def delete_session(token):
     db = get_db()
-    if token == "current":
+    if token == "current":  # Central's name for the caller's own session, not a secret  # nosec B105
         token = _bearer() or ""
     # only the caller's own session: knowing a token is not leave to end someone else's
     found = api_sessions.live_session(db, auth.token_digest(token)) if token and len(token) <= 128 else None
