@@ -159,7 +159,7 @@ def odata_rows(project_id, form_id, table):
             more = False
             for sid, body in source:
                 if top is not None and sent == top:
-                    more = True
+                    more = top > 0      # $top=0 asks for the count alone: nothing to continue
                     break
                 yield ("," if sent else "") + json.dumps(body, ensure_ascii=False)
                 sent += 1
