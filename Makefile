@@ -39,6 +39,7 @@ bench: install
 	$(BIN)/python -m bench.indices
 	$(BIN)/python -m bench.exports
 	$(BIN)/python -m bench.sampling
+	$(BIN)/python -m bench.odata
 
 # static security checks; bandit.yaml says what is skipped and why
 lint: install

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import sqlite3
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 12
 
 # Bumping SCHEMA_VERSION means adding the step that brings version N-1 to N here; steps only add.
 _MIGRATIONS: dict[int, str] = {
@@ -518,6 +518,22 @@ _MIGRATIONS: dict[int, str] = {
     );
     CREATE INDEX sample_members_stratum ON sample_members(plan_id, unit_code, procedure_field, rank);
     CREATE INDEX sample_members_collector ON sample_members(collector_id, plan_id);
+    """,
+    8: "",
+    9: "",
+    10: "",
+    11: "",
+    12: """
+    -- Bearer tokens of ODK Central's API (/v1/sessions, server/central): only the token's
+    -- SHA-256 is kept, and the password it was opened with, so a reset ends it.
+    CREATE TABLE api_sessions (
+        token_sha256 TEXT PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        password_fingerprint TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    );
+    CREATE INDEX api_sessions_user ON api_sessions(user_id);
     """,
 }
 
