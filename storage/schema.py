@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import sqlite3
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 10
 
 # Bumping SCHEMA_VERSION means adding the step that brings version N-1 to N here; steps only add.
 _MIGRATIONS: dict[int, str] = {
@@ -518,6 +518,20 @@ _MIGRATIONS: dict[int, str] = {
     );
     CREATE INDEX sample_members_stratum ON sample_members(plan_id, unit_code, procedure_field, rank);
     CREATE INDEX sample_members_collector ON sample_members(collector_id, plan_id);
+    """,
+    8: "",
+    9: "",
+    10: """
+    -- consent enforced where the numbers are made (aggregate/scoring.py): a submission of a
+    -- version that asks for consent, without consent = yes, is scored as having no valid answer
+    -- (so it is counted, never a respondent) and marked declined, counted on its own
+    ALTER TABLE submission_scores ADD COLUMN declined INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX submission_scores_declined ON submission_scores(submission_id) WHERE declined = 1;
+    -- the scores stored so far were made without that rule; they are derived data (the answers
+    -- are untouched), so they are dropped here and aggregate.scoring.refresh makes them again,
+    -- and the rollup with them, at the next index request
+    DELETE FROM score_rollup;
+    DELETE FROM submission_scores;
     """,
 }
 
