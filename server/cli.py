@@ -154,7 +154,8 @@ def users_create(name, role, unit_code, password_stdin, server_url, qr_path):
         password = sys.stdin.readline().rstrip("\r\n")
     elif role != "collector":
         _fail("Cần mật khẩu: dùng --password-stdin. / A password is required: use --password-stdin.")
-    if role == "collector":
+    if role == "collector" and (password is None or server_url or current_app.config.get("PUBLIC_URL")):
+        # a token is this account's only credential: it needs the address to go with it
         server_url = _collect_server_url(server_url)
     try:
         account = create_account(_db(), name=name, role=role, unit_code=unit_code, password=password,
@@ -162,7 +163,11 @@ def users_create(name, role, unit_code, password_stdin, server_url, qr_path):
     except AccountRefused as exc:
         _fail(exc.describe())
     click.echo(f"Đã tạo tài khoản {name} ({role}). / Created account {name} ({role}).")
-    if account.token:
+    if account.token and not server_url:
+        click.echo("Tài khoản dùng mật khẩu (Basic, qua HTTPS); không in địa chỉ token vì chưa biết địa chỉ máy chủ "
+                   "(--server-url hoặc PUBLIC_URL). / A password account (Basic, over HTTPS); no token URL printed, "
+                   "as the server address is not known (--server-url or PUBLIC_URL).")
+    elif account.token:
         url = collector_url(server_url, account.token)
         qr_path = qr_path or Path(current_app.config["DATA_DIR"]) / "collectors" / f"{name}.png"
         qr_path.parent.mkdir(parents=True, exist_ok=True)
