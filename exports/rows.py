@@ -29,7 +29,7 @@ PROGRESS_EVERY = 1000
 _OWN_INDEX = q.REPEAT_META.index("index")
 _PARENT_ROW = q.REPEAT_META.index("parent_row_id")
 # a submission without consent = yes stays in every export, flagged: 1 in this column (the
-# indices leave it out); the column is there when the form asks for consent
+# indices leave it out); the column follows the consent question when the form asks for consent
 DECLINED = Field(path="_consent_declined", name="_consent_declined", type="int", repeat=None,
                  labels={"vi": "Không đồng ý (không tính vào chỉ số)",
                          "en": "Declined consent (not counted in the indices)"})
@@ -68,7 +68,8 @@ def tables(plan: ExportPlan, split_select: bool | None = None) -> list[Table]:
         fields = _exported(plan, repeat)
         consent = plan.schema.get(plan.schema.roles.get("consent", "")) if repeat is None else None
         if consent is not None and consent in fields:
-            fields = fields + [DECLINED]
+            at = fields.index(consent) + 1           # beside the answer it is read from
+            fields = fields[:at] + [DECLINED] + fields[at:]
         else:
             consent = None
         table = Table(repeat=repeat, chain=chain, fields=fields, consent=consent)
