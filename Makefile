@@ -6,7 +6,8 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 DATA_DIR ?= data
 WORKERS ?= 2
-export DATA_DIR
+PUBLIC_URL ?=
+export DATA_DIR PUBLIC_URL
 
 .PHONY: install run test bench stress lint clean
 
@@ -21,11 +22,16 @@ node_modules/.installed: package-lock.json package.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# hailong.env tells every later `flask --app server` command run here which data this server uses
 run: install
+	@{ echo '# make run: the server of this directory (server/config.py reads it when DATA_DIR is not set)'; \
+	   echo 'DATA_DIR=$(abspath $(DATA_DIR))'; echo 'PORT=$(PORT)'; \
+	   $(if $(PUBLIC_URL),echo 'PUBLIC_URL=$(PUBLIC_URL)';) } > hailong.env
 	$(BIN)/flask --app server setup
 	@echo
 	@echo "Hài Lòng đang chạy tại / is running at: http://$(HOST):$(PORT)/"
-	@echo "Dữ liệu / data: $(DATA_DIR)   (đổi bằng / override with HOST=, PORT=, DATA_DIR=)"
+	@echo "Dữ liệu / data: $(abspath $(DATA_DIR))   (đổi bằng / override with HOST=, PORT=, DATA_DIR=, PUBLIC_URL=)"
+	@echo "Các lệnh flask chạy tại thư mục này dùng dữ liệu đó (hailong.env) / flask commands run here use it (hailong.env)."
 	@echo "Tạo điều tra viên cho ODK Collect / create a Collect surveyor:"
 	@echo "  $(BIN)/flask --app server users create dtv01 --role collector --server-url http://<địa-chỉ-máy>:$(PORT)"
 	@echo

@@ -111,6 +111,7 @@ class Cell:
     value_sum: int
     value_n: int
     items: list[ItemIndex] = field(default_factory=list)
+    declined: int = 0                   # of the submissions, those without consent (never in n)
 
     @property
     def dissatisfied_share(self) -> Fraction | None:
@@ -281,6 +282,7 @@ class _Sums:
     extra_sum: dict[str, Fraction] = field(default_factory=dict)
     extra_sq: dict[str, Fraction] = field(default_factory=dict)
     items: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    declined: int = 0
 
 
 def _compute(db, ctx: Context, query: IndexQuery) -> list[Cell]:
@@ -317,6 +319,7 @@ def _compute(db, ctx: Context, query: IndexQuery) -> list[Cell]:
     else:
         add(scores.scan_sums(db, ctx.selection(channel=query.channel), dims, *whole_window))
 
+    _add_declined(db, ctx, query, dims, keyer, groups, answer_dims, whole_window)
     if any(s.measures[_M["irregular"]] for s in groups.values()):
         _add_irregular(db, ctx, query, dims, keyer, groups, answer_dims, whole_window)
     items = _add_items(db, ctx, query, dims, keyer, groups, whole_window) if query.items else []
@@ -324,6 +327,20 @@ def _compute(db, ctx: Context, query: IndexQuery) -> list[Cell]:
              for key, sums in groups.items()]
     cells.sort(key=lambda c: [(v is None, v or "") for v in c.key.values()])
     return cells
+
+
+def _add_declined(db, ctx, query, dims, keyer, groups, answer_dims, window) -> None:
+    """Count the submissions that declined consent into their cells (they are already among
+    the cell's submissions, and never among its respondents)."""
+    width = len(dims)
+    for form_id in ctx.forms if answer_dims else (None,):
+        sel = ctx.selection(form_id, query.channel)
+        if not sel.version_ids:
+            continue
+        for row in scores.declined_counts(db, sel, dims, *window, form_id=form_id):
+            sums = groups.get(keyer(row[:width]))
+            if sums is not None:
+                sums.declined += row[-1]
 
 
 def _add_irregular(db, ctx, query, dims, keyer, groups, answer_dims, window) -> None:
@@ -439,4 +456,4 @@ def _cell(key: dict, sums: _Sums, min_n: int, items: list[tuple[str, str, str]])
     return Cell(key=key, submissions=m[_M["submissions"]], n=respondents,
                 enough=respondents >= min_n, criteria=criteria, overall=overall,
                 overall_ci=overall_ci, answers=answers, dissatisfied=dissatisfied,
-                value_sum=value_sum, value_n=value_n, items=item_cells)
+                value_sum=value_sum, value_n=value_n, items=item_cells, declined=sums.declined)

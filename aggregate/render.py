@@ -155,6 +155,7 @@ def cell_json(cell: Cell, labels: Labels) -> dict:
         "key": cell.key,
         "label": {name: labels.key(name, value) for name, value in cell.key.items()},
         "submissions": cell.submissions,
+        "declined": cell.declined,
         "n": cell.n,
         "enough": cell.enough,
         "overall": {"index": rounded(cell.overall) if show else None,

@@ -39,6 +39,14 @@ ROLE_NAMES = (
 # names are dossier codes): always kept out of exports.
 ALWAYS_SENSITIVE = ("dossier_code", "respondent")
 CHANNELS = ("interview", "online", "kiosk", "paper", "post", "other")
+# the one answer to `consent` that lets a submission count (forms/README.md): anything else, a
+# blank included, is a decline whatever a client's relevance rules did with the other answers
+CONSENT_GIVEN = "yes"
+
+
+def consent_declined(asks_consent: bool, value: str | None) -> bool:
+    """A submission of a version that asks for consent, without `consent = yes`."""
+    return asks_consent and value != CONSENT_GIVEN
 # what a dossier code may look like wherever one comes in (links, registers): no spaces, so it
 # is one token in a URL, a CSV cell and a select's value
 DOSSIER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:-]{0,63}$")
@@ -514,7 +522,8 @@ def check_against_xform(conv: dict, info: XFormInfo) -> list[Problem]:
 
 
 __all__ = [
-    "CRITERIA", "DEFAULT_SCALE", "DEFAULT_SATISFIED", "ROLE_NAMES", "CHANNELS",
+    "CRITERIA", "DEFAULT_SCALE", "DEFAULT_SATISFIED", "ROLE_NAMES", "CHANNELS", "CONSENT_GIVEN",
+    "consent_declined",
     "XLSFormBook", "read_xlsform", "conventions_from_book", "conventions_from_xlsform",
     "conventions_from_xform", "check_against_xform", "default_conventions",
     "sniff_spreadsheet",

@@ -5,6 +5,7 @@ traceback: the people running these are form designers and provincial IT staff.
 """
 from __future__ import annotations
 
+import shlex
 import sys
 from pathlib import Path
 
@@ -143,7 +144,7 @@ def units_import(csv_path):
 @click.option("--role", required=True, type=click.Choice(users.ROLES))
 @click.option("--unit", "unit_code", help="Mã đơn vị giới hạn phạm vi / unit scope code.")
 @click.option("--password-stdin", is_flag=True, help="Đọc mật khẩu từ stdin / read the password from stdin.")
-@click.option("--server-url", help="Địa chỉ máy chủ cho Collect / server URL for Collect (default PUBLIC_URL).")
+@click.option("--server-url", help="Địa chỉ máy chủ cho Collect (mặc định PUBLIC_URL, không có thì hỏi) / server URL for Collect (default PUBLIC_URL, else asked for).")
 @click.option("--qr", "qr_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Nơi ghi mã QR cấu hình Collect / where to write the Collect QR code PNG.")
 def users_create(name, role, unit_code, password_stdin, server_url, qr_path):
@@ -153,21 +154,46 @@ def users_create(name, role, unit_code, password_stdin, server_url, qr_path):
         password = sys.stdin.readline().rstrip("\r\n")
     elif role != "collector":
         _fail("Cần mật khẩu: dùng --password-stdin. / A password is required: use --password-stdin.")
+    if role == "collector" and (password is None or server_url or current_app.config.get("PUBLIC_URL")):
+        # a token is this account's only credential: it needs the address to go with it
+        server_url = _collect_server_url(server_url)
     try:
         account = create_account(_db(), name=name, role=role, unit_code=unit_code, password=password,
                                  actor="cli")
     except AccountRefused as exc:
         _fail(exc.describe())
     click.echo(f"Đã tạo tài khoản {name} ({role}). / Created account {name} ({role}).")
-    if account.token:
-        url = collector_url(server_url or current_app.config.get("PUBLIC_URL") or "http://127.0.0.1:5000",
-                            account.token)
+    if account.token and not server_url:
+        click.echo("Tài khoản dùng mật khẩu (Basic, qua HTTPS); không in địa chỉ token vì chưa biết địa chỉ máy chủ "
+                   "(--server-url hoặc PUBLIC_URL). / A password account (Basic, over HTTPS); no token URL printed, "
+                   "as the server address is not known (--server-url or PUBLIC_URL).")
+    elif account.token:
+        url = collector_url(server_url, account.token)
         qr_path = qr_path or Path(current_app.config["DATA_DIR"]) / "collectors" / f"{name}.png"
         qr_path.parent.mkdir(parents=True, exist_ok=True)
         qr_path.write_bytes(collector_qr_png(url))
         click.echo(f"Địa chỉ máy chủ cho ODK Collect / Server URL for ODK Collect:\n  {url}")
         click.echo(f"Mã QR cấu hình Collect / Collect settings QR code: {qr_path}")
         click.echo("Giữ bí mật địa chỉ này; thu hồi bằng `users revoke`. / Keep this URL secret; revoke with `users revoke`.")
+
+
+def _collect_server_url(given: str | None) -> str:
+    """The address phones reach the server at: --server-url, else PUBLIC_URL, else asked for.
+    Never guessed: a wrong one is only found out on a phone in the field."""
+    url = given or current_app.config.get("PUBLIC_URL")
+    if not url:
+        if not sys.stdin.isatty():
+            _fail("Cần địa chỉ máy chủ mà điện thoại truy cập được: dùng --server-url http://192.168.1.10:5000 "
+                  "hoặc đặt PUBLIC_URL.\n"
+                  "The address phones reach the server at is needed: use --server-url http://192.168.1.10:5000 "
+                  "or set PUBLIC_URL.")
+        url = click.prompt("Địa chỉ máy chủ cho điện thoại (ví dụ http://192.168.1.10:5000) / "
+                           "Server address for the phones (e.g. http://192.168.1.10:5000)")
+    url = url.strip().rstrip("/")
+    if not url.startswith(("http://", "https://")) or len(url) <= len("https://"):
+        _fail(f"Địa chỉ máy chủ phải bắt đầu bằng http:// hoặc https://: {url}\n"
+              f"The server address must start with http:// or https://: {url}")
+    return url
 
 
 @users_cli.command("revoke")
@@ -200,8 +226,10 @@ def setup_command(forms_dir):
         click.echo(f"Đã nhập {count} đơn vị của tỉnh Thừa Thiên Huế. / Imported {count} Thừa Thiên Huế units.")
     ok = all([publish_path(db, path, actor="setup") for path in sorted(Path(forms_dir).glob("*.xlsx"))])
     if not any(u["role"] == "admin" for u in users.list_users(db)):
+        # with the DATA_DIR this command worked on, so the account lands where the server reads
         click.echo("\nChưa có quản trị viên. Tạo tài khoản quản trị đầu tiên / No admin yet. Create the first one:\n"
-                   "  .venv/bin/flask --app server users create admin --role admin --password-stdin")
+                   f"  DATA_DIR={shlex.quote(current_app.config['DATA_DIR'])} "
+                   ".venv/bin/flask --app server users create admin --role admin --password-stdin")
     if not ok:
         sys.exit(1)
 

@@ -98,6 +98,13 @@ def conventions_of_versions(db, form_id: str) -> list[dict]:
         "SELECT conventions_json FROM form_versions WHERE form_id = ? ORDER BY id", [form_id])]
 
 
+def versions_asking_consent(db, form_id: str) -> set[int]:
+    """Ids of the form's versions that have a `consent` question outside repeats."""
+    return {vid for (vid,) in db.execute(
+        "SELECT id FROM form_versions WHERE form_id = ? "
+        "AND json_extract(conventions_json, '$.roles.consent') IS NOT NULL", [form_id])}
+
+
 def version_by_id(db, version_id: int) -> dict | None:
     rows = list(db.query("SELECT * FROM form_versions WHERE id = ?", [version_id]))
     return _decode(rows[0]) if rows else None

@@ -521,7 +521,18 @@ _MIGRATIONS: dict[int, str] = {
     """,
     8: "",
     9: "",
-    10: "",
+    10: """
+    -- consent enforced where the numbers are made (aggregate/scoring.py): a submission of a
+    -- version that asks for consent, without consent = yes, is scored as having no valid answer
+    -- (so it is counted, never a respondent) and marked declined, counted on its own
+    ALTER TABLE submission_scores ADD COLUMN declined INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX submission_scores_declined ON submission_scores(submission_id) WHERE declined = 1;
+    -- the scores stored so far were made without that rule; they are derived data (the answers
+    -- are untouched), so they are dropped here and aggregate.scoring.refresh makes them again,
+    -- and the rollup with them, at the next index request
+    DELETE FROM score_rollup;
+    DELETE FROM submission_scores;
+    """,
     11: "",
     12: """
     -- Bearer tokens of ODK Central's API (/v1/sessions, server/central): only the token's

@@ -147,7 +147,11 @@ def assign(plan_id):
     if any(name not in collectors for name in names):
         flash(t("Điều tra viên không hợp lệ.", "Unknown surveyor."), "error")
         return redirect(url_for("sampling.plan", plan_id=plan_id))
-    count = sampling.assign(db, plan_id, [collectors[n]["id"] for n in names], g.user["name"], unit_codes=chosen_units)
+    try:
+        count = plans.assign(db, plan_id, [collectors[n] for n in names], g.user["name"], unit_codes=chosen_units)
+    except plans.PlanError as exc:
+        flash(t(exc.vi, exc.en), "error")
+        return redirect(url_for("sampling.plan", plan_id=plan_id))
     if names:
         flash(t(f"Đã giao {count} hồ sơ cho {', '.join(names)}. Danh sách xuất hiện trong ODK Collect khi "
                 "điều tra viên tải lại biểu mẫu.",
