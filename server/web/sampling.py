@@ -9,12 +9,12 @@ are identifiers: only administrators get them (letters with names, the SMS file)
 from __future__ import annotations
 
 import base64
-import csv
 import io
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 
 from aggregate import periods
+from exports import csvcells
 from sampling import coverage as cover
 from sampling import plans
 from sampling.draw import DEFAULT_MARGIN, DEFAULT_RESERVE_PERCENT
@@ -180,6 +180,11 @@ def _members_in_view(plan: dict) -> list[dict]:
     return members
 
 
+def _raw_cells() -> bool:
+    """`?raw_cells=1`: cells as stored, formulas not neutralised (exports/csvcells.py)."""
+    return request.args.get("raw_cells") == "1"
+
+
 def _csv_response(body: bytes, filename: str):
     response = current_app.response_class(body, 200, content_type="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = f"attachment; filename={filename}"
@@ -193,7 +198,7 @@ def members_csv(plan_id):
     """The plan's members and where each stands; no name or phone."""
     found = _plan_or_404(plan_id)
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csvcells.writer(out, raw=_raw_cells())
     writer.writerow(["dossier_code", "unit_code", "stratum_field", "rank", "reserve", "active", "status",
                      "collector", "procedure_name", "returned_on"])
     for m in cover.members_within(get_db(), found, _within()):
@@ -234,7 +239,7 @@ def sms(plan_id):
     found = _plan_or_404(plan_id)
     members = _members_in_view(found)
     rows = letter_rows(db, found, members, base_url=server_base(), link=registry.public_url, with_names=True)
-    body = sms_csv(rows)
+    body = sms_csv(rows, raw=_raw_cells())
     with write_transaction(db):
         audit.record(db, g.user["name"], "sample.sms_export", f"plan:{plan_id}",
                      messages=sum(1 for r in rows if r["phone"]))
