@@ -73,8 +73,8 @@ def _render_index(status: int = 200, form: dict | None = None):
     return render_template(
         "sampling/index.html", plans=[p for p in sampling.list_plans(db, include_withdrawn=True) if _relation(p)],
         forms=[f for f in browse.forms_in_scope(db, scope) if f["state"] == "open"],
-        units=browse.units_in_scope(db, scope), dossiers=registers.dossier_count(db),
-        imports=registers.recent_imports(db, 1), form=form or {},
+        units=browse.units_in_scope(db, scope), dossiers=registers.dossier_count(db, scope=_within()),
+        imports=registers.recent_imports(db, 1, scope=_within()), form=form or {},
         default_margin=DEFAULT_MARGIN, default_reserve=DEFAULT_RESERVE_PERCENT), status
 
 
