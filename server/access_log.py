@@ -25,7 +25,7 @@ _SECRET_ATOMS = {"{authorization}i", "{proxy-authorization}i", "{cookie}i", "{x-
 # percent-encoded (werkzeug decodes `?%64ossier=` to `dossier` for the view), and so may the `?`,
 # `&` or `=` around it when a link was encoded twice: each is matched in either form.
 _DOSSIER_QUERY = re.compile(
-    r"((?:[?&;]|%3f|%26|%3b)(?:d|%64)(?:o|%6f)(?:s|%73)(?:s|%73)(?:i|%69)(?:e|%65)(?:r|%72)(?:=|%3d))"
+    r"((?:[?&;]|%3f|%26|%3b)(?:d|%[46]4)(?:o|%[46]f)(?:s|%[57]3)(?:s|%[57]3)(?:i|%[46]9)(?:e|%[46]5)(?:r|%[57]2)(?:=|%3d))"
     r"(?:[^&#\s\"%]|%(?!26))+", re.IGNORECASE)
 
 
