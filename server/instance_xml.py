@@ -10,7 +10,7 @@ they were, for the administrator who asks for them.
 """
 from __future__ import annotations
 
-from xml.sax.saxutils import escape, quoteattr
+from html import escape
 
 from .receive.parse import Node, parse_tree
 
@@ -37,20 +37,24 @@ def without_identifiers(xml: bytes, version: dict | None) -> bytes:
     out: list[str] = ['<?xml version="1.0" encoding="UTF-8"?>\n']
 
     def write(node: Node, path: str, hide_all: bool) -> None:
-        attrs = "".join(f" {name}={quoteattr(value)}" for name, value in node.attrs.items())
-        out.append(f"<{node.name}{attrs}>")
+        out.append(f"<{node.name}{_attributes(node)}>")
         hide = hide_all or path in hidden
         if hide and (node.text.strip() or node.children):
             out.append(HIDDEN)
         else:
-            out.append("" if node.children else escape(node.text))   # indentation around children dropped
+            out.append("" if node.children else escape(node.text, quote=False))   # indentation around children dropped
             for child in node.children:
                 write(child, f"{path}/{child.name}" if path else child.name, hide_all)
         out.append(f"</{node.name}>")
 
-    out.append(f"<{root.name}{''.join(f' {n}={quoteattr(v)}' for n, v in root.attrs.items())}>")
+    out.append(f"<{root.name}{_attributes(root)}>")
     for child in root.children:
         # the meta block (instanceID, deprecatedID) is no answer: always shown
         write(child, child.name, version is None and child.name != "meta")
     out.append(f"</{root.name}>\n")
     return "".join(out).encode("utf-8")
+
+
+def _attributes(node: Node) -> str:
+    # escaped as XML wants it (html.escape's &quot; &#x27; &lt; &gt; &amp; are XML too)
+    return "".join(f' {name}="{escape(value)}"' for name, value in node.attrs.items())
