@@ -5,8 +5,9 @@ imported at once. A file with row problems is shown with its problems and import
 the user confirms skipping those rows: its bytes wait in DATA_DIR/registers-staging under their
 SHA-256 (no table: a staged file is a plain leftover until confirmed, removed after a day), and
 are read and checked again at confirm time, so what is imported is what the checks passed now.
-A unit-bound account imports dossiers of its own subtree only. Applicants' names and phones are
-stored apart and never shown here.
+A unit-bound account imports dossiers of its own subtree only, never one whose code already
+belongs to a unit outside it, and sees the imports and dossiers of its subtree only. Applicants'
+names and phones are stored apart and never shown here.
 """
 from __future__ import annotations
 
