@@ -10,13 +10,14 @@ people already run on Central exports read ours unchanged.
 Values are written as the device sent them (dates, numbers, choice names), a geopoint as its
 four parts, a select_multiple as its space-separated answer plus, when asked, a 0/1 column per
 choice named "field/choice". UTF-8 without a byte order mark and "\\n" line ends, as Central.
+A text cell that a spreadsheet would read as a formula gets a leading "'" unless the query asks
+for raw cells (exports/csvcells.py).
 
 `stream_csv_zip` yields the zip in pieces while it is being made: the HTTP response starts at
 once and memory stays constant, however many rows there are.
 """
 from __future__ import annotations
 
-import csv
 import io
 import re
 import zipfile
@@ -27,6 +28,7 @@ from storage import export_queries as q
 from storage.blobs import BlobCorrupt
 from storage.db import read_snapshot
 
+from . import csvcells
 from .query import ExportPlan
 from .rows import GEO_PARTS, Table, count, iter_rows, tables
 
@@ -137,7 +139,7 @@ def stream_csv_zip(db, plan: ExportPlan, *, blobs=None, progress: Callable[[int]
                 large = count(db, plan, table) * len(headers) * 64 > ZIP64_FROM
                 with archive.open(name, "w", force_zip64=large) as raw:
                     text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
-                    writer = csv.writer(text, lineterminator="\n")
+                    writer = csvcells.writer(text, raw=plan.query.raw_cells)
                     writer.writerow(headers)
                     for row in iter_rows(db, plan, table, progress):
                         writer.writerow(make(row))

@@ -24,7 +24,7 @@ REVIEW_STATES = ("received", "approved", "hasIssues", "rejected")
 HEADER_MODES = ("labels", "names")
 FILTER_PARAMS = ("from", "to", "period", "unit", "review_state", "version")
 XLSX_PARAMS = FILTER_PARAMS + ("lang", "headers", "identifiers")
-CSVZIP_PARAMS = FILTER_PARAMS + ("identifiers", "media", "split_select")
+CSVZIP_PARAMS = FILTER_PARAMS + ("identifiers", "media", "split_select", "raw_cells")
 REPORT_PARAMS = ("period", "unit", "min_n")
 
 
@@ -45,6 +45,7 @@ class ExportQuery:
     headers: str = "labels"
     split_select: bool = False   # the CSV zip's 0/1 column per choice (Central's option); the workbook always has them
     media: bool = False          # the CSV zip's media/ folder
+    raw_cells: bool = False      # the CSV zip's cells as stored, formulas not neutralised (exports/csvcells.py)
 
 
 @dataclass
@@ -124,7 +125,8 @@ def export_query(form_id: str, fmt: str, args: Mapping[str, str], scope: str | N
         lang=_choice("lang", args.get("lang"), LANGS, "vi"),
         headers=_choice("headers", args.get("headers"), HEADER_MODES, "labels"),
         split_select=params.parse_flag("split_select", args.get("split_select")) if fmt == "csvzip" else False,
-        media=params.parse_flag("media", args.get("media")) if fmt == "csvzip" else False)
+        media=params.parse_flag("media", args.get("media")) if fmt == "csvzip" else False,
+        raw_cells=params.parse_flag("raw_cells", args.get("raw_cells")) if fmt == "csvzip" else False)
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,23 @@ def consent_declined(asks_consent: bool, value: str | None) -> bool:
 # what a dossier code may look like wherever one comes in (links, registers): no spaces, so it
 # is one token in a URL, a CSV cell and a select's value
 DOSSIER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:-]{0,63}$")
+# What a dossier code may carry without naming another dossier: spaces, tabs and line ends, the
+# no-break spaces, and the invisible characters that copying from a PDF, a chat message or a
+# right-to-left text brings along (soft hyphen, zero-width space and joiners, direction marks,
+# embeddings and isolates, word joiner, byte order mark). Any other invisible or full-width
+# character leaves the code invalid (DOSSIER_RE) rather than silently different.
+DOSSIER_IGNORED = "".join(map(chr, (9, 10, 13, 32, 160, 173, *range(8203, 8208), *range(8234, 8240), 8288,
+                                    *range(8294, 8298), 12288, 65279)))
+_DOSSIER_KEY = str.maketrans({**{c: None for c in DOSSIER_IGNORED},
+                              **{chr(c): chr(c - 32) for c in range(ord("a"), ord("z") + 1)}})
+
+
+def dossier_key(code: str | None) -> str:
+    """The form in which two dossier codes name the same dossier: without DOSSIER_IGNORED and
+    with ASCII letters upper-cased ("hs-001\u200b " and "HS-001" are one dossier). A key that
+    still fails DOSSIER_RE (another invisible character, a full-width letter) is no dossier code
+    at all. storage.schema.DOSSIER_KEY_SQL computes the same in SQL."""
+    return (code or "").translate(_DOSSIER_KEY)
 
 _YES = {"yes", "true", "1", "có", "co", "x"}
 _NO = {"no", "false", "0", "không", "khong"}

@@ -2,7 +2,7 @@
 the report workbook for a period.
 
     GET /api/v1/forms/<form_id>/export.xlsx     ?from&to|period&unit&review_state&version&lang&headers&identifiers
-    GET /api/v1/forms/<form_id>/export.csv.zip  ?from&to|period&unit&review_state&version&identifiers&media&split_select
+    GET /api/v1/forms/<form_id>/export.csv.zip  ?from&to|period&unit&review_state&version&identifiers&media&split_select&raw_cells
     GET /api/v1/forms/<form_id>/report.xlsx     ?period=2026-Q3&unit=CODE&min_n
 
 Same accounts and unit scope as the indices (server/api.py): an account bound to a unit gets the

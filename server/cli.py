@@ -5,8 +5,10 @@ traceback: the people running these are form designers and provincial IT staff.
 """
 from __future__ import annotations
 
+import os
 import shlex
 import sys
+import tempfile
 from pathlib import Path
 
 import click
@@ -18,9 +20,11 @@ from forms.compile import compile_file
 from forms.problems import FormProblems
 from storage import forms, units, users
 
+from . import auth
 from .publish import PublishRefused, publish_compiled
 from .unit_import import import_units
-from .user_admin import AccountRefused, collector_qr_png, collector_url, create_account, revoke_account
+from .user_admin import (AccountRefused, collector_qr_png, collector_url, create_account, reset_password,
+                         revoke_account, unlock_account)
 
 SEED_UNITS = Path(__file__).parent / "seed" / "units_thua_thien_hue_2021.csv"
 
@@ -170,8 +174,8 @@ def users_create(name, role, unit_code, password_stdin, server_url, qr_path):
     elif account.token:
         url = collector_url(server_url, account.token)
         qr_path = qr_path or Path(current_app.config["DATA_DIR"]) / "collectors" / f"{name}.png"
-        qr_path.parent.mkdir(parents=True, exist_ok=True)
-        qr_path.write_bytes(collector_qr_png(url))
+        qr_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _write_private(qr_path, collector_qr_png(url))
         click.echo(f"Địa chỉ máy chủ cho ODK Collect / Server URL for ODK Collect:\n  {url}")
         click.echo(f"Mã QR cấu hình Collect / Collect settings QR code: {qr_path}")
         click.echo("Giữ bí mật địa chỉ này; thu hồi bằng `users revoke`. / Keep this URL secret; revoke with `users revoke`.")
@@ -196,6 +200,19 @@ def _collect_server_url(given: str | None) -> str:
     return url
 
 
+def _write_private(path: Path, data: bytes) -> None:
+    """Write a file readable by the server's account only (mode 0600), whatever the umask and
+    whatever file was there: the QR code holds the collector's token, its credential."""
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")   # 0600
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
 @users_cli.command("revoke")
 @click.argument("name")
 def users_revoke(name):
@@ -207,11 +224,41 @@ def users_revoke(name):
     click.echo(f"Đã thu hồi {name}. / Revoked {name}.")
 
 
+@users_cli.command("unlock")
+@click.argument("name")
+def users_unlock(name):
+    """Mở khoá tài khoản bị khoá vì đăng nhập sai / Unlock an account locked by failed logins."""
+    try:
+        forgotten = unlock_account(_db(), name=name, actor="cli")
+    except AccountRefused as exc:
+        _fail(exc.describe())
+    click.echo(f"Đã mở khoá {name} ({forgotten} lần sai được xoá). / Unlocked {name} ({forgotten} failures forgotten).")
+
+
+@users_cli.command("password")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, required=True,
+              help="Đọc mật khẩu mới từ stdin / read the new password from stdin.")
+def users_password(name, password_stdin):
+    """Đặt lại mật khẩu (kết thúc các phiên, mở khoá) / Reset a password (ends sessions, unlocks)."""
+    password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        reset_password(_db(), name=name, password=password, actor="cli")
+    except AccountRefused as exc:
+        _fail(exc.describe())
+    click.echo(f"Đã đặt mật khẩu mới cho {name}. / New password set for {name}.")
+
+
 @users_cli.command("list")
 def users_list():
     """Liệt kê tài khoản / List accounts."""
-    for row in users.list_users(_db()):
+    db = _db()
+    rows = users.list_users(db)
+    locked = auth.locked_out(db, [row["name"] for row in rows])
+    for row in rows:
         state = "thu hồi / revoked" if row["revoked_at"] else "hoạt động / active"
+        if row["name"] in locked and not row["revoked_at"]:
+            state += ", bị khoá / locked"
         click.echo(f"{row['name']}\t{row['role']}\t{row['unit_code'] or '-'}\t{state}")
 
 

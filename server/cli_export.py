@@ -54,9 +54,12 @@ def _fail(*lines: str) -> None:
               help="Kèm mã hồ sơ, họ tên, số điện thoại (ghi nhật ký) / include identifiers (audited).")
 @click.option("--media", is_flag=True, help="Kèm tệp đính kèm trong media/ / include attachments (csvzip).")
 @click.option("--split-select", is_flag=True, help="Cột 0/1 cho từng lựa chọn / a 0/1 column per choice (csvzip).")
+@click.option("--raw-cells", is_flag=True,
+              help="Giữ nguyên ô bắt đầu bằng = + - @ (không thêm ') / cells as stored, formulas not "
+                   "neutralised (csvzip; for code, not spreadsheets).")
 @click.option("--min-n", "min_n", help="Số người trả lời tối thiểu để công bố / fewest respondents shown (report).")
 def export_command(form_id, fmt, out, period, date_from, date_to, unit, review_state, version, lang,
-                   headers, include_identifiers, media, split_select, min_n):
+                   headers, include_identifiers, media, split_select, raw_cells, min_n):
     """Xuất dữ liệu hoặc báo cáo / Export a form's data or its report."""
     data_dir = Path(current_app.config["DATA_DIR"])
     db = storage.connect(data_dir, migrate=False)
@@ -75,7 +78,8 @@ def export_command(form_id, fmt, out, period, date_from, date_to, unit, review_s
             if fmt == "xlsx":
                 args.update(lang=lang, headers=headers)
             else:
-                args.update(media="1" if media else "0", split_select="1" if split_select else "0")
+                args.update(media="1" if media else "0", split_select="1" if split_select else "0",
+                            raw_cells="1" if raw_cells else "0")
             args["identifiers"] = "1" if include_identifiers else "0"
             plan = exports.prepare(db, exports.export_query(form_id, fmt, args))
     except QueryError as exc:

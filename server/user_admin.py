@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 
 import storage
-from storage import audit, units, users
+from storage import audit, logins, units, users
 from storage.errors import BilingualError
 
 from . import auth, collect_settings
@@ -67,7 +67,19 @@ def reset_password(db, *, name: str, password: str, actor: str | None) -> None:
     if not users.set_password(db, name, auth.hash_password(password)):
         raise AccountRefused(f'Không có tài khoản đang hoạt động "{name}".', f'No active account "{name}".')
     with storage.write_transaction(db):
+        # storage.users.set_password also ended the account's sessions and lifted its lock-out
         audit.record(db, actor, "user.password_reset", name)
+
+
+def unlock_account(db, *, name: str, actor: str | None) -> int:
+    """Lift the lock-out of an account: forget the failed logins counted against its name (those
+    counted against a client address stay). How many were forgotten; audited either way."""
+    if users.get_user_by_name(db, name) is None:
+        raise AccountRefused(f'Không có tài khoản "{name}".', f'No account "{name}".')
+    with storage.write_transaction(db):
+        forgotten = logins.forget_failures(db, name)
+        audit.record(db, actor, "user.unlock", name, failures=forgotten)
+    return forgotten
 
 
 def revoke_account(db, *, name: str, actor: str | None) -> None:

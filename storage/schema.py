@@ -12,6 +12,15 @@ import sqlite3
 
 SCHEMA_VERSION = 12
 
+# forms.conventions.dossier_key in SQL (built-in functions only, so that an index can hold it):
+# the value without whitespace and invisible characters, ASCII letters upper-cased. Frozen: step
+# 8's index is built on exactly this text, and a query uses the index only when it repeats it.
+# tests/test_identifier_doors.py checks it against forms.conventions.DOSSIER_IGNORED.
+# (At most 24 characters: SQLite's parser takes no deeper nesting; others make a code invalid.)
+_DOSSIER_IGNORED_CODES = (9, 10, 13, 32, 160, 173, *range(8203, 8208), *range(8234, 8240), 8288,
+                          *range(8294, 8298), 12288, 65279)
+DOSSIER_KEY_SQL = ("upper(" + "replace(" * len(_DOSSIER_IGNORED_CODES) + "value"
+                   + "".join(f", char({code}), '')" for code in _DOSSIER_IGNORED_CODES) + ")")
 # Bumping SCHEMA_VERSION means adding the step that brings version N-1 to N here; steps only add.
 _MIGRATIONS: dict[int, str] = {
     1: """
@@ -519,7 +528,26 @@ _MIGRATIONS: dict[int, str] = {
     CREATE INDEX sample_members_stratum ON sample_members(plan_id, unit_code, procedure_field, rank);
     CREATE INDEX sample_members_collector ON sample_members(collector_id, plan_id);
     """,
-    8: "",
+    8: f"""
+    -- trust at the edge (issue 12)
+
+    -- A signed-in web session, by the SHA-256 of the random id its cookie carries: logging out,
+    -- a new password or a revocation deletes the row, and a saved cookie then opens nothing.
+    CREATE TABLE web_sessions (
+        sid_sha256 TEXT PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        started_at TEXT NOT NULL
+    );
+    CREATE INDEX web_sessions_user ON web_sessions(user_id);
+
+    -- The unit scope of the account that imported a register (NULL: province-wide), so that
+    -- the history of imports is shown within scope like everything else.
+    ALTER TABLE register_imports ADD COLUMN unit_code TEXT;
+
+    -- One answer per dossier compares codes without case, spaces or invisible characters
+    -- (forms.conventions.dossier_key); this finds the earlier answers by that key.
+    CREATE INDEX identifiers_dossier_key ON identifiers(path, {DOSSIER_KEY_SQL});
+    """,
     9: "",
     10: """
     -- consent enforced where the numbers are made (aggregate/scoring.py): a submission of a

@@ -288,7 +288,10 @@ def test_values_keep_their_types_and_dates_are_vietnam_time(site, tmp_path):
     assert (got["luc_nhan"], got["ngay_nop"], got["phi"], got["kenh_biet"]) == (
         "2026-07-10T02:30:00.000Z", "2026-07-01", "12.5", "bao web")
     assert (got["kenh_biet/bao"], got["kenh_biet/loa"], got["kenh_biet/web"]) == ("1", "0", "1")
-    assert (got["vi_tri-Latitude"], got["vi_tri-Accuracy"], got["nhom-ghi_chu"]) == ("16.4637", "4.0", "=1+1")
+    # a text a spreadsheet would run is quoted (exports/csvcells.py); raw cells keep it as sent
+    assert (got["vi_tri-Latitude"], got["vi_tri-Accuracy"], got["nhom-ghi_chu"]) == ("16.4637", "4.0", "'=1+1")
+    raw = read_csv(export_zip(site, form_id=FORM, raw_cells=True), f"{FORM}.csv")
+    assert dict(zip(raw[0], raw[1]))["nhom-ghi_chu"] == "=1+1"
     assert "vi_tri" not in got and got["AttachmentsExpected"] == "1" and got["AttachmentsPresent"] == "0"
     # without split_select, Central's default: the answer only
     plain = read_csv(export_zip(site, form_id=FORM), f"{FORM}.csv")[0]

@@ -13,6 +13,7 @@ import time
 
 from flask import current_app, request, url_for
 
+from forms.conventions import dossier_key
 from storage import channels, forms
 
 from ..dbconn import get_db
@@ -47,7 +48,7 @@ def page(form_id):
     unit, dossier = _link_args(form)
     if dossier:
         path = version["conventions"].get("roles", {}).get("dossier_code")
-        if path and channels.dossier_answered(get_db(), form_id, path, dossier):
+        if path and channels.dossier_answered(get_db(), form_id, path, dossier_key(dossier)):
             return message_page(200, t("Hồ sơ đã được đánh giá", "Dossier already rated"),
                                 t(f"Hồ sơ {dossier} đã được đánh giá. Mỗi hồ sơ chỉ được đánh giá một lần. "
                                   "Cảm ơn Ông/Bà đã tham gia khảo sát.",

@@ -12,10 +12,11 @@ from flask import abort, current_app, flash, g, redirect, render_template, reque
 
 from storage import browse
 
+from .. import auth
 from ..dbconn import get_db
 from ..unit_import import import_units
 from ..user_admin import (AccountRefused, collector_qr_png, collector_url, create_account,
-                          reset_password, revoke_account)
+                          reset_password, revoke_account, unlock_account)
 from .common import user_scope, web_blueprint
 from .i18n import t
 
@@ -73,8 +74,12 @@ def users():
 
 def _render_users(status: int = 200, form: dict | None = None):
     db = get_db()
+    accounts = browse.users_in_scope(db, user_scope(), collectors=False)
+    locked = auth.locked_out(db, [a["name"] for a in accounts])
+    for account in accounts:
+        account["locked"] = account["name"] in locked
     return render_template("admin/users.html",
-                           accounts=browse.users_in_scope(db, user_scope(), collectors=False),
+                           accounts=accounts,
                            units=browse.units_in_scope(db, user_scope()), roles=PASSWORD_ROLES,
                            form=form or {}), status
 
@@ -110,8 +115,19 @@ def user_password(name):
     except AccountRefused as exc:
         _refused(exc)
         return _render_users(400)
-    flash(t(f"Đã đặt mật khẩu mới cho {name}; các phiên đăng nhập cũ của tài khoản này đã kết thúc.",
-            f"New password set for {name}; the account's open sessions have ended."), "success")
+    flash(t(f"Đã đặt mật khẩu mới cho {name}; các phiên đăng nhập cũ của tài khoản này đã kết thúc "
+            "và tài khoản không còn bị khoá.",
+            f"New password set for {name}; the account's open sessions have ended and it is no longer "
+            "locked."), "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<name>/unlock")
+def user_unlock(name):
+    user = _managed_user(name)
+    unlock_account(get_db(), name=user["name"], actor=g.user["name"])
+    flash(t(f"Đã mở khoá {name}: các lần đăng nhập sai trước đây không còn được tính.",
+            f"Unlocked {name}: earlier failed logins no longer count."), "success")
     return redirect(url_for("admin.users"))
 
 
