@@ -3,32 +3,33 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from .clock import iso
 from .db import first_row, write_transaction
 
 
-def _iso(moment: datetime) -> str:
-    # the text form of clock.now_iso, so that string order is time order
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
-
-def open_session(db, *, token_sha256: str, user_id: int, password_fingerprint: str,
-                 lifetime_seconds: int) -> dict:
+def open_session(db, *, token_sha256: str, user_id: int, lifetime_seconds: int) -> dict:
     """Store a new session; returns its createdAt / expiresAt texts. Expired rows go on the way."""
     now = datetime.now(timezone.utc)
-    created, expires = _iso(now), _iso(now + timedelta(seconds=lifetime_seconds))
+    created, expires = iso(now), iso(now + timedelta(seconds=lifetime_seconds))
     with write_transaction(db):
         db.execute("DELETE FROM api_sessions WHERE expires_at < ?", [created])
-        db.execute("""INSERT INTO api_sessions (token_sha256, user_id, password_fingerprint, created_at, expires_at)
-                      VALUES (?, ?, ?, ?, ?)""", [token_sha256, user_id, password_fingerprint, created, expires])
+        db.execute("""INSERT INTO api_sessions (token_sha256, user_id, created_at, expires_at)
+                      VALUES (?, ?, ?, ?)""", [token_sha256, user_id, created, expires])
     return {"created_at": created, "expires_at": expires}
 
 
 def live_session(db, token_sha256: str) -> dict | None:
     """The session of a token digest, unless it has expired."""
     return first_row(db, "SELECT * FROM api_sessions WHERE token_sha256 = ? AND expires_at > ?",
-                     [token_sha256, _iso(datetime.now(timezone.utc))])
+                     [token_sha256, iso(datetime.now(timezone.utc))])
 
 
 def close_session(db, token_sha256: str) -> bool:
     with write_transaction(db):
         return db.execute("DELETE FROM api_sessions WHERE token_sha256 = ?", [token_sha256]).rowcount == 1
+
+
+def close_user_sessions(db, user_id: int) -> None:
+    """Every API session of an account; the caller holds the write transaction."""
+    db.execute("DELETE FROM api_sessions WHERE user_id = ?", [user_id])

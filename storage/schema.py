@@ -564,11 +564,11 @@ _MIGRATIONS: dict[int, str] = {
     11: "",
     12: """
     -- Bearer tokens of ODK Central's API (/v1/sessions, server/central): only the token's
-    -- SHA-256 is kept, and the password it was opened with, so a reset ends it.
+    -- SHA-256 is kept; a new password or a revocation deletes the account's rows, as for
+    -- web_sessions.
     CREATE TABLE api_sessions (
         token_sha256 TEXT PRIMARY KEY,
         user_id INTEGER NOT NULL REFERENCES users(id),
-        password_fingerprint TEXT NOT NULL,
         created_at TEXT NOT NULL,
         expires_at TEXT NOT NULL
     );

@@ -1,7 +1,7 @@
 """Accounts: people who log in and collectors' devices that hold a token URL."""
 from __future__ import annotations
 
-from . import logins, web_sessions
+from . import api_sessions, logins, web_sessions
 from .clock import now_iso
 from .db import first_row, write_transaction
 
@@ -63,3 +63,4 @@ def _end_sessions(db, name: str) -> None:
     user = get_user_by_name(db, name)
     if user is not None:
         web_sessions.close_user_sessions(db, user["id"])
+        api_sessions.close_user_sessions(db, user["id"])

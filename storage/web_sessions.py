@@ -8,18 +8,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from .clock import now_iso
+from .clock import iso, now_iso
 from .db import first_row, write_transaction
 
-
-def _iso(moment: datetime) -> str:
-    # the same text form as clock.now_iso, so that string order is time order
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def open_session(db, sid_sha256: str, user_id: int, *, lifetime_seconds: int) -> None:
     """Record a new session; sessions older than their lifetime are dropped on the way."""
-    oldest = _iso(datetime.now(timezone.utc) - timedelta(seconds=lifetime_seconds))
+    oldest = iso(datetime.now(timezone.utc) - timedelta(seconds=lifetime_seconds))
     with write_transaction(db):
         db.execute("INSERT INTO web_sessions (sid_sha256, user_id, started_at) VALUES (?, ?, ?)",
                    [sid_sha256, user_id, now_iso()])

@@ -564,12 +564,14 @@ def test_the_readme_nginx_log_format_redacts_tokens_and_dossier_codes():
 def test_collector_qr_files_are_readable_by_the_server_account_only(live, tmp_path):
     old = os.umask(0o022)
     try:
-        default = cli(live.data_dir, "users", "create", "dtv_qr_a", "--role", "collector", "--unit", UNIT_A)
+        default = cli(live.data_dir, "users", "create", "dtv_qr_a", "--role", "collector", "--unit", UNIT_A,
+                      "--server-url", live.url)
         assert default.exit_code == 0, default.output
         chosen = tmp_path / "qr.png"
         chosen.write_bytes(b"an older file, world-readable")
         os.chmod(chosen, 0o644)
-        made = cli(live.data_dir, "users", "create", "dtv_qr_b", "--role", "collector", "--qr", str(chosen))
+        made = cli(live.data_dir, "users", "create", "dtv_qr_b", "--role", "collector", "--qr", str(chosen),
+                   "--server-url", live.url)
         assert made.exit_code == 0, made.output
     finally:
         os.umask(old)
