@@ -18,10 +18,11 @@ from forms.problems import FormProblems
 from storage import forms, units, users
 
 from .publish import PublishRefused, publish_compiled
-from .unit_import import import_units
+from .unit_import import (NATIONAL_FROM, import_successors, import_units, province_codes,
+                          province_list)
 from .user_admin import AccountRefused, collector_qr_png, collector_url, create_account, revoke_account
 
-SEED_UNITS = Path(__file__).parent / "seed" / "units_thua_thien_hue_2021.csv"
+DEFAULT_PROVINCE = "46"     # Thành phố Huế
 
 forms_cli = AppGroup("forms", help="Biểu mẫu (XLSForm) / Questionnaires.")
 units_cli = AppGroup("units", help="Cây đơn vị hành chính / Administrative unit tree.")
@@ -121,8 +122,8 @@ def forms_open(form_id):
     _set_state(form_id, "open")
 
 
-def import_units_file(db, data: bytes) -> int:
-    count, errors = import_units(db, data, actor="cli")
+def import_units_file(db, data: bytes, valid_from: str | None = None) -> int:
+    count, errors = import_units(db, data, actor="cli", valid_from=valid_from)
     if errors:
         for error in errors:
             click.echo(error.describe(), err=True)
@@ -132,10 +133,45 @@ def import_units_file(db, data: bytes) -> int:
 
 @units_cli.command("import")
 @click.argument("csv_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def units_import(csv_path):
+@click.option("--from", "valid_from", metavar="YYYY-MM-DD",
+              help="Danh sách đầy đủ có hiệu lực từ ngày này; đơn vị không còn trong tệp sẽ giải thể / "
+                   "the whole list in force from this day; units not in it are retired.")
+def units_import(csv_path, valid_from):
     """Nhập danh sách đơn vị từ CSV / Import units (code,parent_code,level,name_vi,name_en)."""
-    count = import_units_file(_db(), csv_path.read_bytes())
+    db = _db()
+    count = import_units_file(db, csv_path.read_bytes(), valid_from)
     click.echo(f"Đã nhập {count} đơn vị. / Imported {count} units.")
+    if valid_from:
+        retired = [u for u in units.all_units(db) if u["retired_on"] == valid_from]
+        click.echo(f"Giải thể từ {valid_from}: {len(retired)} đơn vị. / Retired on {valid_from}: {len(retired)} units.")
+
+
+@units_cli.command("seed")
+@click.option("--province", required=True, help="Mã tỉnh/thành phố (34 mã của danh sách 1/7/2025) / province code.")
+def units_seed(province):
+    """Nhập đơn vị của một tỉnh từ danh sách quốc gia 1/7/2025 / Set up a province from the national list."""
+    data = province_list(province)
+    if data is None:
+        known = ", ".join(f"{code} {name}" for code, name in province_codes())
+        _fail(f'Không có tỉnh/thành phố mã "{province}". Các mã: {known}. / '
+              f'No province with code "{province}".')
+    db = _db()
+    valid_from = NATIONAL_FROM if units.count_units(db) == 0 else None
+    count = import_units_file(db, data, valid_from)
+    click.echo(f"Đã nhập {count} đơn vị. / Imported {count} units.")
+
+
+@units_cli.command("successors")
+@click.argument("csv_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def units_successors(csv_path):
+    """Ghi đơn vị kế thừa của đơn vị đã giải thể / Record successors
+    (old_code,old_name_vi,old_parent_code,new_code,new_name_vi,how)."""
+    count, errors = import_successors(_db(), csv_path.read_bytes(), actor="cli")
+    if errors:
+        for error in errors:
+            click.echo(error.describe(), err=True)
+        _fail("Không ghi đơn vị kế thừa nào vì tệp có lỗi. / Nothing was recorded because the file has errors.")
+    click.echo(f"Đã ghi {count} đơn vị kế thừa. / Recorded {count} successors.")
 
 
 @users_cli.command("create")
@@ -196,8 +232,9 @@ def setup_command(forms_dir):
     """Chuẩn bị lần chạy đầu / First-run setup: units, standard forms, next steps."""
     db = _db()
     if units.count_units(db) == 0:
-        count = import_units_file(db, SEED_UNITS.read_bytes())
-        click.echo(f"Đã nhập {count} đơn vị của tỉnh Thừa Thiên Huế. / Imported {count} Thừa Thiên Huế units.")
+        count = import_units_file(db, province_list(DEFAULT_PROVINCE), NATIONAL_FROM)
+        click.echo(f"Đã nhập {count} đơn vị của Thành phố Huế (danh sách 1/7/2025). / "
+                   f"Imported {count} units of Hue City (the list of 1 July 2025).")
     ok = all([publish_path(db, path, actor="setup") for path in sorted(Path(forms_dir).glob("*.xlsx"))])
     if not any(u["role"] == "admin" for u in users.list_users(db)):
         click.echo("\nChưa có quản trị viên. Tạo tài khoản quản trị đầu tiên / No admin yet. Create the first one:\n"
