@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -206,7 +207,11 @@ def read_successors(db, data: bytes) -> tuple[list[tuple[dict, dict | None]], li
             errors.append(RowError(number, f'Đơn vị "{old_code}" không có hoặc chưa giải thể.',
                                    f'Unit "{old_code}" is unknown or not retired.'))
             continue
-        if row.get("old_name_vi") and row["old_name_vi"] != old["name_vi"]:
+        if row.get("old_parent_code") and row["old_parent_code"] != _code_of(db, old["parent_key"]):
+            errors.append(RowError(number, f'Đơn vị cấp trên "{row["old_parent_code"]}" khác cấp trên đã lưu của {old_code}.',
+                                   f'Parent "{row["old_parent_code"]}" differs from the stored parent of {old_code}.'))
+            continue
+        if row.get("old_name_vi") and _fold(row["old_name_vi"]) != _fold(old["name_vi"]):
             errors.append(RowError(number, f'Tên "{row["old_name_vi"]}" khác tên đã lưu của {old_code} ("{old["name_vi"]}").',
                                    f'Name "{row["old_name_vi"]}" differs from the stored name of {old_code} ("{old["name_vi"]}").'))
             continue
@@ -218,12 +223,24 @@ def read_successors(db, data: bytes) -> tuple[list[tuple[dict, dict | None]], li
                 errors.append(RowError(number, f'Đơn vị kế thừa "{new_code}" không có hiệu lực ngày {old["retired_on"]}.',
                                        f'Successor unit "{new_code}" is not in force on {old["retired_on"]}.'))
                 continue
-            if row.get("new_name_vi") and row["new_name_vi"] != new["name_vi"]:
+            if row.get("new_name_vi") and _fold(row["new_name_vi"]) != _fold(new["name_vi"]):
                 errors.append(RowError(number, f'Tên "{row["new_name_vi"]}" khác tên đã lưu của {new_code} ("{new["name_vi"]}").',
                                        f'Name "{row["new_name_vi"]}" differs from the stored name of {new_code} ("{new["name_vi"]}").'))
                 continue
         pairs.append((old, new))
     return pairs, errors
+
+
+def _fold(name: str) -> str:
+    """A name without marks or case: the lists spell the same name in several Unicode forms and
+    with tone marks placed the old or the new way (Thuỷ, Thủy)."""
+    bare = "".join(ch for ch in unicodedata.normalize("NFD", name) if not unicodedata.combining(ch))
+    return " ".join(bare.replace("đ", "d").replace("Đ", "D").casefold().split())
+
+
+def _code_of(db, key: str | None) -> str | None:
+    row = first_row(db, "SELECT code FROM unit_versions WHERE key = ?", [key]) if key else None
+    return row["code"] if row else None
 
 
 def _last_retired(db, code: str) -> dict | None:

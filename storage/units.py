@@ -207,6 +207,12 @@ def get_unit(db, code: str) -> dict | None:
     return rows[0] if rows else None
 
 
+def get_unit_in_force(db, code: str) -> dict | None:
+    """The unit if it is in force today (not retired): what links, kiosks and forms may offer."""
+    unit = get_unit(db, code)
+    return unit if unit is not None and unit["retired_on"] is None else None
+
+
 def count_units(db) -> int:
     return db.execute("SELECT count(*) FROM units").fetchone()[0]
 

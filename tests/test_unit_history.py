@@ -96,3 +96,148 @@ def test_any_province_from_the_national_list(tmp_path):
     assert bad.exit_code == 1 and "Không có tỉnh" in bad.output and "No province" in bad.output
     assert "Traceback" not in bad.output
     assert units.count_units(storage.connect(tmp_path / "x")) == 0
+
+
+# --- 2. unit history ----------------------------------------------------------------------------
+
+def versions(db) -> dict[str, dict]:
+    return {v["key"]: v for v in units.all_versions(db)}
+
+
+def two_eras(data_dir):
+    """A 2021 install taken through the lists of 1/1/2025 and 1/7/2025 and the successors."""
+    for args in (("units", "import", str(LIST_2021)),
+                 ("units", "import", str(write_hue_2025_01(data_dir.parent / f"{data_dir.name}-2025-01.csv")),
+                  "--from", "2025-01-01"),
+                 ("units", "import", str(write_hue_2025_07(data_dir.parent / f"{data_dir.name}-2025-07.csv")),
+                  "--from", "2025-07-01"),
+                 ("units", "successors", str(SUCCESSORS))):
+        out = cli(data_dir, *args)
+        assert out.exit_code == 0, out.output
+
+
+def test_dated_lists_retire_units_and_version_reused_codes(tmp_path):
+    data_dir = tmp_path / "site"
+    two_eras(data_dir)
+    db = storage.connect(data_dir)
+    old, mid, new = ({r["code"]: r for r in rows(LIST_2021)}, {r["code"]: r for r in rows(LIST_2025_01)},
+                     {r["code"]: r for r in hue_2025_07()})
+    mid["TTHCC"] = new["TTHCC"] = old["TTHCC"]
+    stored = versions(db)
+    # every code of every list has a version; codes whose meaning changed have one per meaning
+    changed_2025_01 = {c for c in old if c in mid and c != "TTHCC" and old[c]["name_vi"] != mid[c]["name_vi"]}
+    assert "474" in changed_2025_01 and "46" in changed_2025_01
+    for code in changed_2025_01:
+        first, second = stored[code], stored[f"{code}@2025-01-01"]
+        assert first["name_vi"] == old[code]["name_vi"] and first["retired_on"] == "2025-01-01"
+        assert second["name_vi"] == mid[code]["name_vi"] and second["valid_from"] == "2025-01-01"
+        assert first["successor_key"] == second["key"]
+    # Nam Đông left the list on 1/1/2025: retired, not deleted, no successor of its own
+    assert stored["483"]["retired_on"] == "2025-01-01" and stored["483"]["successor_key"] is None
+    # on 1/7/2025 every unit of the January list that is not in July's list retired
+    in_force = {u["code"] for u in units.all_units(db, in_force=True)}
+    assert in_force == set(new)
+    # the successors of the file, one per old commune; the district level has none
+    expected = {r["old_code"]: r["new_code"] for r in rows(SUCCESSORS)}
+    assert len(expected) == 133
+    for code in mid:
+        latest = units.version_at(db, code, "2025-06-30")
+        assert latest["retired_on"] == ("2025-07-01" if code not in ("46", "TTHCC") else None), code
+        if mid[code]["level"] == "xa":
+            # the version of the new code in force on 1/7/2025 (some codes came back with
+            # another meaning that day: 19768 was Phường Đông Ba, it is now Phường Phú Xuân)
+            want = expected.get(code) and units.version_at(db, expected[code], "2025-07-01")
+            assert latest["successor_key"] == (want["key"] if want else None), code
+            if want:
+                assert want["valid_from"] == "2025-07-01" and want["retired_on"] is None
+        elif mid[code]["level"] == "huyen":
+            assert latest["successor_key"] is None
+    assert units.latest_version(db, "20176")["successor_key"] is None
+    # the unit of a submission on a day is the version in force that day
+    assert units.version_at(db, "474", "2024-12-31")["name_vi"] == "Thành phố Huế"
+    assert units.version_at(db, "474", "2025-03-01")["name_vi"] == "Quận Thuận Hóa"
+    assert units.version_at(db, "474", "2025-09-01")["retired_on"] == "2025-07-01"
+    # the devices' list and the accounts offer only units in force
+    listed = {r["name"] for r in csv.DictReader(units.units_csv(db).decode().splitlines())}
+    assert listed == set(new)
+    refused = cli(data_dir, "users", "create", "dtv_x", "--role", "collector", "--unit", "474")
+    assert refused.exit_code == 1
+    # nothing was deleted: every code ever listed is still a unit
+    assert {u["code"] for u in units.all_units(db)} == set(old) | set(mid) | set(new)
+    actions = [r["action"] for r in db.query("SELECT action FROM audit_log ORDER BY id")]
+    assert actions.count("units.import") == 3 and actions.count("units.successors") == 1
+
+
+def test_bad_dates_and_bad_successor_files_change_nothing(tmp_path):
+    data_dir = tmp_path / "site"
+    two_eras(data_dir)
+    db = storage.connect(data_dir)
+    before = versions(db)
+    again = write_hue_2025_07(tmp_path / "again.csv")
+    for day, words in (("2025-07-15", "ngày đầu tháng"), ("2024-01-01", "không thể ghi lại lịch sử"),
+                       ("2999-01-01", "chưa đến"), ("1/7/2025", "không hợp lệ")):
+        out = cli(data_dir, "units", "import", str(again), "--from", day)
+        assert out.exit_code == 1 and words in out.output and "Traceback" not in out.output, out.output
+    wrong_name = tmp_path / "wrong.csv"
+    wrong_name.write_text("old_code,old_name_vi,old_parent_code,new_code,new_name_vi,how\n"
+                          "19750,Phường Tây Lộc,475,19777,Phường Vỹ Dạ,whole\n"
+                          "19753,Phường Sai Tên,475,19768,Phường Phú Xuân,whole\n", encoding="utf-8")
+    twice = tmp_path / "twice.csv"
+    twice.write_text("old_code,new_code\n19750,19777\n19750,19768\n", encoding="utf-8")
+    not_retired = tmp_path / "alive.csv"
+    # (every code of July's list had another meaning in January, so none is "never retired")
+    not_retired.write_text("old_code,new_code\n99999,19777\n", encoding="utf-8")
+    for path, words in ((wrong_name, "Dòng 3"), (twice, "một đơn vị kế thừa"), (not_retired, "chưa giải thể")):
+        out = cli(data_dir, "units", "successors", str(path))
+        assert out.exit_code == 1 and words in out.output, out.output
+    assert versions(db) == before
+    # a whole list must carry every parent it names
+    partial = tmp_path / "partial.csv"
+    partial.write_text("code,parent_code,level,name_vi,name_en\n19768,46,xa,Phường Phú Xuân,\n", encoding="utf-8")
+    out = cli(data_dir, "units", "import", str(partial), "--from", "2025-08-01")
+    assert out.exit_code == 1 and "đủ cả cây" in out.output
+    assert versions(db) == before
+
+
+def test_a_retired_unit_is_refused_after_its_retirement_only(fresh_site, tmp_path):
+    import random
+    from datetime import datetime, timedelta, timezone
+
+    import requests
+
+    from bench.instances import fill_instance, standard_answers
+    from collect_client import CollectClient, message_of
+
+    client = CollectClient(fresh_site.token_url("dtv_tinh"))
+    entry = client.form_list("tthc_hailong")[0]
+    xform = client.download_form(entry)
+    before = requests.get(f"{fresh_site.url}/f/tthc_hailong?unit=474")
+    assert before.status_code == 200
+    data_dir = fresh_site.data_dir
+    for args in (("units", "import", str(write_hue_2025_01(tmp_path / "2025-01.csv")), "--from", "2025-01-01"),
+                 ("units", "import", str(write_hue_2025_07(tmp_path / "2025-07.csv")), "--from", "2025-07-01"),
+                 ("units", "successors", str(SUCCESSORS))):
+        out = cli(data_dir, *args)
+        assert out.exit_code == 0, out.output
+    rng = random.Random(15)
+    vn = timezone(timedelta(hours=7))
+
+    def send(unit, level, when):
+        xml = fill_instance(xform, standard_answers(rng, unit, level, start=when))
+        return client.submit(xml)[-1]
+
+    # Collect still holding the old list: an interview of 2/7/2025 for Quận Thuận Hóa is refused
+    late = send("474", "huyen", datetime(2025, 7, 2, 9, tzinfo=vn))
+    assert late.status_code == 409
+    assert "giải thể" in message_of(late) and "retired" in message_of(late)
+    # the last day it was in force, and a unit in force today, are received
+    assert send("474", "huyen", datetime(2025, 6, 30, 16, tzinfo=vn)).status_code == 201
+    assert send("19768", "xa", datetime(2025, 7, 2, 9, tzinfo=vn)).status_code == 201
+    db = storage.connect(data_dir)
+    assert db.execute("SELECT count(*) FROM submissions").fetchone()[0] == 2
+    # the public link of a retired unit is gone; the device list has today's units
+    assert requests.get(f"{fresh_site.url}/f/tthc_hailong?unit=474").status_code == 404
+    assert requests.get(f"{fresh_site.url}/f/tthc_hailong?unit=19768").status_code == 200
+    media = {m["filename"]: m for m in client.manifest(entry)}
+    listed = {r["name"] for r in csv.DictReader(client.download_media(media["units.csv"]).decode().splitlines())}
+    assert listed == {r["code"] for r in hue_2025_07()} | {"TTHCC"}

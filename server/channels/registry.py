@@ -34,7 +34,7 @@ def create_kiosk(db, *, name: str, unit_code: str, form_id: str | None, actor: s
                       "A kiosk name may hold ASCII letters, digits and _ . @ -, at most 64 characters.")
     if channels.kiosk_by_name(db, name) is not None:
         raise Refused(f'Ki-ốt "{name}" đã có.', f'Kiosk "{name}" already exists.')
-    unit = units.get_unit(db, unit_code or "")
+    unit = units.get_unit_in_force(db, unit_code or "")
     if unit is None:
         raise Refused(f'Không có đơn vị "{unit_code}".', f'Unknown unit "{unit_code}".')
     form_id = form_id or DEFAULT_FORM

@@ -79,6 +79,8 @@ def receive(db, blobs, *, xml: bytes, uploads: list[Upload], submitter: dict | N
             sub.unit_code = submitter["unit_code"]
         elif not scope.unit_in_scope(db, submitter, sub.unit_code):
             return Result("forbidden_unit")
+    if scope.retired_unit(db, sub.unit_code, sub.started_at):
+        return Result("retired_unit")
 
     sub.attachments = [(u.name, *blobs.put(u.stream), u.content_type) for u in uploads]
     outcome, sid = submissions.store(db, sub)
