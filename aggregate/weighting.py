@@ -84,7 +84,7 @@ def weighted_indices(db, query: IndexQuery) -> dict[tuple, WeightedCell | None]:
 def _volumes(ctx, by: tuple[str, ...], monthly: dict[tuple[str, int], int]) -> dict[tuple, dict[str, int]]:
     """{group key: {unit: dossiers}}, the register's months put in groups the way the engine puts
     submissions (the same keyer), so a unit's dossiers and answers meet in the same cell."""
-    dims = group_dims(by)
+    dims = group_dims(by, ctx)
     keyer = Keyer(ctx, by, dims)
     grouped: dict[tuple, dict[str, int]] = {}
     for (unit, month), count in monthly.items():

@@ -210,7 +210,7 @@ def get_unit(db, code: str) -> dict | None:
 def get_unit_in_force(db, code: str) -> dict | None:
     """The unit if it is in force today (not retired): what links, kiosks and forms may offer."""
     unit = get_unit(db, code)
-    return unit if unit is not None and unit["retired_on"] is None else None
+    return unit if unit is not None and unit.get("retired_on") is None else None
 
 
 def count_units(db) -> int:
