@@ -297,14 +297,17 @@ class Keyer:
         if ctx.unit_map is None or not ctx.within:
             return True
         unit = self._unit(values)
-        return all(ctx.unit_map.within(unit, code) for code in ctx.within)
+        month = self._month(values)
+        return all(ctx.unit_map.within(unit, code, month) for code in ctx.within)
+
+    def _month(self, values: tuple) -> int | None:
+        return (values[self.index["local_month"]] or None) if "local_month" in self.index else None
 
     def _unit(self, values: tuple) -> str | None:
         code = values[self.index["unit_code"]] or None
         if self.ctx.unit_map is None or code is None:
             return code
-        month = values[self.index["local_month"]] if "local_month" in self.index else None
-        return self.ctx.unit_map.key(code, month or None)
+        return self.ctx.unit_map.key(code, self._month(values))
 
     def __call__(self, values: tuple) -> tuple:
         key = self.cache.get(values)
@@ -321,7 +324,7 @@ class Keyer:
             if key == "level":
                 return ctx.units[code]["level"] if code in ctx.units else None
             if ctx.unit_map is not None:
-                return ctx.unit_map.ancestors(code).get(key)
+                return ctx.unit_map.ancestors(code, self._month(values)).get(key)
             return ctx.ancestors.get(code, {}).get(key)
         if key in periods.KINDS:
             period = periods.period_of_month(key, values[self.index["local_month"]] or 0)

@@ -4,7 +4,9 @@ A submission names a unit code and has an interview month. The code's version in
 month is the unit it was recorded for (storage/units.py keeps the versions). Two views:
 
 - `recorded` (the default): each version is its own unit, keyed by its version key (the code
-  for a code's first meaning, code@YYYY-MM-DD for each later one), under the parents it had.
+  for a code's first meaning, code@YYYY-MM-DD for each later one), under the version of its
+  parent's code in force that month (a district that stayed as it was on 1/1/2025 lay under
+  Tỉnh Thừa Thiên Huế in 2024 and under Thành phố Huế in 2025).
 - `current`: each version is followed through its successors to the unit in force today, keyed
   by its code; a version whose chain ends without a unit in force (a district desk closed on
   1/7/2025) stays apart under DISSOLVED + its version key.
@@ -47,8 +49,9 @@ class UnitMap:
                 if target.startswith(DISSOLVED) and target not in self.units:
                     parent = self.current_key(v["parent_key"]) if v["parent_key"] in self.versions else None
                     self.units[target] = {**v, "code": v["code"], "parent_code": parent, "dissolved": True}
-        self._ancestors: dict[str, dict[str, str]] = {}
+        self._ancestors: dict[tuple, dict[str, str]] = {}
         self._cache: dict[tuple, str | None] = {}
+        self.list_months = sorted({_month(v["valid_from"]) for v in self.versions.values()})
 
     def current_key(self, version_key: str) -> str:
         """The unit in force today that a version's work went to, or DISSOLVED + the version
@@ -90,27 +93,41 @@ class UnitMap:
             self._cache[(code, month)] = cached
         return cached
 
-    def ancestors(self, key: str) -> dict[str, str]:
-        """{level: the unit or its ancestor at that level} in this view's tree."""
-        found = self._ancestors.get(key)
+    def parent(self, key: str, month: int | None) -> str | None:
+        row = self.units[key]
+        if self.view == RECORDED and month is not None and row["parent_key"] in self.versions:
+            return self.version_key(self.versions[row["parent_key"]]["code"], month)
+        return row["parent_code"]
+
+    def ancestors(self, key: str, month: int | None = None) -> dict[str, str]:
+        """{level: the unit or its ancestor at that level} in this view's tree (as recorded: the
+        tree of that month)."""
+        found = self._ancestors.get((key, month))
         if found is None:
             found, current, steps = {}, key, 0
             while current in self.units and steps <= len(self.units):
                 found.setdefault(self.units[current]["level"], current)
-                current, steps = self.units[current]["parent_code"], steps + 1
-            self._ancestors[key] = found
+                current, steps = self.parent(current, month), steps + 1
+            self._ancestors[(key, month)] = found
         return found
 
-    def within(self, key: str | None, code: str) -> bool:
+    def within(self, key: str | None, code: str, month: int | None = None) -> bool:
         """Whether the unit `key` of this view lies in the subtree of unit code `code`."""
         current, steps = key, 0
         while current in self.units and steps <= len(self.units):
             if self.units[current]["code"] == code:
                 return True
-            current, steps = self.units[current]["parent_code"], steps + 1
+            current, steps = self.parent(current, month), steps + 1
         return False
 
     def codes_within(self, code: str) -> set[str]:
-        """Every stored code some version of which falls inside `code` in this view."""
-        return {v["code"] for key, v in self.versions.items()
-                if self.within(key if self.view == RECORDED else self.current_key(key), code)}
+        """Every stored code some version of which falls inside `code` in this view, at some
+        month of its validity (the tree only changes on the days lists take effect)."""
+        found = set()
+        for key, v in self.versions.items():
+            start, end = _month(v["valid_from"]), _month(v["retired_on"]) or 999999
+            months = [start] + [m for m in self.list_months if start < m < end]
+            unit = key if self.view == RECORDED else self.current_key(key)
+            if any(self.within(unit, code, m) for m in months):
+                found.add(v["code"])
+        return found

@@ -19,7 +19,7 @@ from storage import forms, units, users
 
 from .publish import PublishRefused, publish_compiled
 from .unit_import import (NATIONAL_FROM, import_successors, import_units, province_codes,
-                          province_list)
+                          province_list, upgrade_hue_2025)
 from .user_admin import AccountRefused, collector_qr_png, collector_url, create_account, revoke_account
 
 DEFAULT_PROVINCE = "46"     # Thành phố Huế
@@ -172,6 +172,21 @@ def units_successors(csv_path):
             click.echo(error.describe(), err=True)
         _fail("Không ghi đơn vị kế thừa nào vì tệp có lỗi. / Nothing was recorded because the file has errors.")
     click.echo(f"Đã ghi {count} đơn vị kế thừa. / Recorded {count} successors.")
+
+
+@units_cli.command("upgrade-2025")
+def units_upgrade_2025():
+    """Nâng cấp cây đơn vị Thừa Thiên Huế 2021 lên Thành phố Huế 1/1/2025 và 1/7/2025 /
+    Upgrade the 2021 Thừa Thiên Huế tree through the lists of 1/1/2025 and 1/7/2025."""
+    plans, errors = upgrade_hue_2025(_db(), actor="cli")
+    if errors:
+        for error in errors:
+            click.echo(error.describe(), err=True)
+        _fail("Không thay đổi gì. / Nothing was changed.")
+    for day, plan in plans.items():
+        click.echo(f"{day}: thêm / added {len(plan['added'])}, nghĩa mới / new meaning "
+                   f"{len(plan['replaced']) + len(plan['returning'])}, giải thể / retired {len(plan['retired'])}")
+    click.echo("Đã ghi đơn vị kế thừa của các xã, phường. / The communes' successors are recorded.")
 
 
 @users_cli.command("create")

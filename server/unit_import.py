@@ -294,3 +294,68 @@ def province_list(province: str) -> bytes | None:
 def province_codes() -> list[tuple[str, str]]:
     rows = csv.DictReader(io.StringIO(NATIONAL_LIST.read_text(encoding="utf-8")))
     return [(r["code"], r["name_vi"]) for r in rows if r["level"] == "tinh"]
+
+
+# --- upgrading an install of the 2021 list --------------------------------------------------------
+
+HUE_2025_01 = SEED_DIR / "units_hue_2025-01-01.csv"
+HUE_SUCCESSORS = SEED_DIR / "hue_successors_2025-07-01.csv"
+HUE = "46"
+
+
+class _Refused(Exception):
+    def __init__(self, errors: list[RowError]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+def upgrade_hue_2025(db, actor: str | None) -> tuple[dict, list[RowError]]:
+    """Bring an install of the 2021 list of Thừa Thiên Huế to today, in one transaction: the
+    list of 1/1/2025 (Thành phố Huế, 9 districts, 134 communes), the list of 1/7/2025 (40
+    communes, no districts) and the communes' successors. The install's own centres (units of
+    level tinh under 46, such as TTHCC) are carried through both lists unchanged. Nothing is
+    deleted and no submission is touched: each stays with the version of its code in force on
+    its interview day. Returns ({day: plan}, errors); with errors nothing changed."""
+    province = unit_store.get_unit(db, HUE)
+    if province is None or unit_store.latest_list_date(db) is not None:
+        return {}, [RowError(0, "Chỉ nâng cấp được cây đơn vị Thừa Thiên Huế chưa có lịch sử (danh sách 2021); "
+                                "cây này đã có danh sách theo ngày hoặc không có đơn vị 46.",
+                             "Only a Thừa Thiên Huế tree without history (the 2021 list) can be upgraded; this "
+                             "tree already has dated lists or has no unit 46.")]
+    centres = [u for u in unit_store.all_units(db, in_force=True)
+               if u["level"] == "tinh" and u["parent_code"] == HUE]
+    july = [r for r in _rows(province_list(HUE)) if r["code"] != CENTRE_CODE]
+    lists = (("2025-01-01", _rows(HUE_2025_01.read_bytes())), ("2025-07-01", july))
+    plans = {}
+    try:
+        with storage.write_transaction(db):
+            for day, rows in lists:
+                rows = rows[:1] + [{k: c[k] for k in COLUMNS} for c in centres] + rows[1:]
+                summary, errors = preview_units(db, _csv(rows), day)
+                if errors:
+                    raise _Refused(errors)
+                plan = unit_store.apply_list(db, summary["rows"], day)
+                plans[day] = {k: [u["code"] for u in v] for k, v in plan.items() if k != "unchanged"}
+                audit.record(db, actor, "units.import", None, count=len(rows), valid_from=day, **plans[day])
+            pairs, errors = read_successors(db, HUE_SUCCESSORS.read_bytes())
+            if errors:
+                raise _Refused(errors)
+            for old, new in pairs:
+                unit_store.set_successor(db, old["key"], new["key"] if new else None)
+            audit.record(db, actor, "units.successors", None, count=len(pairs),
+                         pairs={old["key"]: new["key"] if new else None for old, new in pairs})
+    except _Refused as refused:
+        return {}, refused.errors
+    return plans, []
+
+
+def _rows(data: bytes) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+def _csv(rows: list[dict]) -> bytes:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n", extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows({k: r.get(k) or "" for k in COLUMNS} for r in rows)
+    return out.getvalue().encode("utf-8")
