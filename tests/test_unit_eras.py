@@ -204,3 +204,40 @@ def test_the_command_line_reads_either_view(eras, tmp_path):
     assert bad.exit_code == 1 and "recorded" in bad.output and "Traceback" not in bad.output
     huyen = cli(tmp_path / "site", "indices", "khao_sat", "--by", "huyen")
     assert huyen.exit_code == 1 and "cấp huyện" in huyen.output
+
+
+def test_the_dashboard_and_the_api_switch_views(eras, tmp_path):
+    import base64
+
+    from bench.site import PASSWORD, create_password_user
+    from server import create_app
+    from web_site import signed_in
+
+    site, sent, _, _ = eras
+    data_dir = tmp_path / "site"
+    create_password_user(data_dir, "admin", "admin")
+    app = create_app({"DATA_DIR": str(data_dir), "PUBLIC_URL": None})
+    client = signed_in(app, "admin")
+    recorded = client.get("/dashboard/khao_sat?period=2025&min_n=1")
+    current = client.get("/dashboard/khao_sat?period=2025&units=current")
+    assert recorded.status_code == 200 and current.status_code == 200
+    recorded_page, current_page = recorded.get_data(as_text=True), current.get_data(as_text=True)
+    # the ranking is of communes (no district level any more); Hương Hòa has no successor
+    assert "Xã Hương Hòa" in recorded_page and "Xã Hương Hòa (đơn vị đã giải thể)" not in recorded_page
+    assert "Xã Hương Hòa (đơn vị đã giải thể)" in current_page
+    assert 'value="current" selected' in current_page and "units=current" in current_page
+    auth = {"Authorization": "Basic " + base64.b64encode(f"admin:{PASSWORD}".encode()).decode()}
+    api = app.test_client()
+    huyen = api.get("/api/v1/forms/khao_sat/indices?by=huyen", headers=auth)
+    assert huyen.status_code == 400 and "huyện" in huyen.get_json()["error"]["message_vi"]
+    bad = api.get("/api/v1/forms/khao_sat/indices?units=hom_nay", headers=auth)
+    assert bad.status_code == 400
+    good = api.get("/api/v1/forms/khao_sat/indices?by=unit&units=current&min_n=1", headers=auth)
+    assert good.status_code == 200
+    expected = grouped(sent, lambda e: e["current"])
+    got = {c["key"]["unit"]: c for c in good.get_json()["cells"]}
+    assert set(got) == set(expected)
+    for code, want in expected.items():
+        assert got[code]["n"] == want["n"] and got[code]["submissions"] == want["submissions"]
+    ranking = api.get("/api/v1/forms/khao_sat/rankings?period=2025&units=current&min_n=1", headers=auth)
+    assert ranking.status_code == 200 and ranking.get_json()["level"] == "xa"
