@@ -26,10 +26,11 @@ ANCESTORS = """(WITH RECURSIVE up(code, parent) AS (
 def units_in_scope(db, scope: str | None) -> list[dict]:
     """The units an account may pick, parents before children, each with its depth."""
     if scope is None:
-        rows = list(db.query("SELECT code, parent_code, level, name_vi, name_en FROM units"))
+        rows = list(db.query("SELECT code, parent_code, level, name_vi, name_en, retired_on FROM units"))
     else:
         rows = list(db.query(
-            f"SELECT code, parent_code, level, name_vi, name_en FROM units WHERE code IN {SUBTREE}", [scope]))
+            f"SELECT code, parent_code, level, name_vi, name_en, retired_on FROM units WHERE code IN {SUBTREE}",
+            [scope]))
     children: dict[str | None, list[dict]] = {}
     codes = {r["code"] for r in rows}
     for row in rows:

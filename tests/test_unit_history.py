@@ -241,3 +241,66 @@ def test_a_retired_unit_is_refused_after_its_retirement_only(fresh_site, tmp_pat
     media = {m["filename"]: m for m in client.manifest(entry)}
     listed = {r["name"] for r in csv.DictReader(client.download_media(media["units.csv"]).decode().splitlines())}
     assert listed == {r["code"] for r in hue_2025_07()} | {"TTHCC"}
+
+
+# --- 5. the administrators' page ------------------------------------------------------------------
+
+def test_administrators_preview_and_apply_a_dated_list_and_successors(web_copy, tmp_path):
+    import html
+    import io
+    import re
+
+    from web_site import csrf_token, logged_in
+
+    admin = logged_in(web_copy, "admin")
+    db = storage.connect(web_copy.data_dir)
+    january = write_hue_2025_01(tmp_path / "2025-01.csv").read_bytes()
+
+    def preview(data, kind="list", valid_from=""):
+        return admin.post("/admin/units/preview", data={
+            "file": (io.BytesIO(data), "units.csv"), "kind": kind, "valid_from": valid_from,
+            "csrf_token": csrf_token(admin)}, content_type="multipart/form-data")
+
+    before = versions(db)
+    shown = preview(january, valid_from="2025-01-01")
+    page = html.unescape(shown.get_data(as_text=True))
+    assert shown.status_code == 200
+    old, mid = {r["code"] for r in rows(LIST_2021)}, {r["code"] for r in rows(LIST_2025_01)} | {"TTHCC"}
+    assert f"thêm {len(mid - old)}" in page and f"giải thể {len(old - mid)}" in page
+    assert "Huyện Nam Đông" in page                       # the one that retires
+    assert versions(db) == before                          # a preview changes nothing
+    # a bad date is refused on the preview, in the user's language, nothing changed
+    refused = preview(january, valid_from="2025-01-15")
+    assert refused.status_code == 400 and "ngày đầu tháng" in html.unescape(refused.get_data(as_text=True))
+    content = re.search(r'name="content" value="([^"]+)"', page).group(1)
+    applied = admin.post("/admin/units", data={"kind": "list", "valid_from": "2025-01-01", "content": content,
+                                               "csrf_token": csrf_token(admin)})
+    assert applied.status_code == 302
+    assert units.version_at(db, "474", "2025-02-01")["name_vi"] == "Quận Thuận Hóa"
+    assert units.get_unit(db, "483")["retired_on"] == "2025-01-01"
+    # then July and the successors, both previewed first
+    july = write_hue_2025_07(tmp_path / "2025-07.csv").read_bytes()
+    page = html.unescape(preview(july, valid_from="2025-07-01").get_data(as_text=True))
+    content = re.search(r'name="content" value="([^"]+)"', page).group(1)
+    assert admin.post("/admin/units", data={"kind": "list", "valid_from": "2025-07-01", "content": content,
+                                            "csrf_token": csrf_token(admin)}).status_code == 302
+    shown = preview(SUCCESSORS.read_bytes(), kind="successors")
+    page = html.unescape(shown.get_data(as_text=True))
+    assert shown.status_code == 200 and "133" in page and "Phường Tây Lộc" in page
+    content = re.search(r'name="content" value="([^"]+)"', page).group(1)
+    assert admin.post("/admin/units", data={"kind": "successors", "content": content,
+                                            "csrf_token": csrf_token(admin)}).status_code == 302
+    assert units.version_at(db, "19750", "2025-06-01")["successor_key"] == "19768@2025-07-01"
+    # the page: today's tree, and the history with retirement dates and successors
+    page = html.unescape(admin.get("/admin/units").get_data(as_text=True))
+    tree = page.split('id="tree-heading"')[1].split('id="history-heading"')[0]
+    assert "Phường Phú Xuân" in tree and "Huyện Nam Đông" not in tree
+    history = page.split('id="history-heading"')[1]
+    assert re.search(r"Phường Tây Lộc.*?01/07/2025.*?19768</code> Phường Phú Xuân", history, re.S)
+    assert re.search(r"Xã Hương Hòa.*?01/07/2025.*?đơn vị đã giải thể", history, re.S)
+    actions = [r["action"] for r in db.query("SELECT action, actor FROM audit_log WHERE action LIKE 'units.%'"
+                                             " AND actor = 'admin'")]
+    assert actions == ["units.import", "units.import", "units.successors"]
+    # a unit-bound administrator may not change the tree
+    scoped = logged_in(web_copy, "admin_hue")
+    assert scoped.post("/admin/units/preview", data={"csrf_token": csrf_token(scoped)}).status_code == 403
