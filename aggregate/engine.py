@@ -139,10 +139,25 @@ class Context:
     unit_map: UnitMap | None = None             # set when the tree has a history
     within: tuple[str, ...] = ()                # codes the view's unit must lie under
 
-    def selection(self, form_id: str | None = None, channel: str | None = None) -> scores.Selection:
+    def codes_only_within(self) -> tuple[str, ...] | None:
+        """For reads by unit code alone (raw exports): the codes whose every version lies
+        inside the unit filter, so that nothing outside it is ever shown (a code that moved
+        in or out of the subtree is left out; the indices decide per month instead)."""
+        if self.unit_map is None or not self.within:
+            return self.unit_codes
+        codes = None
+        for code in self.within:
+            inside = self.unit_map.codes_only_within(code)
+            codes = inside if codes is None else codes & inside
+        return tuple(sorted(codes))
+
+    def selection(self, form_id: str | None = None, channel: str | None = None,
+                  strict: bool = False) -> scores.Selection:
+        """`strict`: for reads that take every row the SQL gives (no per-month unit check)."""
         ids = tuple(v for v in self.selected if form_id is None or self.versions[v].form_id == form_id)
         return scores.Selection(form_ids=(form_id,) if form_id else self.forms, version_ids=ids,
-                                unit_codes=self.unit_codes, channel=channel)
+                                unit_codes=self.codes_only_within() if strict else self.unit_codes,
+                                channel=channel)
 
 
 def resolve(db, *, forms, unit=None, scope=None, channel=None, versions=(), date_from=None,

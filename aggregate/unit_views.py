@@ -120,6 +120,19 @@ class UnitMap:
             current, steps = self.parent(current, month), steps + 1
         return False
 
+    def codes_only_within(self, code: str) -> set[str]:
+        """The codes every version of which falls inside `code` (at every month of its
+        validity): what a filter by code alone may keep without showing anything outside."""
+        inside = self.codes_within(code)
+        for key, v in self.versions.items():
+            if v["code"] in inside:
+                start, end = _month(v["valid_from"]), _month(v["retired_on"]) or 999999
+                months = [start] + [m for m in self.list_months if start < m < end]
+                unit = key if self.view == RECORDED else self.current_key(key)
+                if not all(self.within(unit, code, m) for m in months):
+                    inside.discard(v["code"])
+        return inside
+
     def codes_within(self, code: str) -> set[str]:
         """Every stored code some version of which falls inside `code` in this view, at some
         month of its validity (the tree only changes on the days lists take effect)."""

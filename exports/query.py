@@ -69,7 +69,7 @@ def prepare(db, query: ExportQuery) -> ExportPlan:
     ctx = resolve(db, forms=(query.form_id,), unit=query.unit, scope=query.scope,
                   versions=query.versions, date_from=query.date_from, date_to=query.date_to)
     start, end = utc_window(query.date_from, query.date_to)
-    selection = ExportSelection(form_id=query.form_id, unit_codes=ctx.unit_codes, started_from=start,
+    selection = ExportSelection(form_id=query.form_id, unit_codes=ctx.codes_only_within(), started_from=start,
                                 started_before=end, review_states=query.review_states,
                                 versions=query.versions)
     unit_name = None

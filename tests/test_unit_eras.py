@@ -241,3 +241,31 @@ def test_the_dashboard_and_the_api_switch_views(eras, tmp_path):
         assert got[code]["n"] == want["n"] and got[code]["submissions"] == want["submissions"]
     ranking = api.get("/api/v1/forms/khao_sat/rankings?period=2025&units=current&min_n=1", headers=auth)
     assert ranking.status_code == 200 and ranking.get_json()["level"] == "xa"
+
+
+NAMES = {"474": "Thành phố Huế", "474@2025-01-01": "Quận Thuận Hóa", "19768": "Phường Đông Ba",
+         "19768@2025-07-01": "Phường Phú Xuân", "19777": "Phường Vỹ Dạ", "19777@2025-07-01": "Phường Vỹ Dạ",
+         "483": "Huyện Nam Đông", "20179@2025-07-01": "Xã Nam Đông", "46": "Tỉnh Thừa Thiên Huế",
+         "TTHCC": "Trung tâm Hành chính công tỉnh"}
+
+
+def test_exports_name_each_answer_s_unit_as_recorded_and_never_leave_a_scope(eras):
+    from aggregate import DissatisfiedQuery, list_dissatisfied
+    from exports.query import ExportQuery, prepare
+    from storage.export_queries import ROOT_META, root_rows
+
+    site, sent, _, _ = eras
+    db = site.db
+    plan = prepare(db, ExportQuery("khao_sat"))
+    rows = [dict(zip(ROOT_META, r)) for r in root_rows(db, plan.selection, [])]
+    assert len(rows) == len(sent)
+    by_order = sorted(rows, key=lambda r: r["submission_id"])
+    for row, entry in zip(by_order, sent):          # sent in submission order
+        if entry["recorded"] in NAMES:
+            assert row["unit_name_vi"] == NAMES[entry["recorded"]], (entry["recorded"], row)
+    # an account still bound to the former district 474 sees Thành phố Huế and Thuận Hóa, and
+    # never today's Phường Vỹ Dạ (19777 lay under 474 only until 30/6/2025)
+    scoped = prepare(db, ExportQuery("khao_sat", scope="474"))
+    assert "474" in scoped.selection.unit_codes and "19777" not in scoped.selection.unit_codes
+    listed = list_dissatisfied(db, DissatisfiedQuery(forms=("khao_sat",), scope="474", limit=500))
+    assert {e.unit_code for e in listed.entries} <= set(scoped.selection.unit_codes)
