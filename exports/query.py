@@ -25,7 +25,7 @@ HEADER_MODES = ("labels", "names")
 FILTER_PARAMS = ("from", "to", "period", "unit", "review_state", "version")
 XLSX_PARAMS = FILTER_PARAMS + ("lang", "headers", "identifiers")
 CSVZIP_PARAMS = FILTER_PARAMS + ("identifiers", "media", "split_select")
-REPORT_PARAMS = ("period", "unit", "min_n")
+REPORT_PARAMS = ("period", "unit", "min_n", "units")
 
 
 @dataclass(frozen=True)
@@ -134,6 +134,7 @@ class ReportQuery:
     unit: str | None = None
     scope: str | None = None
     min_n: int = DEFAULT_MIN_N
+    units: str = "recorded"          # the view of the past (aggregate/unit_views.py)
 
 
 def report_query(form_id: str, args: Mapping[str, str], scope: str | None = None,
@@ -147,5 +148,6 @@ def report_query(form_id: str, args: Mapping[str, str], scope: str | None = None
         text = f"{now.year}-Q{(now.month - 1) // 3 + 1}"
     parse_period(text)
     return ReportQuery(form_id=form_id, period=text.upper(), unit=(args.get("unit") or "").strip() or None,
-                       scope=scope, min_n=params.parse_min_n(args.get("min_n")))
+                       scope=scope, min_n=params.parse_min_n(args.get("min_n")),
+                       units=params.parse_units(args.get("units")))
 

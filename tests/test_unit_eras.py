@@ -269,3 +269,18 @@ def test_exports_name_each_answer_s_unit_as_recorded_and_never_leave_a_scope(era
     assert "474" in scoped.selection.unit_codes and "19777" not in scoped.selection.unit_codes
     listed = list_dissatisfied(db, DissatisfiedQuery(forms=("khao_sat",), scope="474", limit=500))
     assert {e.unit_code for e in listed.entries} <= set(scoped.selection.unit_codes)
+
+
+def test_the_report_workbook_ranks_today_s_level_in_either_view(eras, tmp_path):
+    from openpyxl import load_workbook
+
+    site, sent, _, _ = eras
+    for view in ("recorded", "current"):
+        out = tmp_path / f"report-{view}.xlsx"
+        result = cli(tmp_path / "site", "export", "khao_sat", "--format", "report", "--period", "2025",
+                     "--min-n", "1", "--units", view, "--out", str(out))
+        assert result.exit_code == 0, result.output
+        text = " ".join(str(c.value) for ws in load_workbook(out) for row in ws.iter_rows() for c in row
+                        if c.value is not None)
+        assert "Xã Hương Hòa" in text
+        assert ("Xã Hương Hòa (đơn vị đã giải thể)" in text) == (view == "current")
