@@ -29,6 +29,17 @@ class RowError:
         return f"Dòng {self.row}: {self.message_vi} / Row {self.row}: {self.message_en}"
 
 
+def _csv_reader(data: bytes) -> tuple[csv.DictReader | None, list[str], RowError | None]:
+    """(rows, header, None), or (None, [], the problem) for a file that is not UTF-8."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None, [], RowError(1, "Tệp không ở mã UTF-8; hãy lưu lại dạng CSV UTF-8.",
+                                  "The file is not UTF-8; save it again as CSV UTF-8.")
+    reader = csv.DictReader(io.StringIO(text))
+    return reader, [h.strip() for h in (reader.fieldnames or [])], None
+
+
 def read_units(data: bytes, known_codes: dict[str, str] | None = None) -> tuple[list[dict], list[RowError]]:
     """Parse and check the file; `known_codes` maps codes already stored to their level.
 
@@ -36,13 +47,9 @@ def read_units(data: bytes, known_codes: dict[str, str] | None = None) -> tuple[
     file never leaves the tree in a state nobody chose.
     """
     known_codes = known_codes or {}
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return [], [RowError(1, "Tệp không ở mã UTF-8; hãy lưu lại dạng CSV UTF-8.",
-                             "The file is not UTF-8; save it again as CSV UTF-8.")]
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    reader, header, problem = _csv_reader(data)
+    if problem:
+        return [], [problem]
     missing = [c for c in COLUMNS[:4] if c not in header]
     if missing:
         return [], [RowError(1, f"Thiếu cột: {', '.join(missing)} (cần: {', '.join(COLUMNS)}).",
@@ -182,13 +189,9 @@ def read_successors(db, data: bytes) -> tuple[list[tuple[dict, dict | None]], li
     each retired unit and the unit in force on its retirement day that took over its work
     (new_code empty: none). Names, when given, must match what is stored: a file for another
     list is refused rather than applied to the wrong units."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return [], [RowError(1, "Tệp không ở mã UTF-8; hãy lưu lại dạng CSV UTF-8.",
-                             "The file is not UTF-8; save it again as CSV UTF-8.")]
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    reader, header, problem = _csv_reader(data)
+    if problem:
+        return [], [problem]
     if "old_code" not in header or "new_code" not in header:
         return [], [RowError(1, "Thiếu cột old_code hoặc new_code.", "Missing column old_code or new_code.")]
     pairs, errors, seen = [], [], {}

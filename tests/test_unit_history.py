@@ -293,6 +293,7 @@ def test_administrators_preview_and_apply_a_dated_list_and_successors(web_copy, 
     assert units.version_at(db, "19750", "2025-06-01")["successor_key"] == "19768@2025-07-01"
     # the page: today's tree, and the history with retirement dates and successors
     page = html.unescape(admin.get("/admin/units").get_data(as_text=True))
+    assert "Lịch sử" not in page.split("</title>")[0]
     tree = page.split('id="tree-heading"')[1].split('id="history-heading"')[0]
     assert "Phường Phú Xuân" in tree and "Huyện Nam Đông" not in tree
     history = page.split('id="history-heading"')[1]

@@ -208,14 +208,24 @@ def _upload() -> tuple[str, str | None, bytes]:
     return kind, valid_from, upload.read() if upload else b""
 
 
-@bp.post("/units/preview")
-def units_preview():
+def _tree_upload() -> tuple[str, str | None, bytes] | None:
+    """The upload of a province-wide administrator (the tree can move any unit); None, with a
+    message, when no file came."""
     if user_scope() is not None:
         abort(403)
     kind, valid_from, data = _upload()
     if not data:
         flash(t("Hãy chọn tệp CSV.", "Choose the CSV file."), "error")
+        return None
+    return kind, valid_from, data
+
+
+@bp.post("/units/preview")
+def units_preview():
+    upload = _tree_upload()
+    if upload is None:
         return redirect(url_for("admin.units_page"))
+    kind, valid_from, data = upload
     db = get_db()
     if kind == "successors":
         pairs, errors = read_successors(db, data)
@@ -231,12 +241,10 @@ def units_preview():
 
 @bp.post("/units")
 def units_import():
-    if user_scope() is not None:
-        abort(403)
-    kind, valid_from, data = _upload()
-    if not data:
-        flash(t("Hãy chọn tệp CSV danh sách đơn vị.", "Choose the CSV file of units."), "error")
+    upload = _tree_upload()
+    if upload is None:
         return redirect(url_for("admin.units_page"))
+    kind, valid_from, data = upload
     if kind == "successors":
         count, errors = import_successors(get_db(), data, actor=g.user["name"])
     else:
