@@ -148,7 +148,10 @@ def units_import(csv_path, valid_from):
 
 @units_cli.command("seed")
 @click.option("--province", required=True, help="Mã tỉnh/thành phố (34 mã của danh sách 1/7/2025) / province code.")
-def units_seed(province):
+@click.option("--from", "valid_from", metavar="YYYY-MM-DD",
+              help="Khi đã có cây đơn vị: danh sách này thay cây cũ từ ngày này / on a tree already set up: "
+                   "this list replaces it from this day.")
+def units_seed(province, valid_from):
     """Nhập đơn vị của một tỉnh từ danh sách quốc gia 1/7/2025 / Set up a province from the national list."""
     data = province_list(province)
     if data is None:
@@ -156,8 +159,12 @@ def units_seed(province):
         _fail(f'Không có tỉnh/thành phố mã "{province}". Các mã: {known}. / '
               f'No province with code "{province}".')
     db = _db()
-    valid_from = NATIONAL_FROM if units.count_units(db) == 0 else None
-    count = import_units_file(db, data, valid_from)
+    if units.count_units(db) and not valid_from:
+        _fail("Đã có cây đơn vị; để thay bằng danh sách này, ghi ngày có hiệu lực bằng --from YYYY-MM-DD "
+              "(đơn vị cũ giải thể từ ngày đó, không bị xóa). / A unit tree is already set up; to replace it "
+              "with this list, give the day it takes effect with --from YYYY-MM-DD (the old units are "
+              "retired on that day, never deleted).")
+    count = import_units_file(db, data, valid_from or NATIONAL_FROM)
     click.echo(f"Đã nhập {count} đơn vị. / Imported {count} units.")
 
 
@@ -251,6 +258,11 @@ def setup_command(forms_dir):
         click.echo(f"Đã nhập {count} đơn vị của Thành phố Huế (danh sách 1/7/2025). / "
                    f"Imported {count} units of Hue City (the list of 1 July 2025).")
     ok = all([publish_path(db, path, actor="setup") for path in sorted(Path(forms_dir).glob("*.xlsx"))])
+    hue = units.get_unit(db, "46")
+    if hue is not None and hue["name_vi"] == "Tỉnh Thừa Thiên Huế" and hue["retired_on"] is None:
+        click.echo("\nCây đơn vị vẫn là danh sách 2021 (Tỉnh Thừa Thiên Huế, cấp huyện). Nâng cấp lên Thành phố Huế "
+                   "hiện nay / The unit tree is still the 2021 list; bring it to today's Thành phố Huế with:\n"
+                   "  .venv/bin/flask --app server units upgrade-2025")
     if not any(u["role"] == "admin" for u in users.list_users(db)):
         click.echo("\nChưa có quản trị viên. Tạo tài khoản quản trị đầu tiên / No admin yet. Create the first one:\n"
                    "  .venv/bin/flask --app server users create admin --role admin --password-stdin")

@@ -92,6 +92,11 @@ def test_any_province_from_the_national_list(tmp_path):
         assert len(communes) > 100
         assert set(stored) == communes | {province, "TTHCC"}
         assert stored[province]["name_vi"] == head["name_vi"]
+    # a tree already there is replaced only from a stated day
+    again = cli(tmp_path / "01", "units", "seed", "--province", "79")
+    assert again.exit_code == 1 and "--from" in again.output
+    assert {u["code"] for u in units.all_units(storage.connect(tmp_path / "01"), in_force=True)} == \
+        {r["code"] for r in national if r["parent_code"] == "01"} | {"01", "TTHCC"}
     bad = cli(tmp_path / "x", "units", "seed", "--province", "99")
     assert bad.exit_code == 1 and "Không có tỉnh" in bad.output and "No province" in bad.output
     assert "Traceback" not in bad.output
@@ -305,3 +310,11 @@ def test_administrators_preview_and_apply_a_dated_list_and_successors(web_copy, 
     # a unit-bound administrator may not change the tree
     scoped = logged_in(web_copy, "admin_hue")
     assert scoped.post("/admin/units/preview", data={"csrf_token": csrf_token(scoped)}).status_code == 403
+
+
+def test_setup_on_a_2021_tree_says_how_to_upgrade(tmp_path):
+    assert cli(tmp_path, "units", "import", str(LIST_2021)).exit_code == 0
+    out = cli(tmp_path, "setup", "--forms-dir", str(tmp_path / "no-forms"))
+    assert out.exit_code == 0 and "units upgrade-2025" in out.output
+    assert cli(tmp_path, "units", "upgrade-2025").exit_code == 0
+    assert "upgrade-2025" not in cli(tmp_path, "setup", "--forms-dir", str(tmp_path / "no-forms")).output
