@@ -311,14 +311,15 @@ class Keyer:
         ctx = self.ctx
         if ctx.unit_map is None or not ctx.within:
             return True
-        unit = self._unit(values)
+        unit = self.unit_key(values)
         month = self._month(values)
         return all(ctx.unit_map.within(unit, code, month) for code in ctx.within)
 
     def _month(self, values: tuple) -> int | None:
         return (values[self.index["local_month"]] or None) if "local_month" in self.index else None
 
-    def _unit(self, values: tuple) -> str | None:
+    def unit_key(self, values: tuple) -> str | None:
+        """The unit of the query's view for a row (the code itself without a history)."""
         code = values[self.index["unit_code"]] or None
         if self.ctx.unit_map is None or code is None:
             return code
@@ -333,7 +334,7 @@ class Keyer:
     def _one(self, key: str, values: tuple):
         ctx = self.ctx
         if key in UNIT_KEYS:
-            code = self._unit(values)
+            code = self.unit_key(values)
             if key == "unit" or code is None:
                 return code
             if key == "level":

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import random
+from datetime import date
 from fractions import Fraction
 
 import pytest
@@ -284,3 +285,46 @@ def test_the_report_workbook_ranks_today_s_level_in_either_view(eras, tmp_path):
                         if c.value is not None)
         assert "Xã Hương Hòa" in text
         assert ("Xã Hương Hòa (đơn vị đã giải thể)" in text) == (view == "current")
+
+
+# dossiers of a register: (code, day returned, how many, the unit as recorded, on today's units)
+REGISTER = [("19750", "2025-02-10", 7, "19750", "19768"),
+            ("19768", "2025-06-10", 3, "19768", "19768"),
+            ("19768", "2025-07-10", 10, "19768@2025-07-01", "19768"),
+            ("19777", "2025-09-10", 5, "19777@2025-07-01", "19777"),
+            ("20176", "2025-04-10", 4, "20176", GONE + "20176"),
+            ("474", "2025-03-10", 6, "474@2025-01-01", GONE + "474@2025-01-01")]
+
+
+def test_the_weighted_index_weighs_the_units_of_the_view(eras):
+    """Each stratum's weight is the dossiers of its unit in the view: on today's units Phú
+    Xuân's weight holds the dossiers of Tây Lộc and Đông Ba."""
+    from aggregate import weighted_indices
+    from storage import registers
+
+    site, sent, _, _ = eras
+    rows = [{"code": f"HS-{code}-{day}-{i}", "unit_code": code, "procedure_name": "Thủ tục",
+             "procedure_field": "dat_dai", "received_on": day, "due_on": day, "returned_on": day,
+             "applicant_name": None, "phone": None}
+            for code, day, count, _, _ in REGISTER for i in range(count)]
+    registers.import_dossiers(site.db, rows, filename="so.csv", sha256="0" * 64, rows_total=len(rows),
+                              rows_skipped=0, actor="test")
+    for view, column in (("recorded", 3), ("current", 4)):
+        volume: dict[str, int] = {}
+        for entry in REGISTER:
+            volume[entry[column]] = volume.get(entry[column], 0) + entry[2]
+        answers = grouped([e for e in sent if e["year"] == "2025"], lambda e: e[view])
+        strata = {u: (volume[u], ref) for u, ref in answers.items() if u in volume and ref["n"]}
+        expected = {}
+        for criterion in ("procedure", "staff", "result"):
+            chosen = {u: (w, ref["criteria"][criterion]) for u, (w, ref) in strata.items()
+                      if criterion in ref["criteria"]}
+            if chosen:
+                expected[criterion] = (sum(w * i for w, i in chosen.values())
+                                       / sum(w for w, _ in chosen.values()))
+        weighted = weighted_indices(site.db, IndexQuery(forms=("khao_sat",), by=("year",), min_n=1,
+                                                        date_from=date(2025, 1, 1), date_to=date(2025, 12, 31),
+                                                        units=view))[("2025",)]
+        assert weighted.volume == sum(volume.values())
+        assert set(weighted.units) == set(strata)
+        assert {c: w.index for c, w in weighted.criteria.items() if w.index is not None} == expected
