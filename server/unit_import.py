@@ -304,6 +304,10 @@ def province_codes() -> list[tuple[str, str]]:
 HUE_2025_01 = SEED_DIR / "units_hue_2025-01-01.csv"
 HUE_SUCCESSORS = SEED_DIR / "hue_successors_2025-07-01.csv"
 HUE = "46"
+# Codes whose meaning changed on 1/1/2025 without the old unit going on as the new one: the
+# provincial city of Huế (474) was divided into Quận Phú Xuân and Quận Thuận Hóa, which kept its
+# code, so neither district is its successor (the same code otherwise succeeds itself).
+HUE_DIVIDED_2025 = ("474",)
 
 
 class _Refused(Exception):
@@ -338,6 +342,9 @@ def upgrade_hue_2025(db, actor: str | None) -> tuple[dict, list[RowError]]:
                 if errors:
                     raise _Refused(errors)
                 plan = unit_store.apply_list(db, summary["rows"], day)
+                if day == "2025-01-01":
+                    for code in HUE_DIVIDED_2025:
+                        unit_store.set_successor(db, code, None)
                 plans[day] = {k: [u["code"] for u in v] for k, v in plan.items() if k != "unchanged"}
                 audit.record(db, actor, "units.import", None, count=len(rows), valid_from=day, **plans[day])
             pairs, errors = read_successors(db, HUE_SUCCESSORS.read_bytes())

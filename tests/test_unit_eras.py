@@ -34,7 +34,8 @@ GONE = "dissolved:"
 #  the unit as recorded, the unit on today's units, the province as recorded)
 PLAN = [
     # 2024: the 2021 list
-    ("474", "2024-03-10T09:00", 3, "474", GONE + "474@2025-01-01", "46"),     # Thành phố Huế, then Thuận Hóa
+    # Thành phố Huế, divided on 1/1/2025 into Quận Phú Xuân and Quận Thuận Hóa (which kept 474)
+    ("474", "2024-03-10T09:00", 3, "474", GONE + "474", "46"),
     ("481", "2024-05-02T09:00", 2, "481", GONE + "481", "46"),                # Huyện A Lưới: a district
     ("483", "2024-11-20T09:00", 2, "483", GONE + "483", "46"),                # Nam Đông: gone on 1/1/2025
     ("TTHCC", "2024-08-01T09:00", 1, "TTHCC", "TTHCC", "TTHCC"),     # a centre is a unit of level tinh
