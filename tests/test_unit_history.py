@@ -318,3 +318,22 @@ def test_setup_on_a_2021_tree_says_how_to_upgrade(tmp_path):
     assert out.exit_code == 0 and "units upgrade-2025" in out.output
     assert cli(tmp_path, "units", "upgrade-2025").exit_code == 0
     assert "upgrade-2025" not in cli(tmp_path, "setup", "--forms-dir", str(tmp_path / "no-forms")).output
+
+
+def test_new_accounts_links_and_kiosks_offer_only_units_in_force(web_copy, tmp_path):
+    import html
+
+    from web_site import logged_in
+
+    assert cli(web_copy.data_dir, "units", "import", str(write_hue_2025_01(tmp_path / "2025-01.csv")),
+               "--from", "2025-01-01").exit_code == 0
+    admin = logged_in(web_copy, "admin")
+    for page in ("/admin/users", "/channels/", "/channels/kiosks"):
+        response = admin.get(page)
+        assert response.status_code == 200, page
+        text = html.unescape(response.get_data(as_text=True))
+        assert "Quận Thuận Hóa" in text and "Huyện Nam Đông" not in text, page
+    # the dashboard's filter still reaches the past
+    assert "Huyện Nam Đông" in html.unescape(admin.get("/dashboard/tthc_hailong").get_data(as_text=True))
+    assert admin.get("/channels/?form=tthc_hailong&unit=483").status_code == 404
+    assert admin.get("/channels/?form=tthc_hailong&unit=474").status_code == 200

@@ -76,7 +76,7 @@ def _render_users(status: int = 200, form: dict | None = None):
     db = get_db()
     return render_template("admin/users.html",
                            accounts=browse.users_in_scope(db, user_scope(), collectors=False),
-                           units=browse.units_in_scope(db, user_scope()), roles=PASSWORD_ROLES,
+                           units=browse.units_in_scope(db, user_scope(), in_force=True), roles=PASSWORD_ROLES,
                            form=form or {}), status
 
 
@@ -145,7 +145,7 @@ def _render_collectors(status: int = 200, created: dict | None = None, form: dic
     db = get_db()
     return render_template("admin/collectors.html",
                            collectors=browse.users_in_scope(db, user_scope(), collectors=True),
-                           units=browse.units_in_scope(db, user_scope()), created=created,
+                           units=browse.units_in_scope(db, user_scope(), in_force=True), created=created,
                            server_base=_server_base(), form=form or {}), status
 
 
