@@ -290,6 +290,11 @@ def rankings_json(db, query: RankQuery, ranking: Ranking) -> dict:
     }
 
 
+def _recorded_key(db, code: str | None, day: str) -> str | None:
+    version = unit_store.version_at(db, code, day) if code else None
+    return version["key"] if version else code
+
+
 def dissatisfied_json(db, query: DissatisfiedQuery, page: DissatisfiedPage) -> dict:
     labels = Labels(db, query.forms)
     return {
@@ -305,7 +310,8 @@ def dissatisfied_json(db, query: DissatisfiedQuery, page: DissatisfiedPage) -> d
             "form": e.form_id,
             "version": e.version,
             "unit": e.unit_code,
-            "unit_label": labels.unit(e.unit_code),
+            # the unit as it was on the interview day (474 in 2024: Thành phố Huế)
+            "unit_label": labels.unit(_recorded_key(db, e.unit_code, e.local_time.date().isoformat())),
             "started_at": e.started_at,
             "local_time": e.local_time.strftime("%Y-%m-%dT%H:%M:%S+07:00"),
             "date": e.local_time.date().isoformat(),

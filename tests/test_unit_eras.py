@@ -329,3 +329,18 @@ def test_the_weighted_index_weighs_the_units_of_the_view(eras):
         assert weighted.volume == sum(volume.values())
         assert set(weighted.units) == set(strata)
         assert {c: w.index for c, w in weighted.criteria.items() if w.index is not None} == expected
+
+
+def test_the_dissatisfied_list_names_the_unit_of_the_interview_day(eras):
+    from aggregate import DissatisfiedQuery, list_dissatisfied, render
+
+    site, sent, _, _ = eras
+    query = DissatisfiedQuery(forms=("khao_sat",), limit=500)
+    listed = render.dissatisfied_json(site.db, query, list_dissatisfied(site.db, query))["submissions"]
+    seen = {(e["unit"], e["date"][:4]): e["unit_label"]["vi"] for e in listed}
+    assert {("474", "2024"), ("474", "2025")} <= set(seen), seen     # the plan's seed gives both
+    for (code, year), label in seen.items():
+        if code == "474":
+            assert label == ("Thành phố Huế" if year == "2024" else "Quận Thuận Hóa")
+        if code == "19768":
+            assert label in ("Phường Đông Ba", "Phường Phú Xuân")
