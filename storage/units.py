@@ -96,10 +96,12 @@ def latest_list_date(db) -> str | None:
 def plan_list(db, units: list[dict], day: str) -> dict[str, list]:
     """What taking `units` as the whole tree in force from `day` changes, without writing:
     added (new codes), replaced (codes in force whose name, level or parent changes: a new
-    meaning), returning (retired codes that come back), renamed_en (only the English name
-    changes), unchanged, retired (codes in force missing from the list)."""
-    plan = {"added": [], "replaced": [], "returning": [], "renamed_en": [], "unchanged": [],
-            "retired": []}
+    meaning), corrected (the same, for a version that a list of the same day made: a second
+    import of a day's list corrects the first), returning (retired codes that come back),
+    renamed_en (only the English name changes), unchanged, retired (codes in force missing
+    from the list)."""
+    plan = {"added": [], "replaced": [], "corrected": [], "returning": [], "renamed_en": [],
+            "unchanged": [], "retired": []}
     listed = {u["code"] for u in units}
     for unit in units:
         latest = latest_version(db, unit["code"])
@@ -113,7 +115,7 @@ def plan_list(db, units: list[dict], day: str) -> dict[str, list]:
             same = (latest["name_vi"] == unit["name_vi"] and latest["level"] == unit["level"]
                     and (parent["code"] if parent else None) == (unit["parent_code"] or None))
             if not same:
-                plan["replaced"].append(unit)
+                plan["corrected" if latest["valid_from"] == day else "replaced"].append(unit)
             elif (latest["name_en"] or None) != (unit.get("name_en") or None):
                 plan["renamed_en"].append(unit)
             else:
@@ -142,19 +144,21 @@ def apply_list(db, units: list[dict], day: str) -> dict[str, list]:
         db.execute("UPDATE unit_versions SET retired_on = ? WHERE code = ? AND retired_on IS NULL",
                    [day, unit["code"]])
     fresh = {u["code"] for u in plan["added"]} | set(new_keys)
+    reparented = fresh | {u["code"] for u in plan["corrected"]}
     for unit in _parents_first([u for u in units if u["code"] in fresh]):
         db.execute(
             """INSERT INTO unit_versions (key, code, level, name_vi, name_en, valid_from, recorded_at)
                VALUES (?, ?, ?, ?, ?, ?, ?)""",
             [new_keys.get(unit["code"], unit["code"]), unit["code"], unit["level"],
              unit["name_vi"], unit.get("name_en") or None, day, stamp])
-    for unit in plan["renamed_en"]:
-        db.execute("UPDATE unit_versions SET name_en = ? WHERE key = ?",
-                   [unit.get("name_en") or None, latest_version(db, unit["code"])["key"]])
+    for unit in plan["renamed_en"] + plan["corrected"]:
+        db.execute("UPDATE unit_versions SET level = ?, name_vi = ?, name_en = ? WHERE key = ?",
+                   [unit["level"], unit["name_vi"], unit.get("name_en") or None,
+                    latest_version(db, unit["code"])["key"]])
     # parents are set once every version of the day exists; a unit that stays keeps the
     # parent it was recorded under
     for unit in units:
-        if unit["code"] not in fresh:
+        if unit["code"] not in reparented:
             continue
         version = version_at(db, unit["code"], day)
         db.execute("UPDATE unit_versions SET parent_key = ? WHERE key = ?",

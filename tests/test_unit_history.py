@@ -337,3 +337,22 @@ def test_new_accounts_links_and_kiosks_offer_only_units_in_force(web_copy, tmp_p
     assert "Huyện Nam Đông" in html.unescape(admin.get("/dashboard/tthc_hailong").get_data(as_text=True))
     assert admin.get("/channels/?form=tthc_hailong&unit=483").status_code == 404
     assert admin.get("/channels/?form=tthc_hailong&unit=474").status_code == 200
+
+
+def test_a_second_list_of_the_same_day_corrects_the_first(tmp_path):
+    data_dir = tmp_path / "site"
+    two_eras(data_dir)
+    db = storage.connect(data_dir)
+    before = versions(db)
+    fixed = tmp_path / "fixed.csv"
+    text = write_hue_2025_07(tmp_path / "july.csv").read_text(encoding="utf-8")
+    fixed.write_text(text.replace("Phường Phú Xuân,Phu Xuan Ward", "Phường Phú Xuân (sửa),Phu Xuan Ward"),
+                     encoding="utf-8")
+    out = cli(data_dir, "units", "import", str(fixed), "--from", "2025-07-01")
+    assert out.exit_code == 0, out.output
+    after = versions(db)
+    assert set(after) == set(before)                  # no new version: the same day's list corrected
+    assert after["19768@2025-07-01"]["name_vi"] == "Phường Phú Xuân (sửa)"
+    assert after["19768"]["successor_key"] == "19768@2025-07-01"
+    assert {k: v for k, v in after.items() if k != "19768@2025-07-01"} == \
+        {k: v for k, v in before.items() if k != "19768@2025-07-01"}
