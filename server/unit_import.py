@@ -214,9 +214,9 @@ def read_successors(db, data: bytes) -> tuple[list[tuple[dict, dict | None]], li
             errors.append(RowError(number, f'Đơn vị cấp trên "{row["old_parent_code"]}" khác cấp trên đã lưu của {old_code}.',
                                    f'Parent "{row["old_parent_code"]}" differs from the stored parent of {old_code}.'))
             continue
-        if row.get("old_name_vi") and _fold(row["old_name_vi"]) != _fold(old["name_vi"]):
-            errors.append(RowError(number, f'Tên "{row["old_name_vi"]}" khác tên đã lưu của {old_code} ("{old["name_vi"]}").',
-                                   f'Name "{row["old_name_vi"]}" differs from the stored name of {old_code} ("{old["name_vi"]}").'))
+        mismatch = _name_mismatch(number, row.get("old_name_vi"), old)
+        if mismatch:
+            errors.append(mismatch)
             continue
         new = None
         if new_code:
@@ -226,12 +226,20 @@ def read_successors(db, data: bytes) -> tuple[list[tuple[dict, dict | None]], li
                 errors.append(RowError(number, f'Đơn vị kế thừa "{new_code}" không có hiệu lực ngày {old["retired_on"]}.',
                                        f'Successor unit "{new_code}" is not in force on {old["retired_on"]}.'))
                 continue
-            if row.get("new_name_vi") and _fold(row["new_name_vi"]) != _fold(new["name_vi"]):
-                errors.append(RowError(number, f'Tên "{row["new_name_vi"]}" khác tên đã lưu của {new_code} ("{new["name_vi"]}").',
-                                       f'Name "{row["new_name_vi"]}" differs from the stored name of {new_code} ("{new["name_vi"]}").'))
+            mismatch = _name_mismatch(number, row.get("new_name_vi"), new)
+            if mismatch:
+                errors.append(mismatch)
                 continue
         pairs.append((old, new))
     return pairs, errors
+
+
+def _name_mismatch(number: int, given: str | None, stored: dict) -> RowError | None:
+    """A name in the file that is not the stored unit's: the file is about other units."""
+    if not given or _fold(given) == _fold(stored["name_vi"]):
+        return None
+    return RowError(number, f'Tên "{given}" khác tên đã lưu của {stored["code"]} ("{stored["name_vi"]}").',
+                    f'Name "{given}" differs from the stored name of {stored["code"]} ("{stored["name_vi"]}").')
 
 
 def _fold(name: str) -> str:
