@@ -259,7 +259,7 @@ def setup_command(forms_dir):
                    f"Imported {count} units of Hue City (the list of 1 July 2025).")
     ok = all([publish_path(db, path, actor="setup") for path in sorted(Path(forms_dir).glob("*.xlsx"))])
     hue = units.get_unit(db, "46")
-    if hue is not None and hue["name_vi"] == "Tỉnh Thừa Thiên Huế" and hue["retired_on"] is None:
+    if hue is not None and hue["name_vi"] == "Tỉnh Thừa Thiên Huế" and hue.get("retired_on") is None:
         click.echo("\nCây đơn vị vẫn là danh sách 2021 (Tỉnh Thừa Thiên Huế, cấp huyện). Nâng cấp lên Thành phố Huế "
                    "hiện nay / The unit tree is still the 2021 list; bring it to today's Thành phố Huế with:\n"
                    "  .venv/bin/flask --app server units upgrade-2025")
