@@ -82,7 +82,7 @@ def list_dissatisfied(db, query: DissatisfiedQuery, *, refresh: bool = True) -> 
     total, found = 0, []
     with read_snapshot(db):
         for form_id in ctx.forms:
-            sel = ctx.selection(form_id, query.channel)
+            sel = ctx.selection(form_id, query.channel, strict=True)
             if not sel.version_ids:
                 continue
             total += scores.count_dissatisfied(db, form_id, sel, start, end)

@@ -25,7 +25,7 @@ HEADER_MODES = ("labels", "names")
 FILTER_PARAMS = ("from", "to", "period", "unit", "review_state", "version")
 XLSX_PARAMS = FILTER_PARAMS + ("lang", "headers", "identifiers")
 CSVZIP_PARAMS = FILTER_PARAMS + ("identifiers", "media", "split_select", "raw_cells")
-REPORT_PARAMS = ("period", "unit", "min_n")
+REPORT_PARAMS = ("period", "unit", "min_n", "units")
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def prepare(db, query: ExportQuery) -> ExportPlan:
     ctx = resolve(db, forms=(query.form_id,), unit=query.unit, scope=query.scope,
                   versions=query.versions, date_from=query.date_from, date_to=query.date_to)
     start, end = utc_window(query.date_from, query.date_to)
-    selection = ExportSelection(form_id=query.form_id, unit_codes=ctx.unit_codes, started_from=start,
+    selection = ExportSelection(form_id=query.form_id, unit_codes=ctx.codes_only_within(), started_from=start,
                                 started_before=end, review_states=query.review_states,
                                 versions=query.versions)
     unit_name = None
@@ -136,6 +136,7 @@ class ReportQuery:
     unit: str | None = None
     scope: str | None = None
     min_n: int = DEFAULT_MIN_N
+    units: str = "recorded"          # the view of the past (aggregate/unit_views.py)
 
 
 def report_query(form_id: str, args: Mapping[str, str], scope: str | None = None,
@@ -149,5 +150,6 @@ def report_query(form_id: str, args: Mapping[str, str], scope: str | None = None
         text = f"{now.year}-Q{(now.month - 1) // 3 + 1}"
     parse_period(text)
     return ReportQuery(form_id=form_id, period=text.upper(), unit=(args.get("unit") or "").strip() or None,
-                       scope=scope, min_n=params.parse_min_n(args.get("min_n")))
+                       scope=scope, min_n=params.parse_min_n(args.get("min_n")),
+                       units=params.parse_units(args.get("units")))
 

@@ -73,16 +73,21 @@ class ReportPlan:
 def prepare_report(db, query: ReportQuery) -> ReportPlan:
     """Check a report request; raises QueryError naming the first problem."""
     period = parse_period(query.period)
-    ctx = resolve(db, forms=(query.form_id,), unit=query.unit, scope=query.scope, min_n=query.min_n)
-    roots = [code for code, unit in ctx.units.items() if not unit["parent_code"]]
+    ctx = resolve(db, forms=(query.form_id,), unit=query.unit, scope=query.scope, min_n=query.min_n,
+                  units=query.units)
+    # titles, levels and peers follow the tree in force (there is no district level to rank
+    # after 1/7/2025); the figures follow the view asked for
+    in_force = {u["code"]: u for u in unit_store.all_units(db, in_force=True)}
+    roots = [code for code, unit in in_force.items() if not unit["parent_code"]]
     reference = query.unit or query.scope or (roots[0] if len(roots) == 1 else None)
-    inside = set(ctx.unit_codes) if ctx.unit_codes is not None else set(ctx.units)
+    inside = set(in_force) if ctx.unit_codes is None else set(ctx.unit_codes) & set(in_force)
     if reference is not None:
         inside &= unit_store.subtree_codes(db, reference)
-    own_level = ctx.units[reference]["level"] if reference else None
+    own = in_force.get(reference) or unit_store.get_unit(db, reference) if reference else None
+    own_level = own["level"] if own else None
     below = LEVELS[LEVELS.index(own_level) + 1:] if own_level else LEVELS
-    levels = [level for level in below if any(ctx.units[c]["level"] == level for c in inside)]
-    peers = sorted(c for c in inside if c != reference and own_level and ctx.units[c]["level"] == own_level)
+    levels = [level for level in below if any(in_force[c]["level"] == level for c in inside)]
+    peers = sorted(c for c in inside if c != reference and own_level and in_force[c]["level"] == own_level)
     schema = load_schema(db, query.form_id)
     trend = [period]
     while len(trend) < TREND_LENGTH[period.kind]:
@@ -123,7 +128,7 @@ def _index_query(plan: ReportPlan, p: periods.Period | None = None, **kw) -> Ind
     p = p or plan.period
     kw.setdefault("unit", plan.unit)
     return IndexQuery(forms=plan.forms, date_from=p.start, date_to=p.end, scope=plan.query.scope,
-                      min_n=plan.query.min_n, **kw)
+                      min_n=plan.query.min_n, units=plan.query.units, **kw)
 
 
 def _indices(db, query: IndexQuery) -> dict:
@@ -194,10 +199,10 @@ def gather(db, plan: ReportPlan, *, workers: int = 2) -> Figures:
                 now_cell, now_json = _one_cell(db, _index_query(plan, unit=peer))
                 before_cell, before_json = _one_cell(db, _index_query(plan, plan.previous, unit=peer))
                 figures.peers.append((peer, now_json, before_json, _change(now_cell, before_cell)))
-            labels = render.Labels(db, plan.forms)
+            labels = render.Labels(db, plan.forms, plan.query.units)
             for level in plan.levels:
                 query = RankQuery(forms=plan.forms, level=level, period=plan.period.key, unit=plan.unit,
-                                  scope=plan.query.scope, min_n=plan.query.min_n)
+                                  scope=plan.query.scope, min_n=plan.query.min_n, units=plan.query.units)
                 ranking = rank_units(db, query)
                 figures.rankings[level] = render.rankings_json(db, query, ranking)
                 figures.ranking_cells[level] = [render.cell_json(row.cell, labels) if row.cell else None
@@ -206,7 +211,7 @@ def gather(db, plan: ReportPlan, *, workers: int = 2) -> Figures:
             first, last = plan.trend[0], plan.trend[-1]
             trend_query = IndexQuery(forms=plan.forms, by=(plan.period.kind,), date_from=first.start,
                                      date_to=last.end, unit=plan.unit, scope=plan.query.scope,
-                                     min_n=plan.query.min_n)
+                                     min_n=plan.query.min_n, units=plan.query.units)
             figures.trend = _indices(db, trend_query)
             results = {}
             for kind, question in slow:
@@ -349,7 +354,7 @@ class _Sheet:
 
 
 def _context(db, plan: ReportPlan, now: datetime) -> dict:
-    labels = render.Labels(db, plan.forms)
+    labels = render.Labels(db, plan.forms, plan.query.units)
     reference = plan.reference
     unit_line_vi = unit_line_en = None
     if plan.unit or plan.query.scope:

@@ -22,11 +22,12 @@ from storage import forms, units, users
 
 from . import auth
 from .publish import PublishRefused, publish_compiled
-from .unit_import import import_units
+from .unit_import import (NATIONAL_FROM, import_successors, import_units, province_codes,
+                          province_list, upgrade_hue_2025)
 from .user_admin import (AccountRefused, collector_qr_png, collector_url, create_account, reset_password,
                          revoke_account, unlock_account)
 
-SEED_UNITS = Path(__file__).parent / "seed" / "units_thua_thien_hue_2021.csv"
+DEFAULT_PROVINCE = "46"     # Thành phố Huế
 
 forms_cli = AppGroup("forms", help="Biểu mẫu (XLSForm) / Questionnaires.")
 units_cli = AppGroup("units", help="Cây đơn vị hành chính / Administrative unit tree.")
@@ -126,8 +127,8 @@ def forms_open(form_id):
     _set_state(form_id, "open")
 
 
-def import_units_file(db, data: bytes) -> int:
-    count, errors = import_units(db, data, actor="cli")
+def import_units_file(db, data: bytes, valid_from: str | None = None) -> int:
+    count, errors = import_units(db, data, actor="cli", valid_from=valid_from)
     if errors:
         for error in errors:
             click.echo(error.describe(), err=True)
@@ -137,10 +138,67 @@ def import_units_file(db, data: bytes) -> int:
 
 @units_cli.command("import")
 @click.argument("csv_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def units_import(csv_path):
+@click.option("--from", "valid_from", metavar="YYYY-MM-DD",
+              help="Danh sách đầy đủ có hiệu lực từ ngày này; đơn vị không còn trong tệp sẽ giải thể / "
+                   "the whole list in force from this day; units not in it are retired.")
+def units_import(csv_path, valid_from):
     """Nhập danh sách đơn vị từ CSV / Import units (code,parent_code,level,name_vi,name_en)."""
-    count = import_units_file(_db(), csv_path.read_bytes())
+    db = _db()
+    count = import_units_file(db, csv_path.read_bytes(), valid_from)
     click.echo(f"Đã nhập {count} đơn vị. / Imported {count} units.")
+    if valid_from:
+        retired = [u for u in units.all_units(db) if u["retired_on"] == valid_from]
+        click.echo(f"Giải thể từ {valid_from}: {len(retired)} đơn vị. / Retired on {valid_from}: {len(retired)} units.")
+
+
+@units_cli.command("seed")
+@click.option("--province", required=True, help="Mã tỉnh/thành phố (34 mã của danh sách 1/7/2025) / province code.")
+@click.option("--from", "valid_from", metavar="YYYY-MM-DD",
+              help="Khi đã có cây đơn vị: danh sách này thay cây cũ từ ngày này / on a tree already set up: "
+                   "this list replaces it from this day.")
+def units_seed(province, valid_from):
+    """Nhập đơn vị của một tỉnh từ danh sách quốc gia 1/7/2025 / Set up a province from the national list."""
+    data = province_list(province)
+    if data is None:
+        known = ", ".join(f"{code} {name}" for code, name in province_codes())
+        _fail(f'Không có tỉnh/thành phố mã "{province}". Các mã: {known}. / '
+              f'No province with code "{province}".')
+    db = _db()
+    if units.count_units(db) and not valid_from:
+        _fail("Đã có cây đơn vị; để thay bằng danh sách này, ghi ngày có hiệu lực bằng --from YYYY-MM-DD "
+              "(đơn vị cũ giải thể từ ngày đó, không bị xóa). / A unit tree is already set up; to replace it "
+              "with this list, give the day it takes effect with --from YYYY-MM-DD (the old units are "
+              "retired on that day, never deleted).")
+    count = import_units_file(db, data, valid_from or NATIONAL_FROM)
+    click.echo(f"Đã nhập {count} đơn vị. / Imported {count} units.")
+
+
+@units_cli.command("successors")
+@click.argument("csv_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def units_successors(csv_path):
+    """Ghi đơn vị kế thừa của đơn vị đã giải thể / Record successors
+    (old_code,old_name_vi,old_parent_code,new_code,new_name_vi,how)."""
+    count, errors = import_successors(_db(), csv_path.read_bytes(), actor="cli")
+    if errors:
+        for error in errors:
+            click.echo(error.describe(), err=True)
+        _fail("Không ghi đơn vị kế thừa nào vì tệp có lỗi. / Nothing was recorded because the file has errors.")
+    click.echo(f"Đã ghi {count} đơn vị kế thừa. / Recorded {count} successors.")
+
+
+@units_cli.command("upgrade-2025")
+def units_upgrade_2025():
+    """Nâng cấp cây đơn vị Thừa Thiên Huế 2021 lên Thành phố Huế 1/1/2025 và 1/7/2025 /
+    Upgrade the 2021 Thừa Thiên Huế tree through the lists of 1/1/2025 and 1/7/2025."""
+    plans, errors = upgrade_hue_2025(_db(), actor="cli")
+    if errors:
+        for error in errors:
+            click.echo(error.describe(), err=True)
+        _fail("Không thay đổi gì. / Nothing was changed.")
+    for day, plan in plans.items():
+        click.echo(f"{day}: thêm / added {len(plan['added'])}, nghĩa mới / new meaning "
+                   f"{len(plan['replaced']) + len(plan['returning'])}, giải thể / retired {len(plan['retired'])}")
+    click.echo("Đã ghi đơn vị kế thừa của các xã, phường. / The communes' successors are recorded.")
 
 
 @users_cli.command("create")
@@ -269,9 +327,15 @@ def setup_command(forms_dir):
     """Chuẩn bị lần chạy đầu / First-run setup: units, standard forms, next steps."""
     db = _db()
     if units.count_units(db) == 0:
-        count = import_units_file(db, SEED_UNITS.read_bytes())
-        click.echo(f"Đã nhập {count} đơn vị của tỉnh Thừa Thiên Huế. / Imported {count} Thừa Thiên Huế units.")
+        count = import_units_file(db, province_list(DEFAULT_PROVINCE), NATIONAL_FROM)
+        click.echo(f"Đã nhập {count} đơn vị của Thành phố Huế (danh sách 1/7/2025). / "
+                   f"Imported {count} units of Hue City (the list of 1 July 2025).")
     ok = all([publish_path(db, path, actor="setup") for path in sorted(Path(forms_dir).glob("*.xlsx"))])
+    hue = units.get_unit(db, "46")
+    if hue is not None and hue["name_vi"] == "Tỉnh Thừa Thiên Huế" and hue.get("retired_on") is None:
+        click.echo("\nCây đơn vị vẫn là danh sách 2021 (Tỉnh Thừa Thiên Huế, cấp huyện). Nâng cấp lên Thành phố Huế "
+                   "hiện nay / The unit tree is still the 2021 list; bring it to today's Thành phố Huế with:\n"
+                   "  .venv/bin/flask --app server units upgrade-2025")
     if not any(u["role"] == "admin" for u in users.list_users(db)):
         # with the DATA_DIR this command worked on, so the account lands where the server reads
         click.echo("\nChưa có quản trị viên. Tạo tài khoản quản trị đầu tiên / No admin yet. Create the first one:\n"

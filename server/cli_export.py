@@ -58,8 +58,10 @@ def _fail(*lines: str) -> None:
               help="Giữ nguyên ô bắt đầu bằng = + - @ (không thêm ') / cells as stored, formulas not "
                    "neutralised (csvzip; for code, not spreadsheets).")
 @click.option("--min-n", "min_n", help="Số người trả lời tối thiểu để công bố / fewest respondents shown (report).")
+@click.option("--units", "units_view", help="Báo cáo: recorded (như đã ghi nhận, mặc định) hoặc current (theo đơn vị "
+              "hiện nay) / report: recorded (default) or current (on today's units).")
 def export_command(form_id, fmt, out, period, date_from, date_to, unit, review_state, version, lang,
-                   headers, include_identifiers, media, split_select, raw_cells, min_n):
+                   headers, include_identifiers, media, split_select, raw_cells, min_n, units_view):
     """Xuất dữ liệu hoặc báo cáo / Export a form's data or its report."""
     data_dir = Path(current_app.config["DATA_DIR"])
     db = storage.connect(data_dir, migrate=False)
@@ -73,7 +75,8 @@ def export_command(form_id, fmt, out, period, date_from, date_to, unit, review_s
                 if value:
                     _fail(f"LỖI: {name} không dùng cho báo cáo.", f"ERROR: {name} does not apply to a report.")
             plan = exports.prepare_report(db, exports.report_query(
-                form_id, {k: v for k, v in (("period", period), ("unit", unit), ("min_n", min_n)) if v}))
+                form_id, {k: v for k, v in (("period", period), ("unit", unit), ("min_n", min_n),
+                                            ("units", units_view)) if v}))
         else:
             if fmt == "xlsx":
                 args.update(lang=lang, headers=headers)

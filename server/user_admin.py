@@ -46,8 +46,9 @@ def create_account(db, *, name: str, role: str, unit_code: str | None, password:
         raise AccountRefused(f'Vai trò "{role}" không hợp lệ.', f'Unknown role "{role}".')
     if users.get_user_by_name(db, name) is not None:
         raise AccountRefused(f'Tài khoản "{name}" đã có.', f'Account "{name}" already exists.')
-    if unit_code and units.get_unit(db, unit_code) is None:
-        raise AccountRefused(f'Không có đơn vị "{unit_code}".', f'Unknown unit "{unit_code}".')
+    if unit_code and units.get_unit_in_force(db, unit_code) is None:
+        raise AccountRefused(f'Không có đơn vị "{unit_code}" đang có hiệu lực (chưa có hoặc đã giải thể).',
+                             f'No unit "{unit_code}" in force (unknown or retired).')
     token = token_sha = password_hash = None
     if role == "collector":
         token, token_sha = auth.new_token()

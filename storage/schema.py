@@ -548,7 +548,35 @@ _MIGRATIONS: dict[int, str] = {
     -- (forms.conventions.dossier_key); this finds the earlier answers by that key.
     CREATE INDEX identifiers_dossier_key ON identifiers(path, {DOSSIER_KEY_SQL});
     """,
-    9: "",
+    9: """
+    -- unit history (storage/units.py): a unit list takes effect on a date; units that leave
+    -- it are retired, never deleted, and a code that comes back with another meaning is a new
+    -- version. `units` keeps, per code, its latest version (what foreign keys point at).
+    ALTER TABLE units ADD COLUMN valid_from TEXT;
+    ALTER TABLE units ADD COLUMN retired_on TEXT;
+
+    -- One meaning of a code over a period: key = the code for its first meaning, code@valid_from
+    -- for each later one, so the keys already shown never change. Dates are local days;
+    -- valid_from NULL = since before any dated list; retired_on = the first day it is no longer
+    -- in force (NULL = in force). successor_key = the version its work went to.
+    CREATE TABLE unit_versions (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        code TEXT NOT NULL,
+        parent_key TEXT,
+        level TEXT NOT NULL CHECK (level IN ('tinh', 'huyen', 'xa')),
+        name_vi TEXT NOT NULL,
+        name_en TEXT,
+        valid_from TEXT,
+        retired_on TEXT,
+        successor_key TEXT,
+        recorded_at TEXT NOT NULL
+    );
+    CREATE INDEX unit_versions_code ON unit_versions(code, valid_from);
+
+    INSERT INTO unit_versions (key, code, parent_key, level, name_vi, name_en, recorded_at)
+    SELECT code, code, parent_code, level, name_vi, name_en, imported_at FROM units;
+    """,
     10: """
     -- consent enforced where the numbers are made (aggregate/scoring.py): a submission of a
     -- version that asks for consent, without consent = yes, is scored as having no valid answer

@@ -128,6 +128,7 @@ POST_ROUTES = [
     ("/admin/users/xem_aluoi/revoke", {}, lambda r: {"admin": 302, "admin_a": 404}.get(r, 403)),
     ("/admin/collectors", {}, only(ADMINS, 400)),
     ("/admin/units", {}, lambda r: {"admin": 302}.get(r, 403)),
+    ("/admin/units/preview", {}, lambda r: {"admin": 302}.get(r, 403)),
 ]
 
 

@@ -47,7 +47,7 @@ def kiosk_for_request(unit_code: str) -> dict | None:
 
 
 def _unit_or_404(unit_code: str) -> dict:
-    unit = units.get_unit(get_db(), unit_code)
+    unit = units.get_unit_in_force(get_db(), unit_code)
     if unit is None:
         raise PageError(404, f'Không có đơn vị "{unit_code}".', f'No unit "{unit_code}".',
                         "Không tìm thấy", "Not found")

@@ -56,7 +56,7 @@ def index():
     db = get_db()
     prints = [p for p in channels.list_prints(db) if _run_in_scope(p)]
     return render_template("channels/paper_index.html", forms=open_forms_in_scope(),
-                           units=browse.units_in_scope(db, user_scope()), prints=prints,
+                           units=browse.units_in_scope(db, user_scope(), in_force=True), prints=prints,
                            can_enter=g.user["role"] in PAPER_ENTRY_ROLES,
                            open_conflicts=len(channels.conflicts(db, scope=user_scope(), open_only=True)),
                            max_sheets=channels.MAX_SHEETS_PER_PRINT)

@@ -11,10 +11,11 @@ import base64
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 
 from storage import browse
+from storage import units as unit_store
 
 from .. import auth
 from ..dbconn import get_db
-from ..unit_import import import_units
+from ..unit_import import import_successors, import_units, preview_units, read_successors
 from ..user_admin import (AccountRefused, collector_qr_png, collector_url, create_account,
                           reset_password, revoke_account, unlock_account)
 from .common import user_scope, web_blueprint
@@ -80,7 +81,7 @@ def _render_users(status: int = 200, form: dict | None = None):
         account["locked"] = account["name"] in locked
     return render_template("admin/users.html",
                            accounts=accounts,
-                           units=browse.units_in_scope(db, user_scope()), roles=PASSWORD_ROLES,
+                           units=browse.units_in_scope(db, user_scope(), in_force=True), roles=PASSWORD_ROLES,
                            form=form or {}), status
 
 
@@ -160,7 +161,7 @@ def _render_collectors(status: int = 200, created: dict | None = None, form: dic
     db = get_db()
     return render_template("admin/collectors.html",
                            collectors=browse.users_in_scope(db, user_scope(), collectors=True),
-                           units=browse.units_in_scope(db, user_scope()), created=created,
+                           units=browse.units_in_scope(db, user_scope(), in_force=True), created=created,
                            server_base=_server_base(), form=form or {}), status
 
 
@@ -189,28 +190,89 @@ def create_collector():
 
 # --- unit tree -----------------------------------------------------------------------------
 
+def _units_page(status: int = 200, errors=(), preview: dict | None = None):
+    db = get_db()
+    scope = user_scope()
+    listed = browse.units_in_scope(db, scope)
+    codes = {u["code"] for u in listed}
+    versions = {v["key"]: v for v in unit_store.all_versions(db) if v["code"] in codes}
+    history = [{**v, "successor": versions.get(v["successor_key"] or "")}
+               for v in versions.values() if v["retired_on"] or v["valid_from"]]
+    history.sort(key=lambda v: (v["retired_on"] or "9999", v["code"], v["valid_from"] or ""))
+    return render_template("admin/units.html", units=[u for u in listed if u["retired_on"] is None],
+                           history=history, can_import=scope is None, errors=list(errors),
+                           preview=preview), status
+
+
 @bp.get("/units")
 def units_page():
-    return render_template("admin/units.html", units=browse.units_in_scope(get_db(), user_scope()),
-                           can_import=user_scope() is None, errors=[])
+    return _units_page()
+
+
+def _upload() -> tuple[str, str | None, bytes]:
+    """(kind, date in force, content) of an upload, or of the file a preview showed (sent
+    back whole: what is applied is what was previewed, checked again)."""
+    kind = "successors" if request.form.get("kind") == "successors" else "list"
+    valid_from = (request.form.get("valid_from") or "").strip() or None
+    shown = request.form.get("content")
+    if shown:
+        try:
+            return kind, valid_from, base64.b64decode(shown.encode("ascii"), validate=True)
+        except (ValueError, UnicodeEncodeError):
+            return kind, valid_from, b""
+    upload = request.files.get("file")
+    return kind, valid_from, upload.read() if upload else b""
+
+
+def _tree_upload() -> tuple[str, str | None, bytes] | None:
+    """The upload of a province-wide administrator (the tree can move any unit); None, with a
+    message, when no file came."""
+    if user_scope() is not None:
+        abort(403)
+    kind, valid_from, data = _upload()
+    if not data:
+        flash(t("Hãy chọn tệp CSV.", "Choose the CSV file."), "error")
+        return None
+    return kind, valid_from, data
+
+
+@bp.post("/units/preview")
+def units_preview():
+    upload = _tree_upload()
+    if upload is None:
+        return redirect(url_for("admin.units_page"))
+    kind, valid_from, data = upload
+    db = get_db()
+    if kind == "successors":
+        pairs, errors = read_successors(db, data)
+        changes = {"pairs": [{"old": old, "new": new} for old, new in pairs]}
+    else:
+        changes, errors = preview_units(db, data, valid_from)
+        changes.pop("rows", None)
+    if errors:
+        return _units_page(400, errors)
+    return _units_page(preview={"kind": kind, "valid_from": valid_from, "changes": changes,
+                                "content": base64.b64encode(data).decode("ascii")})
 
 
 @bp.post("/units")
 def units_import():
-    if user_scope() is not None:
-        abort(403)
-    upload = request.files.get("file")
-    data = upload.read() if upload else b""
-    if not data:
-        flash(t("Hãy chọn tệp CSV danh sách đơn vị.", "Choose the CSV file of units."), "error")
+    upload = _tree_upload()
+    if upload is None:
         return redirect(url_for("admin.units_page"))
-    count, errors = import_units(get_db(), data, actor=g.user["name"])
+    kind, valid_from, data = upload
+    if kind == "successors":
+        count, errors = import_successors(get_db(), data, actor=g.user["name"])
+    else:
+        count, errors = import_units(get_db(), data, actor=g.user["name"], valid_from=valid_from)
     if errors:
         flash(t("Không nhập đơn vị nào vì tệp có lỗi; hãy sửa các dòng dưới đây rồi tải lên lại.",
                 "Nothing was imported because the file has errors; fix the rows below and upload again."), "error")
-        return render_template("admin/units.html", units=browse.units_in_scope(get_db(), None),
-                               can_import=True, errors=errors), 400
-    flash(t(f"Đã nhập {count} đơn vị.", f"Imported {count} units."), "success")
+        return _units_page(400, errors)
+    if kind == "successors":
+        flash(t(f"Đã ghi {count} đơn vị kế thừa.", f"Recorded {count} successors."), "success")
+    else:
+        flash(t(f"Đã nhập {count} đơn vị.", f"Imported {count} units."), "success")
     return redirect(url_for("admin.units_page"))
 
 

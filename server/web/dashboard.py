@@ -18,7 +18,8 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from aggregate import (DissatisfiedQuery, IndexQuery, QueryError, RankQuery, compute_indices, list_dissatisfied,
                        weighted_indices)
 from aggregate import periods, published, render
-from aggregate.engine import CHANNELS, LEVELS, QUESTION
+from aggregate.engine import CHANNELS, LEVELS, QUESTION, default_level
+from aggregate.unit_views import RECORDED, VIEWS
 from aggregate.rankings import rank_units
 from aggregate.scoring import rules_of
 from storage import browse, followups, publications, scores, units
@@ -57,25 +58,30 @@ class Filters:
     question: str | None = None      # select_one path of the breakdown
     level: str | None = None         # the ranking's level
     offset: int = 0                  # the dissatisfied list's page
+    units: str = RECORDED            # the view of the past: as recorded, or on today's units
 
     def shared(self) -> dict:
         """The query string of this view (what a shared link keeps)."""
         values = {"period": self.period.key if self.period else None, "unit": self.unit,
                   "channel": self.channel, "version": self.version, "q": self.question,
-                  "level": self.level}
+                  "level": self.level, "units": self.units if self.units != RECORDED else None}
         return {k: v for k, v in values.items() if v}
 
-    def query(self, scope: str | None, *, dated: bool = True) -> dict:
-        """The same filters as keyword arguments of the aggregate queries."""
+    def query(self, scope: str | None, *, dated: bool = True, view: bool = True) -> dict:
+        """The same filters as keyword arguments of the aggregate queries (`view`: with the
+        view of the past, which the dissatisfied list, one row per answer, does not take)."""
         values = {"unit": self.unit, "scope": scope, "channel": self.channel,
                   "versions": (self.version,) if self.version else ()}
+        if view:
+            values["units"] = self.units
         if dated and self.period:
             values.update({"date_from": self.period.start, "date_to": self.period.end})
         return values
 
     def api(self, *, dated: bool = True) -> dict:
         """The same filters as /api/v1 parameters."""
-        values = {"unit": self.unit, "channel": self.channel, "version": self.version}
+        values = {"unit": self.unit, "channel": self.channel, "version": self.version,
+                  "units": self.units if self.units != RECORDED else None}
         if dated and self.period:
             values.update({"from": self.period.start.isoformat(), "to": self.period.end.isoformat()})
         return {k: v for k, v in values.items() if v}
@@ -118,12 +124,18 @@ def _read_filters(db, versions: list[dict], questions: list[dict]) -> Filters:
     if filters.question is None and paths:
         # the procedure field is what reports break down by first
         filters.question = next((p for p in paths if p.endswith("procedure_field")), paths[0])
-    if args.get("level") in LEVELS:
+    if args.get("units") in VIEWS:
+        filters.units = args["units"]
+    in_force = {u["level"] for u in units.all_units(db, in_force=True)}
+    if args.get("level") in LEVELS and args["level"] in in_force:
         filters.level = args["level"]
     else:
-        # the level just under the unit looked at: a district's communes, the province's districts
+        # the level just under the unit looked at: a district's communes, the province's
+        # districts, or its communes where districts no longer exist
         anchor = units.get_unit(db, filters.unit or user_scope()) if (filters.unit or user_scope()) else None
-        filters.level = CHILD_LEVEL[anchor["level"]] if anchor else "huyen"
+        filters.level = CHILD_LEVEL[anchor["level"]] if anchor else default_level(db)
+        if filters.level not in in_force:
+            filters.level = default_level(db)
     try:
         filters.offset = max(0, int(args.get("offset", 0)))
     except ValueError:
@@ -204,7 +216,7 @@ def form(form_id):
     ranking_weighted = _ranking_weighted(db, form_id, filters, rank_period) if ranking else {}
 
     dis_query = DissatisfiedQuery(forms=(form_id,), limit=DISSATISFIED_PAGE, offset=filters.offset,
-                                  **filters.query(scope))
+                                  **filters.query(scope, view=False))
     dissatisfied = render.dissatisfied_json(db, dis_query, list_dissatisfied(db, dis_query))
     follow = followups.of_submissions(db, [e["submission_id"] for e in dissatisfied["submissions"]])
 
@@ -230,7 +242,9 @@ def form(form_id):
 
     return render_template(
         "dashboard/form.html", form=form_row, filters=filters, shared=shared, versions=versions,
-        questions=questions, units=browse.units_in_scope(db, scope), channels=CHANNELS, levels=LEVELS,
+        questions=questions, units=browse.units_in_scope(db, scope), channels=CHANNELS,
+        levels=[level for level in LEVELS if level in {u["level"] for u in units.all_units(db, in_force=True)}]
+        or LEVELS, views=VIEWS,
         overall=overall["cells"][0] if overall["cells"] else None, overall_json=overall,
         trend=trend, channel_cells=channels, by_question=by_question, ranking=ranking,
         ranking_weighted=ranking_weighted,

@@ -46,7 +46,7 @@ def index():
 
 def _render_upload(problems=(), status: int = 200, filename: str | None = None):
     return render_template("questionnaires/upload.html", problems=list(problems), filename=filename,
-                           units=browse.units_in_scope(get_db(), user_scope()),
+                           units=browse.units_in_scope(get_db(), user_scope(), in_force=True),
                            unit_required=user_scope() is not None), status
 
 
