@@ -216,7 +216,7 @@ def test_the_rollup_stays_exact_with_declined_submissions(consent_site):
 
 
 def test_an_existing_database_is_rescored_on_upgrade(tmp_path, monkeypatch):
-    """A database scored before consent was enforced (schema 7, scores without the flag) counts
+    """A database scored before consent was enforced (schema 9, scores without the flag) counts
     declined answers; after the upgrade the server's figures leave them out, and the rollup is
     exact."""
     from aggregate import scoring
@@ -225,7 +225,7 @@ def test_an_existing_database_is_rescored_on_upgrade(tmp_path, monkeypatch):
     data_dir = tmp_path / "old"
     old_columns = scores.SCORE_COLUMNS[:-1]
     with monkeypatch.context() as old:
-        old.setattr(schema, "SCHEMA_VERSION", 7)
+        old.setattr(schema, "SCHEMA_VERSION", 9)      # the step before consent (10)
         old.setattr(scores, "SCORE_COLUMNS", old_columns)
         real = scoring.score_submission
         old.setattr(scoring, "score_submission",
@@ -243,7 +243,7 @@ def test_an_existing_database_is_rescored_on_upgrade(tmp_path, monkeypatch):
                                    data={"xml_submission_file": (io.BytesIO(xml), "s.xml", "text/xml")})
             assert response.status_code == 201
         scoring.refresh(db)
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 7
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 9
         # what the old code counted: the declined submission as a respondent
         assert db.execute("SELECT sum(submissions), sum(respondents) FROM score_rollup").fetchone() == (3, 3)
         db.close()
@@ -431,12 +431,13 @@ def test_make_run_tells_later_commands_where_the_data_is(run_dir, tmp_path):
     hint = next(line for line in made.stdout.splitlines() if "users create admin" in line)
     assert f"DATA_DIR={data_dir}" in hint
     # a later command from the same directory, without DATA_DIR, works on the server's data
-    created = _flask(run_dir, "users", "create", "dtv01", "--role", "collector", "--unit", "474")
+    # make run sets up today's Huế: 19768 is Phường Phú Xuân (474 was retired on 1/7/2025)
+    created = _flask(run_dir, "users", "create", "dtv01", "--role", "collector", "--unit", "19768")
     assert created.returncode == 0, created.stderr
     assert "http://10.1.2.3:8123/key/" in created.stdout and "127.0.0.1:5000" not in created.stdout
     db = storage.connect(data_dir)
     try:
-        assert users.get_user_by_name(db, "dtv01")["unit_code"] == "474"
+        assert users.get_user_by_name(db, "dtv01")["unit_code"] == "19768"
     finally:
         db.close()
     # the printed hint itself, run as printed, creates the administrator there
