@@ -9,6 +9,7 @@ out everywhere is the only way not to leak them).
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from storage import scores
@@ -20,6 +21,16 @@ _LANG_WORDS = {"vi": ("vietnamese", "tiếng việt", "tieng viet"), "en": ("eng
 INT_TYPES = ("int", "integer", "long", "short")
 DECIMAL_TYPES = ("decimal", "double", "float")
 CONTAINERS = ("group", "repeat")
+
+
+_NOT_IN_FILE_NAME = re.compile(r"[^\w.-]+")
+
+
+def file_stem(text: str) -> str:
+    """`text` (a form id, a version: any string ODK accepts) as part of a file name: letters,
+    digits, "_", ".", "-" kept, anything else ("/", "\\", quotes, spaces) one "_", no leading dot,
+    so a zip member or a download cannot name a path or break a header."""
+    return _NOT_IN_FILE_NAME.sub("_", text).lstrip(".") or "_"
 
 
 def pick_label(labels: dict | None, lang: str) -> str | None:
