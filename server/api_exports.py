@@ -27,7 +27,7 @@ from flask import Blueprint, Response, current_app, g, request, send_file, strea
 import exports
 from aggregate.problems import QueryError
 from exports.problems import ExportError
-from exports.schema import file_stem
+from exports.schema import attachment, file_stem
 from storage import forms
 
 from . import scope
@@ -123,7 +123,7 @@ def export_csvzip(form_id):
         raise _failed(exc) from exc
     # the request's context (and with it the read transaction) lives until the last piece
     response = Response(stream_with_context(chain([first], pieces)), mimetype=ZIP)
-    response.headers["Content-Disposition"] = f'attachment; filename="{file_stem(form_id)}.csv.zip"'
+    response.headers["Content-Disposition"] = attachment(f"{file_stem(form_id)}.csv.zip")
     response.headers["Cache-Control"] = "private, no-store"
     return response
 

@@ -302,3 +302,120 @@ def test_submitted_values_reach_both_exports(corpus, path):
     # the export names the version Collect was given
     root_rows = _csv_table(csv_tables, form_id, None)
     assert entry["version"] in {row["FormVersion"] for row in root_rows}
+
+
+# --- the cases the corpus showed, made from its forms ----------------------------------------------
+
+def _variant(fixture: str, *replacements: tuple[str, str]) -> bytes:
+    text = (FIXTURES / "xform" / fixture).read_text(encoding="utf-8")
+    for old, new in replacements:
+        assert old in text, old
+        text = text.replace(old, new)
+    return text.encode("utf-8")
+
+
+def _publish(server, tmp_path: Path, name: str, xform: bytes, *media: Path):
+    path = tmp_path / name
+    path.write_bytes(xform)
+    for file in media:
+        (tmp_path / file.name).write_bytes(file.read_bytes())
+    return cli(server.data_dir, "forms", "publish", str(path))
+
+
+def test_a_calculated_field_used_as_a_groups_ref_keeps_its_value(corpus, tmp_path):
+    server, collector, _, _ = corpus
+    # central-simple with `total` calculated from age, and the age question inside a group whose
+    # ref is `total` (JavaRosa accepts it; the node stays a field with a value)
+    xform = _variant(
+        "central-simple.form.xml",
+        ('id="simple"', 'id="simple_calc_group" version="1"'),
+        ("<age/>", "<age/><total/>"),
+        ('<bind nodeset="/data/age" type="int"/>',
+         '<bind nodeset="/data/age" type="int"/><bind nodeset="/data/total" type="string" calculate="/data/age * 2"/>'),
+        ('<input ref="/data/age">', '<group ref="/data/total"><label>Total</label><input ref="/data/age">'),
+        ("</h:body>", "</group></h:body>"))
+    result = _publish(server, tmp_path, "calc_group.xml", xform)
+    assert result.exit_code == 0, result.output
+    xml, answers = fill(collector.download_form(_entry(collector, "simple_calc_group")))
+    assert "total" in {a.path for a in answers}
+    assert collector.submit(xml)[-1].status_code == 201
+    xlsx_columns, csv_tables = _exports(server, "simple_calc_group")
+    for answer in answers:
+        assert _found_in_xlsx(xlsx_columns, answer), answer
+        assert _found_in_csv(_csv_table(csv_tables, "simple_calc_group", None), answer), answer
+
+
+@pytest.mark.parametrize("form_id, version", [("1_rank", "05/12/2026"), ("Phiếu số 1", "v1.0 beta?#&%")])
+def test_ids_and_versions_odk_accepts_work_from_list_to_export(corpus, tmp_path, form_id, version):
+    server, collector, _, _ = corpus
+    # collect-external-csv-select, whose manifest carries people.csv, under another id and version
+    xform = _variant("collect-external-csv-select.xml",
+                     ('id="external_csv_select" version="1"', f"id={quoteattr(form_id)} version={quoteattr(version)}"))
+    result = _publish(server, tmp_path, "variant.xml", xform, FIXTURES / "xform" / "people.csv")
+    assert result.exit_code == 0, result.output
+    entry = _entry(collector, form_id)
+    assert entry["version"] == version
+    assert read_xform(collector.download_form(entry)).version == version
+    [media] = collector.manifest(entry)
+    assert collector.download_media(media) == (FIXTURES / "xform" / "people.csv").read_bytes()
+    xml, answers = fill(collector.download_form(entry))
+    assert collector.submit(xml)[-1].status_code == 201
+    xlsx_columns, csv_tables = _exports(server, form_id)
+    assert all(_found_in_xlsx(xlsx_columns, a) for a in answers)
+    rows = _csv_table(csv_tables, form_id, None)
+    assert all(_found_in_csv(rows, a) for a in answers) and [r["FormVersion"] for r in rows] == [version]
+
+
+def test_a_versionless_form_is_used_by_collect_from_start_to_finish(corpus, tmp_path):
+    server, collector, _, _ = corpus
+    xform = _variant("central-simple.form.xml", ('id="simple"', 'id="simple_no_version"'))
+    first = _publish(server, tmp_path, "nv.xml", xform)
+    assert first.exit_code == 0, first.output
+    entry = _entry(collector, "simple_no_version")
+    served = collector.download_form(entry)
+    assert read_xform(served).version == entry["version"] and entry["version"].isdigit()
+    # publishing the same bytes again changes nothing; other bytes make a new version
+    again = _publish(server, tmp_path, "nv.xml", xform)
+    assert again.exit_code == 0 and entry["version"] in again.output and "unchanged" in again.output
+    assert _entry(collector, "simple_no_version") == entry
+    xml, answers = fill(served)
+    assert collector.submit(xml)[-1].status_code == 201
+    # an instance filled elsewhere from the versionless original (no version attribute) still lands
+    plain = (f"<data id=\"simple_no_version\"><meta><instanceID>uuid:{uuid.uuid4()}</instanceID></meta>"
+             "<name>Không phiên bản</name><age>41</age></data>").encode("utf-8")
+    assert collector.submit(plain)[-1].status_code == 201
+    changed = _variant("central-simple.form.xml", ('id="simple"', 'id="simple_no_version"'),
+                       ("What is your age?", "How old are you?"))
+    second = _publish(server, tmp_path, "nv2.xml", changed)
+    assert second.exit_code == 0, second.output
+    newer = _entry(collector, "simple_no_version")
+    assert newer["version"] != entry["version"]
+    assert read_xform(collector.download_form(newer)).version == newer["version"]
+    _, csv_tables = _exports(server, "simple_no_version")
+    rows = _csv_table(csv_tables, "simple_no_version", None)
+    assert {r["name"] for r in rows} == {a.value for a in answers if a.path == "name"} | {"Không phiên bản"}
+
+
+def test_a_form_validate_rejects_is_not_published_through_the_web_either(corpus, tmp_path):
+    if not java_available():
+        pytest.skip("ODK Validate needs java")
+    server, collector, _, _ = corpus
+    xform = _variant("central-simple.form.xml", ('id="simple"', 'id="simple_bad_xpath" version="1"'),
+                     ('<bind nodeset="/data/age" type="int"/>',
+                      '<bind nodeset="/data/age" type="int" constraint=". &gt; 3 and (("/>'))
+    result = _publish(server, tmp_path, "bad.xml", xform)
+    assert result.exit_code == 1
+    # the designer's language, the XForm's own path and the failing expression
+    assert "/data/age" in result.output and ". > 3 and ((" in result.output and "ngoặc" in result.output
+    web = requests.Session()
+    login = web.get(f"{server.url}/login", timeout=30)
+    token = login.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    signed = web.post(f"{server.url}/login", data={"name": "admin", "password": PASSWORD, "csrf_token": token},
+                      timeout=30, allow_redirects=False)
+    assert signed.status_code == 302
+    page = web.get(f"{server.url}/questionnaires/upload", timeout=30)
+    token = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    upload = web.post(f"{server.url}/questionnaires/upload", data={"csrf_token": token},
+                      files={"file": ("bad.xml", xform, "text/xml")}, timeout=60)
+    assert upload.status_code == 422 and "/data/age" in upload.text
+    assert collector.form_list("simple_bad_xpath") == []
