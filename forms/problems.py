@@ -227,7 +227,15 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _r(
         r"Duplicate column header: (?P<header>.+)",
-        'Tiêu đề cột "{header}" bị lặp lại trong một trang; xoá hoặc đổi tên một cột.',
+        'Tiêu đề cột "{header}" bị lặp lại trong trang này; xoá hoặc đổi tên một trong hai cột.',
+        locate=("header", "header"),
+    ),
+    _r(
+        # pyxform's text for a row of type "include" when the included form is not at hand
+        r"This section has not been included",
+        'Loại câu hỏi "include" (chèn một biểu mẫu khác vào đây) cần cả tệp biểu mẫu kia, mà mỗi lần '
+        "chỉ tải lên được một tệp. Hãy chép các dòng của biểu mẫu kia vào trang survey thay cho dòng này.",
+        "survey", "type", ("type", "=include"),
     ),
     _r(
         r"Invalid headers provided for sheet: '(?P<sheet>[^']+)'",
@@ -409,7 +417,8 @@ def from_pyxform_message(
         column = column or rule.column
         if row is None and locate is not None and rule.locate is not None:
             kind, group = rule.locate
-            found = _safe_locate(locate, kind, groups.get(group, ""))
+            # "=value": look for that literal value rather than a matched group
+            found = _safe_locate(locate, kind, group[1:] if group.startswith("=") else groups.get(group, ""))
             if found:
                 sheet, row, column = found
         break

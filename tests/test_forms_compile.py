@@ -560,3 +560,45 @@ def test_settings_problems_reported_even_when_pyxform_fails():
     errs = {(p.sheet, p.row, p.column) for p in problems if p.severity == "error"}
     assert errs == {("survey", 2, "type"), ("settings", 2, "form_id")}
     assert any((p.sheet, p.column) == ("settings", "version") for p in problems if not p.is_error)
+
+
+# --- pyxform messages that name no place get one -------------------------------------------------
+
+def test_include_row_is_named_by_its_cell():
+    p = only_error(problems_of(xlsx(GOOD + [row("include", "other_form")])), sheet="survey", column="type")
+    assert p.row == len(GOOD) + 2 and "include" in p.message_vi
+
+
+@pytest.mark.parametrize("sheet", ["survey", "choices", "settings"])
+def test_duplicate_column_header_names_its_sheet(sheet):
+    book = openpyxl.load_workbook(io.BytesIO(xlsx(GOOD)))
+    ws = book[sheet]
+    header = [c.value for c in ws[1]][1]          # the second column's header, written again
+    ws.cell(row=1, column=ws.max_column + 1, value=header)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    p = only_error(problems_of(buffer.getvalue()), sheet=sheet, row=1, column=header)
+    assert f'"{header}"' in p.message_vi
+
+
+# --- ODK Validate on XForms ------------------------------------------------------------------------
+
+BAD_XFORM = (b'<h:html xmlns="http://www.w3.org/2002/xforms" xmlns:h="http://www.w3.org/1999/xhtml">'
+             b'<h:head><h:title>B</h:title><model><instance><data id="bad" version="1"><a/><b/></data></instance>'
+             b"%s</model></h:head><h:body><input ref=\"/data/a\"><label>A</label></input></h:body></h:html>")
+
+
+@pytest.mark.skipif(not shutil.which("java"), reason="ODK Validate needs java")
+@pytest.mark.parametrize("binds, said", [
+    (b'<bind nodeset="/data/a" type="int" constraint=". &gt; 3 and (("/>', ('/data/a', '". > 3 and (("', "ngoặc")),
+    (b'<bind nodeset="/data/a" type="string" calculate="/data/b"/><bind nodeset="/data/b" type="string" '
+     b'calculate="/data/a"/>', ("/data/a", "/data/b", "vòng")),
+    (b'<bind nodeset="/data/b" type="string" calculate="nosuchfn(/data/a)"/>', ("/data/b", '"nosuchfn"', "hàm")),
+])
+def test_xforms_go_through_odk_validate_by_default(binds, said):
+    with pytest.raises(FormProblems) as ei:
+        compile_xform(BAD_XFORM % binds)           # validate=None: Validate runs when java is there
+    [p] = ei.value.errors
+    assert p.sheet is None and "ODK Validate" in p.message_en
+    for words in said:
+        assert words in p.message_vi, (words, p.message_vi)
