@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from dataclasses import replace
+
+import defusedxml.ElementTree as SafeET
 
 from .problems import ERROR, WARNING, Locator, Problem, from_exception, from_pyxform_message
 from .xform_schema import XFormInfo
@@ -34,9 +37,46 @@ def odk_validate(xform: bytes, info: XFormInfo, locate: Locator | None = None) -
             os.unlink(tmp)
         except OSError:
             pass
-    if locate is None:
-        messages = [_as_xform_paths(m, info) for m in messages]
-    return [from_pyxform_message(m, severity, locate) for m in messages if str(m).strip()]
+    if locate is not None:
+        return [from_pyxform_message(m, severity, locate) for m in messages if str(m).strip()]
+    problems = []
+    for message in (_as_xform_paths(m, info) for m in messages if str(m).strip()):
+        problem = from_pyxform_message(message, severity)
+        expression = _failing_expression(message, xform)
+        if expression and expression not in problem.message_vi:
+            problem = replace(problem, message_vi=f'{problem.message_vi} Biểu thức: "{expression}".',
+                              message_en=f'{problem.message_en} Expression: "{expression}".')
+        problems.append(problem)
+    return problems
+
+
+_RE_LOCATED = re.compile(r"located in (\w+) expression for (/\S+)")
+_BIND_ATTRIBUTES = {"calculate": "calculate", "relevant": "relevant", "constraint": "constraint",
+                    "required": "required", "readonly": "readonly"}
+
+
+def _failing_expression(message: str, xform: bytes) -> str | None:
+    """The text of the bind attribute ODK Validate names ("located in Calculate expression for
+    /data/b"), so the designer sees the expression, not only the field."""
+    m = _RE_LOCATED.search(message)
+    if not m:
+        return None
+    attribute = _BIND_ATTRIBUTES.get(m.group(1).lower())
+    path = m.group(2).split("[", 1)[0]
+    if attribute is None:
+        return None
+    try:
+        html = SafeET.fromstring(xform, forbid_dtd=True)  # already read once within the limits
+    except Exception:
+        return None
+    for element in html.iter():
+        if isinstance(element.tag, str) and element.tag.rsplit("}", 1)[-1] == "bind":
+            nodeset = element.get("nodeset") or element.get("ref")
+            if nodeset and nodeset.strip() == path:
+                for key, value in element.attrib.items():
+                    if key.rsplit("}", 1)[-1] == attribute:
+                        return value
+    return None
 
 
 def _as_xform_paths(text: str, info: XFormInfo) -> str:
