@@ -419,3 +419,33 @@ def test_a_form_validate_rejects_is_not_published_through_the_web_either(corpus,
                       files={"file": ("bad.xml", xform, "text/xml")}, timeout=60)
     assert upload.status_code == 422 and "/data/age" in upload.text
     assert collector.form_list("simple_bad_xpath") == []
+
+
+def test_a_version_published_empty_before_still_downloads(corpus):
+    """Databases from before versions were given out may hold a version "": it is listed with
+    URLs that route (…/versions//form.xml) and its download and manifest answer."""
+    import hashlib
+
+    import storage
+    from server.publish import field_rows
+    from forms import compile_xform
+    from storage import forms as stored
+
+    server, collector, _, _ = corpus
+    xform = _variant("collect-external-csv-select.xml", ('id="external_csv_select" version="1"', 'id="legacy_empty"'))
+    compiled = compile_xform(xform, validate=False)
+    people = (FIXTURES / "xform" / "people.csv").read_bytes()
+    db = storage.connect(server.data_dir)
+    try:
+        stored.publish_version(
+            db, form_id="legacy_empty", version="", title=compiled.title, xlsform=None, xform=xform,
+            xform_md5=hashlib.md5(xform).hexdigest(), fields=field_rows(compiled),
+            conventions={**compiled.conventions, "media": ["people.csv"]}, media={"people.csv": people},
+            media_md5={"people.csv": hashlib.md5(people).hexdigest()}, unit_code=None, actor="test")
+    finally:
+        db.close()
+    entry = _entry(collector, "legacy_empty")
+    assert "/versions//form.xml" in entry["downloadUrl"]
+    assert collector.download_form(entry) == xform
+    [media] = collector.manifest(entry)
+    assert collector.download_media(media) == people
