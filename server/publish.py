@@ -72,10 +72,11 @@ def _assign_version(db, compiled):
     """A form without a version gets the publishing time as one, written into its XForm
     (forms.xform_version); returns (compiled, the version already given to these same bytes or None)."""
     source = _source_md5(compiled)
-    for row in forms.versions_of(db, compiled.form_id):
+    versions = forms.versions_of(db, compiled.form_id)
+    for row in versions:
         if row["conventions"].get("source_md5") == source:
             return compiled, row["version"]
-    taken = {row["version"] for row in forms.versions_of(db, compiled.form_id)}
+    taken = {row["version"] for row in versions}
     version = timestamp_version(taken)
     try:
         xform = with_version(compiled.xform, version)

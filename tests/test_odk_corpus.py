@@ -449,3 +449,15 @@ def test_a_version_published_empty_before_still_downloads(corpus):
     assert collector.download_form(entry) == xform
     [media] = collector.manifest(entry)
     assert collector.download_media(media) == people
+
+
+def test_a_taken_version_is_explained_in_the_xforms_own_terms(corpus, tmp_path):
+    server, collector, _, _ = corpus
+    first = _variant("central-simple.form.xml", ('id="simple"', 'id="simple_taken" version="7"'))
+    assert _publish(server, tmp_path, "v7.xml", first).exit_code == 0
+    other = _variant("central-simple.form.xml", ('id="simple"', 'id="simple_taken" version="7"'),
+                     ("What is your name?", "Your name?"))
+    result = _publish(server, tmp_path, "v7b.xml", other)
+    assert result.exit_code == 1
+    assert "<data>" in result.output and "version" in result.output and "settings" not in result.output
+    assert read_xform(collector.download_form(_entry(collector, "simple_taken"))).title == "Simple"
