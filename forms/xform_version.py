@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
-from xml.sax.saxutils import quoteattr
+from xml.sax.saxutils import quoteattr  # escapes the attribute we write; parsing is defusedxml's  # nosec B406
 
 from .problems import FormProblems, error
 from .xform_schema import read_xform
