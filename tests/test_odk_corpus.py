@@ -437,18 +437,35 @@ def test_a_form_validate_rejects_is_not_published_through_the_web_either(corpus,
     assert result.exit_code == 1
     # the designer's language, the XForm's own path and the failing expression
     assert "/data/age" in result.output and ". > 3 and ((" in result.output and "ngoặc" in result.output
-    web = requests.Session()
-    login = web.get(f"{server.url}/login", timeout=30)
-    token = login.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-    signed = web.post(f"{server.url}/login", data={"name": "admin", "password": PASSWORD, "csrf_token": token},
-                      timeout=30, allow_redirects=False)
-    assert signed.status_code == 302
-    page = web.get(f"{server.url}/questionnaires/upload", timeout=30)
-    token = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-    upload = web.post(f"{server.url}/questionnaires/upload", data={"csrf_token": token},
-                      files={"file": ("bad.xml", xform, "text/xml")}, timeout=60)
+    upload = _web_upload(server, "bad.xml", xform)
     assert upload.status_code == 422 and "/data/age" in upload.text
     assert collector.form_list("simple_bad_xpath") == []
+
+
+def _web_upload(server, filename: str, content: bytes) -> requests.Response:
+    """The questionnaire upload page, as an administrator in a browser would use it."""
+    web = requests.Session()
+
+    def token(path: str) -> str:
+        page = web.get(f"{server.url}{path}", timeout=30)
+        return page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    signed = web.post(f"{server.url}/login", data={"name": "admin", "password": PASSWORD, "csrf_token": token("/login")},
+                      timeout=30, allow_redirects=False)
+    assert signed.status_code == 302
+    return web.post(f"{server.url}/questionnaires/upload", data={"csrf_token": token("/questionnaires/upload")},
+                    files={"file": (filename, content, "application/octet-stream")}, timeout=120)
+
+
+def test_a_zip_bomb_uploaded_on_the_web_page_is_refused(corpus):
+    from forms import bounds
+    from test_forms_compile import GOOD, xlsx
+    server, _, _, _ = corpus
+    buffer = io.BytesIO(xlsx(GOOD, settings={"form_id": "bom_zip", "version": "1"}))
+    with zipfile.ZipFile(buffer, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/media/zeros.bin", bytes(bounds.MAX_XLSX_UNCOMPRESSED + 1))
+    upload = _web_upload(server, "bom.xlsx", buffer.getvalue())
+    assert upload.status_code == 422
+    assert "giải nén ra" in upload.text and "inflates to" not in upload.text     # Vietnamese page
 
 
 def test_a_version_published_empty_before_still_downloads(corpus):
