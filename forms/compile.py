@@ -6,10 +6,7 @@ messages pointing at spreadsheet cells; a designer never sees a traceback.
 
 from __future__ import annotations
 
-import os
-import re
 import shutil
-import tempfile
 import warnings
 from dataclasses import dataclass, field, replace
 from io import BytesIO
@@ -29,7 +26,6 @@ from .problems import (
     Problem,
     error,
     from_exception,
-    from_pyxform_message,
     from_pyxform_warnings,
     warning,
 )

@@ -31,7 +31,6 @@ from forms.compile import java_available
 from forms.xform_schema import read_xform
 
 JR_TEMPLATE = "{http://openrosa.org/javarosa}template"
-XF = "{http://www.w3.org/2002/xforms}"
 
 CORPUS = sorted([*(FIXTURES / "xform").glob("*.xml"), *(FIXTURES / "xlsform").glob("*.xlsx")])
 # refused, with the words that must name the cause in the command's output
