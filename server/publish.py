@@ -68,15 +68,21 @@ def _source_md5(compiled) -> str:
     return hashlib.md5(compiled.xform, usedforsecurity=False).hexdigest()
 
 
+def version_given_before(db, compiled) -> str | None:
+    """The version the server already gave these same versionless bytes, if it did."""
+    source = _source_md5(compiled)
+    return next((row["version"] for row in forms.versions_of(db, compiled.form_id)
+                 if row["conventions"].get("source_md5") == source), None)
+
+
 def _assign_version(db, compiled):
     """A form without a version gets the publishing time as one, written into its XForm
     (forms.xform_version); returns (compiled, the version already given to these same bytes or None)."""
+    same = version_given_before(db, compiled)
+    if same is not None:
+        return compiled, same
     source = _source_md5(compiled)
-    versions = forms.versions_of(db, compiled.form_id)
-    for row in versions:
-        if row["conventions"].get("source_md5") == source:
-            return compiled, row["version"]
-    taken = {row["version"] for row in versions}
+    taken = {row["version"] for row in forms.versions_of(db, compiled.form_id)}
     version = timestamp_version(taken)
     try:
         xform = with_version(compiled.xform, version)

@@ -441,9 +441,9 @@ def test_a_form_validate_rejects_is_not_published_through_the_web_either(corpus,
     assert collector.form_list("simple_bad_xpath") == []
 
 
-def _web_upload(server, filename: str, content: bytes) -> requests.Response:
+def _web_upload(server, filename: str, content: bytes, web: requests.Session | None = None) -> requests.Response:
     """The questionnaire upload page, as an administrator in a browser would use it."""
-    web = requests.Session()
+    web = web or requests.Session()
 
     def token(path: str) -> str:
         page = web.get(f"{server.url}{path}", timeout=30)
@@ -507,3 +507,20 @@ def test_a_taken_version_is_explained_in_the_xforms_own_terms(corpus, tmp_path):
     assert result.exit_code == 1
     assert "<data>" in result.output and "version" in result.output and "settings" not in result.output
     assert read_xform(collector.download_form(_entry(collector, "simple_taken"))).title == "Simple"
+
+
+def test_a_versionless_form_published_on_the_web_page(corpus):
+    server, collector, _, _ = corpus
+    xform = _variant("central-simple.form.xml", ('id="simple"', 'id="simple_web_nv"'))
+    web = requests.Session()
+    preview = _web_upload(server, "nv.xml", xform, web)
+    assert preview.status_code == 200 and "máy chủ đặt khi xuất bản" in preview.text
+    action = next(part.split('"', 1)[0] for part in preview.text.split('action="')[1:] if "/publish" in part.split('"', 1)[0])
+    token = preview.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    done = web.post(f"{server.url}{action}", data={"csrf_token": token}, timeout=120)
+    assert done.status_code == 200
+    entry = _entry(collector, "simple_web_nv")
+    assert entry["version"] in done.text and read_xform(collector.download_form(entry)).version == entry["version"]
+    # the same file again: the preview names the version it already has, and says nothing changes
+    again = _web_upload(server, "nv.xml", xform, web)
+    assert entry["version"] in again.text and "không thay đổi gì" in again.text

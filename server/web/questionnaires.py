@@ -17,7 +17,8 @@ from forms.problems import FormProblems
 from storage import browse, forms, staging
 
 from ..dbconn import get_db
-from ..publish import PublishRefused, compile_bytes, field_rows, find_media, publish_compiled, version_taken
+from ..publish import (PublishRefused, compile_bytes, field_rows, find_media, publish_compiled,
+                       version_given_before, version_taken)
 from .common import form_or_404, roles, user_scope, web_blueprint
 from .i18n import lang, t
 
@@ -87,9 +88,12 @@ def upload_post():
               "error")
         return _render_upload(status=403, filename=filename)
     _, missing = find_media(compiled, [])
-    # a versionless form gets a new version on publishing, so it never clashes with one
+    # a versionless form gets a new version on publishing (or the one its same bytes got before)
+    given = None if compiled.version else version_given_before(db, compiled)
     existing = forms.get_version(db, compiled.form_id, compiled.version) if compiled.version else None
-    if existing is None:
+    if given is not None:
+        status = "unchanged"
+    elif existing is None:
         status = "new_version" if existing_form else "new_form"
     elif existing["xform_md5"] == hashlib.md5(compiled.xform, usedforsecurity=False).hexdigest() or (
             compiled.xlsform is not None and existing["xlsform"] == compiled.xlsform):
@@ -97,7 +101,7 @@ def upload_post():
     else:
         status = "conflict"
     summary = {
-        "form_id": compiled.form_id, "version": compiled.version, "title": compiled.title,
+        "form_id": compiled.form_id, "version": compiled.version or given or "", "title": compiled.title,
         "fields": field_rows(compiled), "conventions": compiled.conventions,
         "warnings": [p.as_dict() for p in compiled.warnings], "missing_media": missing,
         "status": status, "languages": list(compiled.info.languages),
