@@ -5,7 +5,9 @@ be bounded by the server, not by the file: an XForm of a million elements, or an
 kilobytes inflate to gigabytes (a zip bomb), is refused while being read, before openpyxl or
 pyxform ever sees it. The limits sit far above any real questionnaire: the province's standard
 form is about 2,000 XForm elements and 60 kB of spreadsheet XML; a form with a choice list of
-every commune in Vietnam (about 10,600) stays under 50,000 elements.
+every commune in Vietnam (about 10,600) stays under 50,000 elements and a few megabytes of
+spreadsheet XML. The .xlsx limit is kept lower than the XForm's relative to what it allows,
+because pyxform holds a whole workbook in memory many times over its XML size.
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ MAX_XFORM_ATTRIBUTES = 100          # on one element
 MAX_XFORM_TEXT = 1024 * 1024        # characters in one element's text
 
 MAX_XLSX_MEMBERS = 1_000
-MAX_XLSX_UNCOMPRESSED = 100 * 1024 * 1024   # all members together, as declared and as read
+MAX_XLSX_UNCOMPRESSED = 25 * 1024 * 1024   # all members together, as declared and as read
 _CHUNK = 1024 * 1024
 
 

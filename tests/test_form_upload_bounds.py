@@ -101,3 +101,16 @@ def test_an_xlsx_lying_about_its_sizes_inflates_no_further_than_declared():
         assert form.form_id == "test_form"
     except FormProblems as exc:
         assert exc.errors
+
+
+def test_a_form_listing_every_commune_stays_well_within_the_limits():
+    """About 10,600 communes in Vietnam: a choice list of 11,000 rows is the largest real case."""
+    from test_forms_compile import SCALE_CHOICES, row
+    choices = SCALE_CHOICES + [["xa", f"x{i:05d}", f"Xã số {i} thuộc huyện {i // 100}"] for i in range(11_000)]
+    data = xlsx(GOOD + [row("select_one xa", "commune")], choices=choices)
+    inflated = sum(m.file_size for m in zipfile.ZipFile(io.BytesIO(data)).infolist())
+    assert inflated * 4 < bounds.MAX_XLSX_UNCOMPRESSED
+    form = compile_xlsform(data, "communes.xlsx", validate=False)
+    assert len(form.info.get("commune").choices) == 11_000
+    elements = form.xform.count(b"</") + form.xform.count(b"/>")        # each element closes once
+    assert elements * 4 < bounds.MAX_XFORM_ELEMENTS
