@@ -31,6 +31,7 @@ from storage.db import read_snapshot
 from . import csvcells
 from .query import ExportPlan
 from .rows import GEO_PARTS, Table, count, iter_rows, tables
+from .schema import file_stem
 
 CHUNK = 1 << 20
 ZIP64_FROM = 1 << 30
@@ -114,7 +115,7 @@ def _getter(slots: list[int]) -> Callable[[list], tuple]:
 
 def file_names(plan: ExportPlan, all_tables: list[Table]) -> list[str]:
     """{form}.csv and {form}-{repeat name}.csv; two repeats of one name get their whole path."""
-    form_id = plan.schema.form_id
+    form_id = file_stem(plan.schema.form_id)
     short = [plan.schema.table_name(t.repeat) for t in all_tables[1:]]
     names = [f"{form_id}.csv"]
     for table, name in zip(all_tables[1:], short):

@@ -9,6 +9,9 @@ out everywhere is the only way not to leak them).
 """
 from __future__ import annotations
 
+import re
+import unicodedata
+from urllib.parse import quote
 from dataclasses import dataclass, field
 
 from storage import scores
@@ -20,6 +23,26 @@ _LANG_WORDS = {"vi": ("vietnamese", "tiếng việt", "tieng viet"), "en": ("eng
 INT_TYPES = ("int", "integer", "long", "short")
 DECIMAL_TYPES = ("decimal", "double", "float")
 CONTAINERS = ("group", "repeat")
+
+
+_NOT_IN_FILE_NAME = re.compile(r"[^\w.-]+")
+
+
+def file_stem(text: str) -> str:
+    """`text` (a form id, a version: any string ODK accepts) as part of a file name: letters,
+    digits, "_", ".", "-" kept, anything else ("/", "\\", quotes, spaces) one "_", no leading dot,
+    so a zip member or a download cannot name a path or break a header."""
+    return _NOT_IN_FILE_NAME.sub("_", text).lstrip(".") or "_"
+
+
+def attachment(filename: str) -> str:
+    """A Content-Disposition value for a download name that may hold Vietnamese letters: an
+    ASCII name for old clients and the exact one as RFC 6266's filename* (headers are Latin-1)."""
+    plain = unicodedata.normalize("NFKD", filename.replace("đ", "d").replace("Đ", "D"))
+    plain = _NOT_IN_FILE_NAME.sub("_", plain.encode("ascii", "ignore").decode("ascii"))
+    if plain == filename:
+        return f'attachment; filename="{filename}"'
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def pick_label(labels: dict | None, lang: str) -> str | None:

@@ -265,6 +265,13 @@ class XLSFormBook:
     def locate(self, kind: str, value: str) -> tuple[str, int, str] | None:
         """Where a value named in a pyxform message sits (see problems.Locator)."""
         value = " ".join(str(value).split())
+        if kind == "header":
+            # the sheet whose header row holds this column twice (pyxform names no sheet)
+            for sheet in self.sheets.values():
+                names = [_snake(h) for h in sheet.headers if h is not None]
+                if names.count(_snake(value)) > 1:
+                    return sheet.title, 1, sheet.header_for(_snake(value))
+            return None
         for r in self.survey_rows:
             if kind == "type" and (r.type == value or r.type.split(" ")[0] == value):
                 return "survey", r.row, "type"

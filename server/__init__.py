@@ -17,6 +17,8 @@ def create_app(overrides: dict | None = None) -> Flask:
         app.config.update(overrides)
     config.ensure_secret_key(app)
     dbconn.init_app(app)
+    from . import url_converters  # <version:...> in the routes below
+    url_converters.init_app(app)
 
     from .openrosa import bp as openrosa_bp
     app.register_blueprint(openrosa_bp)

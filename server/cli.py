@@ -62,7 +62,9 @@ def publish_path(db, path: Path, actor: str | None, unit_code: str | None = None
     try:
         result = publish_compiled(db, compiled, actor=actor, unit_code=unit_code, search_dirs=dirs)
     except PublishRefused as exc:
-        _echo_problem(exc.problem)
+        for problem in exc.problems:
+            _echo_problem(problem)
+        click.echo(f"Không xuất bản được {path.name}. / {path.name} was not published.", err=True)
         return False
     for problem in result.warnings:
         _echo_problem(problem)

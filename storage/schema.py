@@ -607,7 +607,10 @@ _MIGRATIONS: dict[int, str] = {
 # Columns every answer table has; a form field may not take one of these names.
 ANSWER_META_COLUMNS = ("_submission_id", "_row_id", "_parent_row_id", "_index")
 
-_FORM_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$")
+# Form ids are any text ODK accepts ("1_rank", "Spec test"); in a table name every character
+# outside this set is percent-encoded, which leaves the ids of the old rule (and so the tables
+# made under it) unchanged and keeps ":" free to separate the form from its repeat.
+_TABLE_SAFE = re.compile(r"[A-Za-z0-9_.-]")
 
 
 def migrate(db) -> None:
@@ -641,9 +644,11 @@ def _statements(script: str):
 
 def answer_table(form_id: str, repeat: str | None = None) -> str:
     """Name of the answer table for a form's top level or one of its repeats."""
-    if not _FORM_ID.match(form_id):
-        raise ValueError(f"invalid form id {form_id!r}")
-    return f"data:{form_id}" if repeat is None else f"data:{form_id}:{repeat}"
+    if not form_id:
+        raise ValueError("empty form id")
+    encoded = "".join(ch if _TABLE_SAFE.fullmatch(ch) else "".join(f"%{b:02X}" for b in ch.encode("utf-8"))
+                      for ch in form_id)
+    return f"data:{encoded}" if repeat is None else f"data:{encoded}:{repeat}"
 
 
 def ensure_answer_tables(db, form_id: str, fields: list[dict]) -> None:

@@ -126,7 +126,7 @@ def form_list():
     return _xml(wire.form_list(entries))
 
 
-@bp.get("/forms/<form_id>/versions/<version>/form.xml")
+@bp.get("/forms/<form_id>/versions/<version:version>/form.xml", merge_slashes=False)
 def form_xml(form_id, version):
     row = _version_or_404(form_id, version)
     if row is None:
@@ -134,7 +134,7 @@ def form_xml(form_id, version):
     return _xml(row["xform"])
 
 
-@bp.get("/forms/<form_id>/versions/<version>/manifest")
+@bp.get("/forms/<form_id>/versions/<version:version>/manifest", merge_slashes=False)
 def manifest(form_id, version):
     row = _version_or_404(form_id, version)
     if row is None:
@@ -145,7 +145,7 @@ def manifest(form_id, version):
     return _xml(wire.manifest(files))
 
 
-@bp.get("/forms/<form_id>/versions/<version>/media/<filename>")
+@bp.get("/forms/<form_id>/versions/<version:version>/media/<filename>", merge_slashes=False)
 def media_file(form_id, version, filename):
     row = _version_or_404(form_id, version)
     content = media.media_content(get_db(), row, filename, g.user) if row else None

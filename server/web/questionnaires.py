@@ -12,11 +12,13 @@ import io
 
 from flask import abort, flash, g, redirect, render_template, request, send_file, url_for
 
+from exports.schema import file_stem
 from forms.problems import FormProblems
 from storage import browse, forms, staging
 
 from ..dbconn import get_db
-from ..publish import PublishRefused, compile_bytes, field_rows, find_media, publish_compiled
+from ..publish import (PublishRefused, compile_bytes, field_rows, find_media, publish_compiled,
+                       version_given_before, version_taken)
 from .common import form_or_404, roles, user_scope, web_blueprint
 from .i18n import lang, t
 
@@ -86,8 +88,12 @@ def upload_post():
               "error")
         return _render_upload(status=403, filename=filename)
     _, missing = find_media(compiled, [])
-    existing = forms.get_version(db, compiled.form_id, compiled.version)
-    if existing is None:
+    # a versionless form gets a new version on publishing (or the one its same bytes got before)
+    given = None if compiled.version else version_given_before(db, compiled)
+    existing = forms.get_version(db, compiled.form_id, compiled.version) if compiled.version else None
+    if given is not None:
+        status = "unchanged"
+    elif existing is None:
         status = "new_version" if existing_form else "new_form"
     elif existing["xform_md5"] == hashlib.md5(compiled.xform, usedforsecurity=False).hexdigest() or (
             compiled.xlsform is not None and existing["xlsform"] == compiled.xlsform):
@@ -95,10 +101,11 @@ def upload_post():
     else:
         status = "conflict"
     summary = {
-        "form_id": compiled.form_id, "version": compiled.version, "title": compiled.title,
+        "form_id": compiled.form_id, "version": compiled.version or given or "", "title": compiled.title,
         "fields": field_rows(compiled), "conventions": compiled.conventions,
         "warnings": [p.as_dict() for p in compiled.warnings], "missing_media": missing,
         "status": status, "languages": list(compiled.info.languages),
+        "conflict": version_taken(compiled).as_dict() if status == "conflict" else None,
         "form_unit": existing_form["unit_code"] if existing_form else unit,
     }
     sha = hashlib.sha256(data).hexdigest()
@@ -137,7 +144,8 @@ def publish_staged(sha256):
     try:
         result = publish_compiled(db, compiled, actor=g.user["name"], unit_code=row["unit_code"])
     except PublishRefused as exc:
-        flash(exc.problem.describe(lang()), "error")
+        for problem in exc.problems:
+            flash(problem.describe(lang()), "error")
         return redirect(url_for("questionnaires.staged", sha256=sha256))
     staging.drop_staged(db, sha256, g.user["name"])
     if result.created:
@@ -198,7 +206,7 @@ def _version_file(form_id: str, version: str) -> dict:
     return row
 
 
-@bp.get("/<form_id>/versions/<version>/xlsform")
+@bp.get("/<form_id>/versions/<version:version>/xlsform", merge_slashes=False)
 def download_xlsform(form_id, version):
     row = _version_file(form_id, version)
     if not row["xlsform"]:
@@ -207,11 +215,11 @@ def download_xlsform(form_id, version):
     is_xlsx = row["xlsform"][:2] == b"PK"
     return send_file(io.BytesIO(row["xlsform"]), as_attachment=True,
                      mimetype=XLSX_TYPE if is_xlsx else "application/vnd.ms-excel",
-                     download_name=f"{form_id}-{version}.{'xlsx' if is_xlsx else 'xls'}")
+                     download_name=f"{file_stem(form_id)}-{file_stem(version)}.{'xlsx' if is_xlsx else 'xls'}")
 
 
-@bp.get("/<form_id>/versions/<version>/xform")
+@bp.get("/<form_id>/versions/<version:version>/xform", merge_slashes=False)
 def download_xform(form_id, version):
     row = _version_file(form_id, version)
     return send_file(io.BytesIO(row["xform"]), as_attachment=True, mimetype="application/xml",
-                     download_name=f"{form_id}-{version}.xml")
+                     download_name=f"{file_stem(form_id)}-{file_stem(version)}.xml")
