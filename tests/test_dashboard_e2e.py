@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from bench.site import PASSWORD, ROOT, LiveServer
+from tests.harness.site import PASSWORD, ROOT, LiveServer
 from dashboard_site import build
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from bench.instances import fill_instance
-from bench.site import PASSWORD, ROOT, LiveServer, create_password_user, seed
-from collect_client import CollectClient
+from tests.harness.instances import fill_instance
+from tests.harness.site import PASSWORD, ROOT, LiveServer, create_password_user, seed
+from tests.harness.collect_client import CollectClient
 from xlsforms import small_form, write_xlsform
 
 CHROMIUM = Path("/usr/bin/chromium")

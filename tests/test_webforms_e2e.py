@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 
 import storage
-from bench.site import PASSWORD, ROOT, LiveServer, cli, create_password_user, seed
+from tests.harness.site import PASSWORD, ROOT, LiveServer, cli, create_password_user, seed
 from storage import channels, submissions
 
 CHROMIUM = Path("/usr/bin/chromium")
