@@ -128,7 +128,9 @@ def test_the_message_names_what_is_missing_and_how_to_install_it(tmp_path):
 def _pytest(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
     """pytest on the sample tests, with this repository's conftest and pytest.ini."""
     (tmp_path / "test_sample.py").write_text(SAMPLE_TESTS, encoding="utf-8")
-    environ = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests")]), **env}
+    # not the options of the run this test is part of (its --basetemp, its -m)
+    environ = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
+    environ.update(PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "tests")]), **env)
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "conftest",
          "-c", str(ROOT / "pytest.ini"), "--rootdir", str(ROOT), "--basetemp", str(tmp_path / "t"),
