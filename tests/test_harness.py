@@ -130,7 +130,7 @@ def _pytest(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProce
     (tmp_path / "test_sample.py").write_text(SAMPLE_TESTS, encoding="utf-8")
     # not the options of the run this test is part of (its --basetemp, its -m)
     environ = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
-    environ.update(PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "tests")]), **env)
+    environ.update({"PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests")]), **env})
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "conftest",
          "-c", str(ROOT / "pytest.ini"), "--rootdir", str(ROOT), "--basetemp", str(tmp_path / "t"),
@@ -139,15 +139,24 @@ def _pytest(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProce
 
 
 def test_tiers_are_marked_from_the_fixtures_and_code_a_test_uses(tmp_path):
-    def selected(expression: str) -> set[str]:
-        run = _pytest(tmp_path, "--collect-only", "-m", expression)
-        assert run.returncode == 0, run.stdout + run.stderr
-        return {line.split("::")[1].split("[")[0] for line in run.stdout.splitlines() if "::" in line}
-
-    assert selected("server") == {"test_uses_a_server_fixture", "test_starts_one_through_a_helper"}
-    assert selected("browser") == {"test_page"}
-    assert selected("not server and not browser") == {"test_plain", "test_in_process_fixture",
-                                                      "test_hides_its_server"}
+    # a plugin printing each collected test's tier markers, so one collection shows them all
+    (tmp_path / "print_tiers.py").write_text(
+        "def pytest_collection_finish(session):\n"
+        "    for item in session.items:\n"
+        "        marks = sorted(m.name for m in item.iter_markers() if m.name in ('server', 'browser'))\n"
+        "        print('TIER', item.originalname, ','.join(marks) or 'fast')\n", encoding="utf-8")
+    run = _pytest(tmp_path, "--collect-only", "-p", "print_tiers",
+                  PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "tests"), str(tmp_path)]))
+    assert run.returncode == 0, run.stdout + run.stderr
+    found = dict(line.split()[1:3] for line in run.stdout.splitlines() if line.startswith("TIER "))
+    assert found == {
+        "test_plain": "fast",
+        "test_uses_a_server_fixture": "server",
+        "test_starts_one_through_a_helper": "server",
+        "test_in_process_fixture": "fast",
+        "test_page": "browser",
+        "test_hides_its_server": "fast",
+    }
 
 
 def test_a_missing_chromium_stops_the_run_at_once_with_one_message(tmp_path):
@@ -181,3 +190,21 @@ def test_the_makefile_check_runs_before_anything_is_installed(tmp_path):
     ok = subprocess.run([sys.executable, "-S", "-m", "tests.harness.requirements", "--browser"], cwd=ROOT,
                         env={"PATH": os.environ["PATH"]}, capture_output=True, text=True, timeout=60)
     assert ok.returncode == 0, ok.stderr
+
+
+def test_the_cheaper_password_hash_is_the_harness_s_alone(tmp_path, monkeypatch):
+    from server import create_app
+    from server.auth import PASSWORD_METHOD, hash_password
+    from tests.harness.site import TEST_PASSWORD_METHOD
+
+    def method(overrides: dict) -> str:
+        with create_app({"DATA_DIR": str(tmp_path), **overrides}).app_context():
+            return hash_password("mat-khau-rat-dai-123").rsplit("$", 2)[0]
+
+    assert PASSWORD_METHOD == "scrypt:32768:8:1" and TEST_PASSWORD_METHOD != PASSWORD_METHOD
+    assert method({"PASSWORD_HASH_METHOD": TEST_PASSWORD_METHOD}) == TEST_PASSWORD_METHOD
+    assert method({}) == PASSWORD_METHOD
+    # only scrypt, and never from the environment a deployment is configured by
+    assert method({"PASSWORD_HASH_METHOD": "pbkdf2:sha256:1"}) == PASSWORD_METHOD
+    monkeypatch.setenv("PASSWORD_HASH_METHOD", TEST_PASSWORD_METHOD)
+    assert method({}) == PASSWORD_METHOD

@@ -19,6 +19,9 @@ import requests
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "mat-khau-rat-dai-123"  # the test sites' password, never a real one  # nosec B105
 SERVER_APP = "server:create_app()"
+# scrypt at 1/32 of the product's cost (server/auth.py) for the accounts the harness creates: the
+# same algorithm and code path, without a test run spending most of its time in the KDF
+TEST_PASSWORD_METHOD = "scrypt:1024:8:1"  # the name of the hash method, not a password  # nosec B105
 # why LiveServer.start must fail in this process (a test run that selected no server test); see refuse_servers
 _refusal: str | None = None
 
@@ -41,7 +44,7 @@ def free_port() -> int:
 def cli(data_dir: Path, *args: str, input: str | None = None):
     """Run a `flask --app server` command in-process against DATA_DIR."""
     from server import create_app
-    app = create_app({"DATA_DIR": str(data_dir), "PUBLIC_URL": None})
+    app = create_app({"DATA_DIR": str(data_dir), "PUBLIC_URL": None, "PASSWORD_HASH_METHOD": TEST_PASSWORD_METHOD})
     return app.test_cli_runner().invoke(args=list(args), input=input, catch_exceptions=False)
 
 
