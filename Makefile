@@ -1,4 +1,5 @@
-# Hài Lòng: `make run` sets everything up and starts the server; `make test` runs the tests.
+# Hài Lòng: `make run` sets everything up and starts the server; `make test` runs the tests
+# (`make test-fast`: those that need no server process and no browser).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -9,7 +10,7 @@ WORKERS ?= 2
 PUBLIC_URL ?=
 export DATA_DIR PUBLIC_URL
 
-.PHONY: install run test bench stress lint clean
+.PHONY: install run test test-fast test-tools bench stress lint clean
 
 install: $(VENV)/.installed $(if $(wildcard package-lock.json),node_modules/.installed)
 
@@ -37,8 +38,17 @@ run: install
 	@echo
 	$(BIN)/gunicorn -c gunicorn.conf.py --workers $(WORKERS) --bind $(HOST):$(PORT) 'server:create_app()'
 
-test: install
+# every test; stops before installing anything when Chromium or Java is missing
+test: test-tools install
 	$(BIN)/python -m pytest -q
+
+# the tests that start no server process and no browser (tiers: tests/harness/tiers.py)
+test-fast: install
+	@$(PYTHON) -m tests.harness.requirements
+	$(BIN)/python -m pytest -q -m "not server and not browser"
+
+test-tools:
+	@$(PYTHON) -m tests.harness.requirements --browser
 
 bench: install
 	$(BIN)/python -m bench.submissions
@@ -49,7 +59,7 @@ bench: install
 
 # static security checks; bandit.yaml says what is skipped and why
 lint: install
-	$(BIN)/bandit -q -c bandit.yaml -r forms server storage aggregate exports sampling bench
+	$(BIN)/bandit -q -c bandit.yaml -r forms server storage aggregate exports sampling bench tests/harness
 
 # 200 phones uploading a day's backlog at once, on loopback; WORKERS= sets gunicorn's workers
 stress: install

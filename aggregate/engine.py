@@ -1,4 +1,4 @@
-"""The satisfaction indices of DOMAIN.md ("Index definitions"), for any breakdown.
+"""The satisfaction indices of docs/index-definitions.md, for any breakdown.
 
 For a set S of submissions, criterion c and respondent r:
   s_rc  = share of r's valid answers on c's items that are satisfied (undefined without one)

@@ -16,7 +16,7 @@ from forms.conventions import consent_declined
 from storage import scores
 
 CRITERIA = scores.CRITERIA
-LOW_VALUES = ("1", "2")                  # DOMAIN.md: dissatisfied answers are 1 and 2
+LOW_VALUES = ("1", "2")                  # docs/index-definitions.md: dissatisfied answers are 1 and 2
 FIVE_POINT = frozenset("12345")          # the mean score (1–5) is taken on this scale only
 _BATCH = 5000
 

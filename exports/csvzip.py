@@ -1,4 +1,4 @@
-"""A zip of CSV files in ODK Central's layout (shared/OPENROSA.md), so the scripts and tools
+"""A zip of CSV files in ODK Central's export layout, so the scripts and tools
 people already run on Central exports read ours unchanged.
 
     {form}.csv            SubmissionDate, the fields (group paths joined by "-"), KEY,

@@ -1,4 +1,4 @@
-"""The questionnaire conventions (DOMAIN.md, "Questionnaire conventions").
+"""The questionnaire conventions (docs/questionnaire-conventions.md).
 
 pyxform ignores the columns that carry them (survey `criterion`, `sensitive`; settings
 `scale`, `satisfied`), so the workbook is read again here, cell by cell, keeping the
@@ -28,7 +28,7 @@ from .xform_schema import XFormInfo
 CRITERIA = ("procedure", "staff", "result")
 DEFAULT_SCALE = ("1", "2", "3", "4", "5")
 DEFAULT_SATISFIED = ("4", "5")
-# Recognised by name outside repeats (DOMAIN.md).
+# Recognised by name outside repeats (docs/questionnaire-conventions.md, section 3).
 ROLE_NAMES = (
     "unit", "channel", "procedure_field", "dossier_code", "consent",
     "start", "end", "today", "deviceid",

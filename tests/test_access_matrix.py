@@ -28,8 +28,8 @@ import openpyxl
 import pytest
 
 import test_web_access
-from bench.instances import fill_instance, standard_answers
-from bench.site import PASSWORD, ROOT, cli, create_password_user
+from tests.harness.instances import fill_instance, standard_answers
+from tests.harness.site import PASSWORD, ROOT, cli, create_password_user
 from storage import forms
 from web_site import UNIT_B, csrf_token, login, signed_in
 

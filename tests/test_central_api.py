@@ -14,8 +14,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from bench.instances import fill_instance, standard_answers
-from bench.site import PASSWORD, ROOT, cli
+from tests.harness.instances import fill_instance, standard_answers
+from tests.harness.site import PASSWORD, ROOT, cli
 from web_site import UNIT_A, UNIT_B
 
 FORM = "tthc_hailong"

@@ -8,8 +8,8 @@ import uuid
 
 import pytest
 
-from bench.instances import fill_instance, standard_answers
-from bench.site import PASSWORD, LiveServer
+from tests.harness.instances import fill_instance, standard_answers
+from tests.harness.site import PASSWORD, LiveServer
 from web_site import UNIT_A, UNIT_B
 
 pyodk_client = pytest.importorskip("pyodk.client")

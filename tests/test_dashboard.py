@@ -14,7 +14,7 @@ from datetime import timedelta
 import pytest
 
 import storage
-from bench.instances import fill_instance, rate_all, standard_answers
+from tests.harness.instances import fill_instance, rate_all, standard_answers
 from dashboard_site import COMMUNE_A1, COMMUNE_A2, Q3, build
 from storage import audit, followups, forms
 from web_site import UNIT_A, UNIT_B, _submit, logged_in, post

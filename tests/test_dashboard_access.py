@@ -9,7 +9,7 @@ import re
 import pytest
 
 import storage
-from bench.site import PASSWORD
+from tests.harness.site import PASSWORD
 from dashboard_site import COMMUNE_A1, build
 from test_web_access import ACCOUNTS, ROLES, SEES_A, SEES_B
 from web_site import UNIT_A, UNIT_B, csrf_token, login, post, signed_in

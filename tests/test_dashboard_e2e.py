@@ -16,10 +16,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from bench.site import PASSWORD, ROOT, LiveServer
+from tests.harness.requirements import chromium_path
+from tests.harness.site import PASSWORD, ROOT, LiveServer
 from dashboard_site import build
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path(chromium_path() or "/usr/bin/chromium")     # CHROMIUM=… chooses another
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
                                 reason="Debian's Chromium is not installed at /usr/bin/chromium (.ci/run installs it)")
 ARTIFACTS = ROOT / "test-artifacts"

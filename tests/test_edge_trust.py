@@ -38,8 +38,8 @@ from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 
 import storage
-from bench.instances import fill_instance, standard_answers
-from bench.site import PASSWORD, ROOT, LiveServer, cli, create_password_user
+from tests.harness.instances import fill_instance, standard_answers
+from tests.harness.site import PASSWORD, ROOT, LiveServer, cli, create_password_user
 from exports.csvcells import formula_safe
 from forms.conventions import DOSSIER_IGNORED, DOSSIER_RE, dossier_key
 from sampling import plans

@@ -18,7 +18,7 @@ import pytest
 
 import storage
 from aggregate import IndexQuery, compute_indices, render
-from bench.instances import primary_instance
+from tests.harness.instances import primary_instance
 from conftest import FIXTURES, ROOT, cli
 from exports import (ExportQuery, ReportQuery, prepare, prepare_report, record_export, stream_csv_zip,
                      write_report, write_xlsx)

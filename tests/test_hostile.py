@@ -28,9 +28,9 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import storage
-from bench.instances import fill_instance, standard_answers
-from bench.site import PASSWORD, ROOT, LiveServer, cli
-from collect_client import CollectClient, message_of
+from tests.harness.instances import fill_instance, standard_answers
+from tests.harness.site import PASSWORD, ROOT, LiveServer, cli
+from tests.harness.collect_client import CollectClient, message_of
 from forms.problems import FormProblems
 from server.publish import compile_bytes
 from server.receive.accept import build_submission
@@ -641,7 +641,7 @@ def test_crafted_xform_uploads_are_refused(doctype):
 @pytest.fixture(scope="module")
 def small_limit(tmp_path_factory):
     """A server that accepts 50 kB per POST, for size tests that stay small."""
-    from bench.site import seed
+    from tests.harness.site import seed
     data_dir = tmp_path_factory.mktemp("limit")
     tokens = seed(data_dir)
     server = LiveServer(data_dir, env={"SUBMISSION_MAX_BYTES": "50000"}).start()

@@ -23,8 +23,8 @@ import pytest
 import requests
 from defusedxml import ElementTree as SafeET
 
-from bench.site import LiveServer, seed
-from collect_client import CollectClient
+from tests.harness.site import LiveServer, seed
+from tests.harness.collect_client import CollectClient
 from conftest import FIXTURES, PASSWORD, cli
 from exports.schema import file_stem
 from forms.compile import java_available

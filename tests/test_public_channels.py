@@ -17,8 +17,8 @@ import pytest
 import requests
 
 import storage
-from bench.instances import fill_instance, standard_answers
-from bench.site import LiveServer, cli
+from tests.harness.instances import fill_instance, standard_answers
+from tests.harness.site import LiveServer, cli
 from storage import channels, forms, submissions
 from web_site import login
 

@@ -26,9 +26,9 @@ import pytest
 import requests
 
 import storage
-from bench.instances import ITEM_PATHS, STANDARD_ITEMS, fill_instance, standard_answers
-from bench.site import ROOT, create_collector
-from collect_client import CollectClient
+from tests.harness.instances import ITEM_PATHS, STANDARD_ITEMS, fill_instance, standard_answers
+from tests.harness.site import ROOT, create_collector
+from tests.harness.collect_client import CollectClient
 from conftest import PASSWORD, LiveServer, cli, seed
 from storage import registers, sampling, scores, users
 from xlsforms import small_form

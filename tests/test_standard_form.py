@@ -9,7 +9,7 @@ import defusedxml.ElementTree as SafeET
 import openpyxl
 import pytest
 
-from bench.instances import STANDARD_ITEMS
+from tests.harness.instances import STANDARD_ITEMS
 from forms import STANDARD_FORM, compile_file
 
 HAS_JAVA = shutil.which("java") is not None

@@ -211,7 +211,7 @@ def test_the_command_line_reads_either_view(eras, tmp_path):
 def test_the_dashboard_and_the_api_switch_views(eras, tmp_path):
     import base64
 
-    from bench.site import PASSWORD, create_password_user
+    from tests.harness.site import PASSWORD, create_password_user
     from server import create_app
     from web_site import signed_in
 

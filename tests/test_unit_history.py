@@ -210,8 +210,8 @@ def test_a_retired_unit_is_refused_after_its_retirement_only(fresh_site, tmp_pat
 
     import requests
 
-    from bench.instances import fill_instance, standard_answers
-    from collect_client import CollectClient, message_of
+    from tests.harness.instances import fill_instance, standard_answers
+    from tests.harness.collect_client import CollectClient, message_of
 
     client = CollectClient(fresh_site.token_url("dtv_tinh"))
     entry = client.form_list("tthc_hailong")[0]

@@ -16,8 +16,8 @@ import requests
 import server.scope
 import storage
 import storage.units
-from bench.instances import fill_instance, standard_answers
-from bench.site import PASSWORD, LiveServer, cli, seed
+from tests.harness.instances import fill_instance, standard_answers
+from tests.harness.site import PASSWORD, LiveServer, cli, seed
 from storage import schema
 from xlsforms import small_form
 
