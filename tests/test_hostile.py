@@ -114,6 +114,8 @@ class Hostile:
         assert response.status_code == 201
         rows = db.execute("SELECT id, form_id FROM submissions ORDER BY id DESC LIMIT 2").fetchall()
         self.xss_submission = next(r[0] for r in rows if r[1] == "xss")
+        self.xss_instance = db.execute("SELECT instance_id FROM submissions WHERE id = ?",
+                                       [self.xss_submission]).fetchone()[0]
         self.comment_submission = next(r[0] for r in rows if r[1] == "tthc_hailong")
         self.standard_version = forms.latest_version(db, "tthc_hailong")["version"]
         db.close()
@@ -135,7 +137,8 @@ def path_samples(h: Hostile) -> dict[str, str]:
     return {"form_id": "xss", "submission_id": str(h.xss_submission), "name": h.photo_name,
             "version": "1", "sha256": "0" * 64, "token": h.tokens["dtv_tinh"], "filename": "units.csv",
             "filename_static": "app.css", "publication_id": "1", "unit_code": UNIT_A, "sheet_no": "1",
-            "print_id": "1", "conflict_id": "1", "plan_id": "1"}
+            "print_id": "1", "conflict_id": "1", "plan_id": "1", "project_id": "1",
+            "instance_id": h.xss_instance, "table": "Submissions"}
 
 
 def get_routes(app):
@@ -310,6 +313,8 @@ OTHER_DEFENCES = {
     "citizen_link.submission": ("public", "a public link anyone may answer; rate-limited, once per dossier"),
     "kiosk.activate": ("origin", "activation is refused for another Origin"),
     "kiosk.submission": ("header", "needs X-Hailong-Kiosk: 1, and the kiosk cookie is SameSite=Strict"),
+    "central.create_session": ("auth", "the name and password are in the body; the web cookie opens nothing under /v1"),
+    "central.create_submission": ("auth", "a Bearer token or Basic credentials in a header; no cookie"),
 }
 
 
