@@ -123,6 +123,19 @@ def test_link_values_are_filled_into_the_form_but_never_consent(client, xform):
     assert b"<unit/>" in plain and b"<level/>" in plain and b"<channel>online</channel>" in plain
 
 
+def test_the_form_opens_in_the_page_language(client, xform):
+    def default_translation(body: bytes) -> list[bytes]:
+        return re.findall(rb'<translation default="true\(\)" lang="([^"]+)"', body) + \
+            re.findall(rb'<translation lang="([^"]+)" default="true\(\)"', body)
+    assert default_translation(xform) == ["Tiếng Việt (vi)".encode()]
+    assert default_translation(client.get(f"/f/{FORM}/form.xml?unit={HUE}").data) == ["Tiếng Việt (vi)".encode()]
+    english = client.get(f"/f/{FORM}/form.xml?unit={HUE}&lang=en").data
+    assert default_translation(english) == [b"English (en)"]
+    assert b"<unit>474</unit>" in english          # the link's values are still filled in
+    # a language the form lacks leaves its default alone
+    assert default_translation(client.get(f"/f/{FORM}/form.xml?lang=fr").data) == ["Tiếng Việt (vi)".encode()]
+
+
 def test_public_page_errors_are_clear(client, site):
     assert "Không tìm thấy phiếu khảo sát" in client.get("/f/khong_co").get_data(as_text=True)
     missing_unit = client.get(f"/f/{FORM}?unit=999999")

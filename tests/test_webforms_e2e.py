@@ -141,7 +141,7 @@ def fill_standard(page, rating: str = "Hài lòng", comment: str | None = None) 
 
 
 def send(page) -> None:
-    page.get_by_role("button", name="Send").click()
+    page.get_by_role("button", name="Gửi phiếu", exact=True).click()
 
 
 def sent_xml(page) -> list[bytes]:

@@ -15,6 +15,8 @@ from pathlib import Path
 from defusedxml import minidom
 from flask import Blueprint, abort, current_app, send_file
 
+from ..web.i18n import lang
+
 NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"
 WEB_FORMS_DIST = NODE_MODULES / "@getodk" / "web-forms" / "dist"
 VUE_FILE = NODE_MODULES / "vue" / "dist" / "vue.esm-browser.prod.js"
@@ -119,16 +121,19 @@ def _has_choice(field: dict | None, value: str) -> bool:
 
 def prefilled_form_response(version: dict, *, unit: dict | None, channel: str, dossier: str | None = None):
     """The form definition a Web Forms page loads: the version's XForm with what the page knows
-    filled in, never cached (the unit and dossier differ from one link to the next)."""
+    filled in, in the page's language, never cached (the unit and dossier differ from one link
+    to the next)."""
     values = link_values(version, unit=unit, dossier=dossier, channel=channel)
-    response = current_app.response_class(prefilled_xform(version["xform"], values), 200,
-                                          content_type="text/xml; charset=utf-8")
+    xform = prefilled_xform(version["xform"], values, language=lang())
+    response = current_app.response_class(xform, 200, content_type="text/xml; charset=utf-8")
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
-def prefilled_xform(xform: bytes, values: dict[str, str]) -> bytes:
-    """The XForm with `values` as the defaults of its primary instance.
+def prefilled_xform(xform: bytes, values: dict[str, str], language: str | None = None) -> bytes:
+    """The XForm with `values` as the defaults of its primary instance, opening in `language`
+    (a code such as "en", matched against the "Name (code)" of the form's translations) when
+    the form has it.
 
     Web Forms 0.22 has no way to set arbitrary answers from the page (its `preloadProperties`
     covers only deviceid, email, phone number and user name; `editInstance` turns the answer
@@ -136,12 +141,13 @@ def prefilled_xform(xform: bytes, values: dict[str, str]) -> bytes:
     way, so the browser shows them and sends them as answers, and what it sends is stored as
     it is. The form id and version are unchanged: the answer belongs to the published version.
     """
-    if not values:
+    if not values and not language:
         return xform
     doc = minidom.parseString(xform)
+    changed = _choose_translation(doc, language) if language else False
     root = _primary_instance_root(doc)
     if root is None:
-        return xform
+        return doc.toxml(encoding="utf-8") if changed else xform
     for path, value in values.items():
         node = root
         for step in path.split("/"):
@@ -155,6 +161,23 @@ def prefilled_xform(xform: bytes, values: dict[str, str]) -> bytes:
             node.removeChild(child)
         node.appendChild(doc.createTextNode(value))
     return doc.toxml(encoding="utf-8")
+
+
+def _choose_translation(doc, language: str) -> bool:
+    """Make the itext translation named "… (<language>)" the default one (Web Forms opens a
+    form in its default translation). False when the form has no such translation."""
+    translations = [node for node in doc.getElementsByTagNameNS("*", "translation")
+                    if _local(node.tagName) == "translation"]
+    wanted = [node for node in translations
+              if node.getAttribute("lang").strip().lower().endswith(f"({language.lower()})")
+              or node.getAttribute("lang").strip().lower() == language.lower()]
+    if not wanted:
+        return False
+    for node in translations:
+        if node.hasAttribute("default"):
+            node.removeAttribute("default")
+    wanted[0].setAttribute("default", "true()")
+    return True
 
 
 def _local(tag: str) -> str:
