@@ -125,3 +125,80 @@ def test_kiosk_and_paper_entry_speak_vietnamese_with_errors_shown(page, live):
     page.get_by_role("button", name="Gửi phiếu", exact=True).click()
     expect(page.get_by_text(re.compile(r"^Còn \d+ câu hỏi chưa trả lời"))).to_be_visible()
     assert english_on_page(page) == []
+
+
+# --- typography ---------------------------------------------------------------------------
+
+# Words (runs between spaces) of the visible text under `selector` whose letters lie on more
+# than one line: each word's Range gives one box per line it occupies.
+BROKEN_WORDS_JS = """
+(selector) => {
+  const broken = [];
+  for (const root of document.querySelectorAll(selector)) {
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      if (!n.parentElement || !n.parentElement.checkVisibility()) continue;
+      const words = /\\S+/g;
+      let m;
+      while ((m = words.exec(n.nodeValue))) {
+        const range = document.createRange();
+        range.setStart(n, m.index);
+        range.setEnd(n, m.index + m[0].length);
+        const boxes = [...range.getClientRects()].filter((r) => r.width > 0 && r.height > 0);
+        const first = boxes[0];
+        if (first && boxes.some((r) => Math.abs(r.top - first.top) > first.height / 2)) broken.push(m[0]);
+      }
+    }
+  }
+  return broken;
+}
+"""
+BREAKING_STYLES_JS = """
+() => [...document.querySelectorAll('body *')]
+  .filter((e) => e.checkVisibility())
+  .map((e) => [e.tagName + '.' + e.className, getComputedStyle(e)])
+  .filter(([, s]) => ['break-all', 'break-word'].includes(s.wordBreak) || s.overflowWrap === 'anywhere' || s.hyphens === 'auto')
+  .map(([name, s]) => name + ': ' + s.wordBreak + ' ' + s.overflowWrap + ' ' + s.hyphens)
+"""
+# label elements whose line height leaves less than 1.4 times the font size
+TIGHT_LINES_JS = """
+() => [...document.querySelectorAll('.hl-form label, .hl-form h1, .hl-form .label-text, .hl-form .text-content')]
+  .filter((e) => e.checkVisibility() && e.textContent.trim())
+  .map((e) => { const s = getComputedStyle(e); return [e.textContent.trim(), parseFloat(s.lineHeight) / parseFloat(s.fontSize)]; })
+  .filter(([, ratio]) => !(ratio >= 1.4))
+"""
+VIETNAMESE = "Phiếu khảo sát sự hài lòng về giải quyết thủ tục hành chính ệ Ộ ẫ"
+
+
+def test_no_word_breaks_inside_a_syllable_from_320_to_430_px(page, live):
+    fonts = []
+    page.on("request", lambda r: fonts.append(r.url) if "/fonts/" in r.url else None)
+    page.set_viewport_size({"width": 320, "height": 800})
+    page.goto(f"{live.url}/f/{STANDARD}?unit=474")
+    title = page.locator(".hl-form h1:visible").filter(has_text="Phiếu khảo sát sự hài lòng").first
+    expect(title).to_be_visible(timeout=20000)
+    page.evaluate("document.fonts.ready")
+    # the bundled font, from this server, with its Vietnamese subset, draws the text
+    assert page.evaluate(f"document.fonts.check('16px \"Be Vietnam Pro\"', {VIETNAMESE!r})")
+    assert any(url.endswith("be-vietnam-pro-vietnamese-400-normal.woff2") and url.startswith(live.url) for url in fonts)
+    assert page.evaluate("getComputedStyle(document.querySelector('.hl-form label')).fontFamily").startswith('"Be Vietnam Pro"')
+    assert page.evaluate(BREAKING_STYLES_JS) == []
+    for width in (320, 360, 390, 430):
+        page.set_viewport_size({"width": width, "height": 800})
+        # the title takes more than one line at these widths, so the check has breaks to look at
+        assert title.bounding_box()["height"] > 1.5 * float(title.evaluate("e => parseFloat(getComputedStyle(e).lineHeight)"))
+        assert page.evaluate(BROKEN_WORDS_JS, ".hl-form h1, .citizen-header, .hl-form label, .hl-form .text-content") == [], width
+    assert page.evaluate(TIGHT_LINES_JS) == []
+    page.set_viewport_size({"width": 360, "height": 800})
+    shot(page, "vi-360")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    shot(page, "vi-1280")
+    assert page.evaluate(BROKEN_WORDS_JS, ".hl-form h1, .hl-form label") == []
+
+
+def test_the_kiosk_leaves_room_for_stacked_marks(page, live):
+    page.set_viewport_size({"width": 1280, "height": 900})
+    kiosk_page(page, live, "ki_dau_chong")
+    assert page.evaluate(TIGHT_LINES_JS) == []
+    assert page.evaluate(BREAKING_STYLES_JS) == []
+    shot(page, "vi-kiosk-1280")

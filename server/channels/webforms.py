@@ -20,12 +20,17 @@ from ..web.i18n import lang
 NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"
 WEB_FORMS_DIST = NODE_MODULES / "@getodk" / "web-forms" / "dist"
 VUE_FILE = NODE_MODULES / "vue" / "dist" / "vue.esm-browser.prod.js"
+# Be Vietnam Pro: drawn for Vietnamese (stacked diacritics), served from its npm package.
+FONT_DIR = NODE_MODULES / "@fontsource" / "be-vietnam-pro"
+FONT_WEIGHTS = ("400", "600", "700")
 
 ASSETS_PREFIX = "/static/odk"
 WEB_FORMS_URL = f"{ASSETS_PREFIX}/web-forms/index.js"
 VUE_URL = f"{ASSETS_PREFIX}/vue/vue.esm-browser.prod.js"
 # The entry module and the chunks it imports by relative name (index-<hash>.js, MapBlock-<hash>.js).
 _DIST_NAME = re.compile(r"^(index|MapBlock)(-[A-Za-z0-9_-]+)?\.js$")
+FONT_URL = f"{ASSETS_PREFIX}/fonts/be-vietnam-pro"
+_FONT_FILE = re.compile(r"^be-vietnam-pro-(vietnamese|latin|latin-ext)-(%s)-normal\.woff2?$" % "|".join(FONT_WEIGHTS))
 
 # "vue" is the only bare import in Web Forms' modules, so the import map holds one entry. The
 # text is fixed, so the page's CSP names it by hash instead of allowing inline scripts.
@@ -47,11 +52,31 @@ def vue_file():
     return _script(VUE_FILE)
 
 
+@bp.get(f"{FONT_URL}/<weight>.css")
+def font_css(weight):
+    """Fontsource's own @font-face rules (one per subset, by unicode-range), whose relative
+    URLs lead to font_file below."""
+    if weight not in FONT_WEIGHTS:
+        abort(404)
+    return _asset(FONT_DIR / f"{weight}.css", "text/css")
+
+
+@bp.get(f"{FONT_URL}/files/<name>")
+def font_file(name):
+    if not _FONT_FILE.match(name):
+        abort(404)
+    return _asset(FONT_DIR / "files" / name, "font/woff2" if name.endswith(".woff2") else "font/woff")
+
+
 def _script(path: Path):
+    return _asset(path, "text/javascript")
+
+
+def _asset(path: Path, mimetype: str):
     if not path.is_file():
         abort(404)
     # unhashed names (index.js) change with the npm version, so a day, revalidated by ETag
-    response = send_file(path, mimetype="text/javascript", max_age=24 * 3600, conditional=True)
+    response = send_file(path, mimetype=mimetype, max_age=24 * 3600, conditional=True)
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
