@@ -202,3 +202,55 @@ def test_the_kiosk_leaves_room_for_stacked_marks(page, live):
     assert page.evaluate(TIGHT_LINES_JS) == []
     assert page.evaluate(BREAKING_STYLES_JS) == []
     shot(page, "vi-kiosk-1280")
+
+
+# --- the rating scale ---------------------------------------------------------------------
+
+GRADES = ["Rất hài lòng", "Hài lòng", "Bình thường", "Không hài lòng", "Rất không hài lòng"]
+NO_OPINION = "Không ý kiến / không áp dụng"
+# the boxes of the answers of the first rating question, and whether Web Forms' rule joins each
+SCALE_JS = """
+() => [...document.querySelector('.likert').querySelectorAll('.value-option')].map((option) => {
+  const r = option.getBoundingClientRect();
+  const rule = getComputedStyle(option, '::before');
+  return { text: option.textContent.trim(), left: r.left, right: r.right, top: r.top, bottom: r.bottom,
+           joined: rule.display !== 'none' && rule.content !== 'none',
+           border: getComputedStyle(option).borderTopStyle };
+})
+"""
+
+
+def gaps(boxes, start: str, end: str) -> list[float]:
+    return [b[start] - a[end] for a, b in zip(boxes, boxes[1:])]
+
+
+def test_the_rating_scale_reads_as_five_grades_and_no_opinion_apart(page, live):
+    page.set_viewport_size({"width": 360, "height": 800})
+    page.goto(f"{live.url}/f/{STANDARD}?unit=474")
+    page.get_by_label("Đồng ý", exact=True).check()
+    expect(page.locator(".likert").first).to_be_visible()
+    phone = page.evaluate(SCALE_JS)
+    assert [b["text"] for b in phone] == GRADES + [NO_OPINION]
+    # on a phone: one answer per row, top to bottom in order, "no opinion" after a wider gap
+    assert all(b["top"] > a["top"] for a, b in zip(phone, phone[1:]))
+    between = gaps(phone, "top", "bottom")
+    assert between[-1] > 1.8 * max(between[:-1])
+    assert phone[-1]["border"] == "dashed" and {b["border"] for b in phone[:-1]} == {"solid"}
+    shot(page, "scale-360")
+
+    page.set_viewport_size({"width": 1280, "height": 900})
+    wide = page.evaluate(SCALE_JS)
+    # on a wide screen: the five grades on one line, left to right, joined by the rule;
+    # "no opinion" on that line too but after a wider gap, off the rule
+    assert len({round(b["top"]) for b in wide[:5]}) == 1
+    assert all(b["left"] > a["left"] for a, b in zip(wide, wide[1:]))
+    between = gaps(wide, "left", "right")
+    assert between[-1] > 1.8 * max(between[:-1])
+    assert [b["joined"] for b in wide] == [True] * 5 + [False]
+    shot(page, "scale-1280")
+
+    # the error message speaks of the answers on screen
+    page.get_by_role("button", name="Gửi phiếu", exact=True).click()
+    message = page.get_by_text(re.compile("^Vui lòng chọn một mức")).first
+    expect(message).to_contain_text(NO_OPINION)
+    expect(message).not_to_contain_text("0")

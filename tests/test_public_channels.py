@@ -400,6 +400,13 @@ def test_print_runs_number_sheets_once_and_print_the_form(app, db):
     assert "tthc_hailong" in html and first["version"] in html
     assert html.count("<table class=\"grid\">") == 3 * 3          # a scale table per criterion
     assert html.count('<span class="box"></span>') >= 3 * 15 * 6
+    # each scale table: the five grades by their words, a gap, then "no opinion" in its own column
+    head = re.search(r'<table class="grid">\s*<thead><tr>(.*?)</tr></thead>', html, re.S).group(1)
+    cells = re.findall(r'<t([hd])[^>]*?(?: class="(\w+)")?>([^<]*)</t[hd]>', head)
+    assert [text for _, _, text in cells] == ["", "Rất hài lòng", "Hài lòng", "Bình thường", "Không hài lòng",
+                                              "Rất không hài lòng", "", "Không ý kiến / không áp dụng"]
+    assert [kind for _, kind, _ in cells][-2:] == ["gap", "apart"]
+    assert html.count('<td class="apart"><span class="box"></span></td>') == 3 * 15
     assert "Thành phố Huế (474)" in html and "Hình thức khảo sát" not in html   # channel is paper
     assert "Ông/Bà có đồng ý tham gia khảo sát không?" in html
     viewer = app.test_client()
@@ -492,6 +499,8 @@ def test_sheet_layout_of_the_standard_form(db):
     grids = [i for i in items if i.kind == "grid"]
     assert [len(g.rows) for g in grids] == [5, 5, 5]
     assert [value for value, _ in grids[0].choices] == ["5", "4", "3", "2", "1", "0"]
+    # "no opinion" is outside the form's scale: printed apart from the five grades
+    assert all(g.apart == ("0",) for g in grids)
     paths = {i.path for i in items} | {r.path for g in grids for r in g.rows}
     assert "main/channel" not in paths and "start" not in paths and "consent_declined" not in paths
     # a surveyor's respondent list has no place on paper: neither the pick, nor its outcome,
