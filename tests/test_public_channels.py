@@ -12,6 +12,7 @@ import io
 import random
 import re
 import uuid
+from xml.etree.ElementTree import canonicalize
 
 import pytest
 import requests
@@ -117,7 +118,8 @@ def test_link_values_are_filled_into_the_form_but_never_consent(client, xform):
     assert b"<dossier_code>000.00.24.H57-1</dossier_code>" in data and b"<channel>online</channel>" in data
     assert b"<consent/>" in data
     # everything else is the published form: same id, version, binds and body
-    strip = lambda x: re.sub(rb"<data .*?</data>", b"", x.split(b"?>", 1)[1], flags=re.S)
+    # (compared canonically: the served copy is re-serialised, '"' in a text may become &quot;)
+    strip = lambda x: canonicalize(re.sub(rb"<data .*?</data>", b"", x.split(b"?>", 1)[1], flags=re.S).decode())
     assert strip(served) == strip(xform)
     plain = client.get(f"/f/{FORM}/form.xml").data
     assert b"<unit/>" in plain and b"<level/>" in plain and b"<channel>online</channel>" in plain
@@ -134,6 +136,19 @@ def test_the_form_opens_in_the_page_language(client, xform):
     assert b"<unit>474</unit>" in english          # the link's values are still filled in
     # a language the form lacks leaves its default alone
     assert default_translation(client.get(f"/f/{FORM}/form.xml?lang=fr").data) == ["Tiếng Việt (vi)".encode()]
+
+
+def test_the_thank_you_page_offers_another_dossier_only_on_a_general_link(client):
+    general = client.get(f"/f/{FORM}/thanks?unit={HUE}").get_data(as_text=True)
+    assert "Cảm ơn Ông/Bà!" in general and 'id="hl-form"' not in general
+    assert f'href="/f/{FORM}?unit={HUE}"' in general and "Trả lời cho hồ sơ khác" in general
+    code = "000.00.24.H57-261224-0009"
+    receipt = client.get(f"/f/{FORM}/thanks?unit={HUE}&dossier={code}").get_data(as_text=True)
+    assert code in receipt and "Trả lời cho hồ sơ khác" not in receipt and 'id="answer-again"' not in receipt
+    english = client.get(f"/f/{FORM}/thanks?unit={HUE}&lang=en").get_data(as_text=True)
+    assert "Thank you!" in english and f'href="/f/{FORM}?unit={HUE}&amp;lang=en"' in english
+    # the form page hands its thank-you address to the script
+    assert f'data-thanks-url="/f/{FORM}/thanks?unit={HUE}"' in client.get(f"/f/{FORM}?unit={HUE}").get_data(as_text=True)
 
 
 def test_public_page_errors_are_clear(client, site):

@@ -1,6 +1,7 @@
 // The kiosk page (/kiosk/<unit>): citizens answer one after another on a tablet.
 //
-// - After each submission, and after a minute without a touch, the form starts again.
+// - After each submission the thanks replace the form until the idle delay has passed; after a
+//   minute without a touch a form left half-answered starts again.
 // - When the network is down (or the server cannot store right now), the submission is kept in
 //   this browser (IndexedDB: the exact bytes Web Forms produced) and sent when the network
 //   returns (the "online" event, and a retry timer). The server acknowledges an identical
@@ -11,7 +12,6 @@ const settings = document.getElementById('hl-form').dataset;
 const HEADERS = { [settings.kioskHeader]: '1' };
 const IDLE_MS = Number(settings.idleSeconds || 60) * 1000;
 const RETRY_MS = Number(settings.retrySeconds || 20) * 1000;
-const OVERLAY_MS = 4000;
 
 // --- the outbox ------------------------------------------------------------------------------
 
@@ -115,17 +115,25 @@ async function showOutbox() {
 
 // --- the screen ------------------------------------------------------------------------------
 
-const overlay = document.getElementById('kiosk-overlay');
-let overlayTimer = null;
+// After an answer the form gives way to the thanks, which stays until the idle delay has passed
+// (or "Bắt đầu lại" is pressed): the citizen who answered is not offered the form again.
+const thanks = document.getElementById('kiosk-thanks');
+const mount = document.getElementById('hl-form');
+let thanksSince = null;
 
-function showOverlay(text, warn) {
-  overlay.querySelector('p').textContent = text;
-  overlay.classList.toggle('kiosk-overlay-warn', Boolean(warn));
-  overlay.hidden = false;
-  clearTimeout(overlayTimer);
-  overlayTimer = setTimeout(() => { overlay.hidden = true; }, OVERLAY_MS);
+function showThanks(text, warn) {
+  thanks.querySelector('p').textContent = text;
+  thanks.classList.toggle('kiosk-thanks-warn', Boolean(warn));
+  thanks.hidden = false;
+  mount.hidden = true;
+  thanksSince = Date.now();
 }
-overlay.addEventListener('pointerdown', () => { overlay.hidden = true; });
+
+function hideThanks() {
+  thanks.hidden = true;
+  mount.hidden = false;
+  thanksSince = null;
+}
 
 let form = null;
 let lastTouch = Date.now();
@@ -143,7 +151,7 @@ async function send(formData, done) {
   if (result.status === 201) {
     done(true);
     startAgain();
-    showOverlay((result.body && result.body.message) || message('thanks'));
+    showThanks((result.body && result.body.message) || message('thanks'));
     flush();
     return;
   }
@@ -158,7 +166,7 @@ async function send(formData, done) {
     }
     done(true);
     startAgain();
-    showOverlay(message('queued'), true);
+    showThanks(message('queued'), true);
     await showOutbox();
     return;
   }
@@ -172,7 +180,10 @@ for (const kind of ['pointerdown', 'keydown', 'input', 'change']) {
 }
 
 setInterval(() => {
-  if (form && touched && Date.now() - lastTouch >= IDLE_MS) {
+  if (thanksSince !== null && Date.now() - thanksSince >= IDLE_MS) {
+    hideThanks();
+    startAgain();
+  } else if (form && touched && thanksSince === null && Date.now() - lastTouch >= IDLE_MS) {
     form.reset();
     startAgain();
   }
@@ -180,6 +191,7 @@ setInterval(() => {
 
 document.getElementById('kiosk-restart').addEventListener('click', () => {
   if (form) form.reset();
+  hideThanks();
   startAgain();
 });
 
