@@ -151,6 +151,15 @@ def test_the_thank_you_page_offers_another_dossier_only_on_a_general_link(client
     assert f'data-thanks-url="/f/{FORM}/thanks?unit={HUE}"' in client.get(f"/f/{FORM}?unit={HUE}").get_data(as_text=True)
 
 
+def test_the_kiosk_service_worker_is_served_under_kiosk(client):
+    worker = client.get("/kiosk/sw.js")
+    assert worker.status_code == 200 and worker.mimetype == "text/javascript"
+    assert worker.headers["Cache-Control"] == "no-cache"          # a new version reaches kiosks at once
+    assert b"addEventListener('fetch'" in worker.data
+    # not taken for a unit code: an unknown unit is still refused
+    assert client.get("/kiosk/sw.json").status_code == 404
+
+
 def test_public_page_errors_are_clear(client, site):
     assert "Không tìm thấy phiếu khảo sát" in client.get("/f/khong_co").get_data(as_text=True)
     missing_unit = client.get(f"/f/{FORM}?unit=999999")
