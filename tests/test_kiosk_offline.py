@@ -3,8 +3,9 @@
 Online once: the kiosk is activated and its page keeps what it needs (service worker). Then
 the server is stopped and the browser offline, the browser is restarted on the same profile,
 and three citizens answer: the kiosk starts from its cache, shows the form and queues the
-answers (IndexedDB), showing how many wait. The browser is restarted once more with the
-server back: the three answers are stored once each, in the order given, with channel kiosk.
+answers (IndexedDB), showing how many wait. The browser is restarted once more, still
+offline, and the three still wait; the network comes back and the three answers are stored
+once each, in the order given, with channel kiosk.
 """
 from __future__ import annotations
 
@@ -102,15 +103,21 @@ def test_a_kiosk_starts_and_queues_answers_without_network_across_restarts(playw
         assert kiosk_rows(data_dir, "kiosk:ki_mat_dien") == []
         browser.close()
 
-        # 3. the network is back; the tablet restarts and sends what it kept, oldest first
+        # 3. the tablet restarts, still offline: the three answers are still there, waiting
         server = LiveServer(data_dir, port=server.port, env=env).start()
-        browser = tablet(playwright, profile)
+        browser = tablet(playwright, profile, offline=True)
         page = browser.pages[0] if browser.pages else browser.new_page()
         page.goto(kiosk_url)
-        expect(page.locator("#kiosk-queue")).to_have_attribute("data-waiting", "0", timeout=30000)
-        expect(page.locator("#kiosk-queue")).to_have_text("")
-        # a retry later sends nothing again
-        time.sleep(2.5)
+        queue = page.locator("#kiosk-queue")
+        expect(queue).to_have_text("Phiếu đang chờ gửi: 3", timeout=20000)
+        time.sleep(2.5)                       # a retry while offline sends nothing
+        assert kiosk_rows(data_dir, "kiosk:ki_mat_dien") == []
+
+        # 4. the network is back: the page sends what it kept, oldest first
+        browser.set_offline(False)
+        expect(queue).to_have_attribute("data-waiting", "0", timeout=30000)
+        expect(queue).to_have_text("")
+        time.sleep(2.5)                       # a later retry sends nothing again
         browser.close()
         rows = kiosk_rows(data_dir, "kiosk:ki_mat_dien")
         assert [r["comment"] for r in rows] == [f"Phiếu thứ {n} khi mất mạng" for n in (1, 2, 3)]
