@@ -254,3 +254,76 @@ def test_the_rating_scale_reads_as_five_grades_and_no_opinion_apart(page, live):
     message = page.get_by_text(re.compile("^Vui lòng chọn một mức")).first
     expect(message).to_contain_text(NO_OPINION)
     expect(message).not_to_contain_text("0")
+
+
+# --- accessibility ------------------------------------------------------------------------
+
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+# serious and critical violations on the page as it is now (axe-core, from npm, injected by the
+# test only: the pages never load it)
+AXE_RUN_JS = """
+async () => {
+  const result = await axe.run(document, { resultTypes: ['violations'] });
+  return result.violations.filter((v) => ['serious', 'critical'].includes(v.impact))
+    .map((v) => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 4).map((n) => n.target.join(' ')).join(' | '));
+}
+"""
+
+
+def serious_violations(page) -> list[str]:
+    found = page.evaluate(AXE_RUN_JS)
+    for line in found:
+        print("AXE", line)
+    return found
+
+
+@pytest.fixture
+def axe_page(context):
+    # an init script runs before the page's own and is not subject to its CSP
+    context.add_init_script(path=str(AXE))
+    return context.new_page()
+
+
+def test_citizen_pages_have_no_serious_accessibility_violations(axe_page, live):
+    page = axe_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live.url}/f/{FORM_ID}")
+    expect(page.get_by_text("Tên gọi", exact=True)).to_be_visible(timeout=20000)
+    assert serious_violations(page) == []
+    page.get_by_role("button", name="Gửi phiếu", exact=True).click()       # every error on screen
+    expect(page.get_by_text(re.compile(r"^Còn \d+ câu hỏi chưa trả lời"))).to_be_visible()
+    assert serious_violations(page) == []
+
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live.url}/f/{STANDARD}?unit=474")
+    page.get_by_label("Đồng ý", exact=True).check()
+    expect(page.locator(".likert").first).to_be_visible()
+    assert serious_violations(page) == []
+    page.goto(f"{live.url}/f/{STANDARD}/thanks?unit=474")
+    assert serious_violations(page) == []
+
+    kiosk_page(page, live, "ki_tiep_can")
+    assert serious_violations(page) == []
+
+
+def test_keyboard_order_follows_the_questions(axe_page, live):
+    page = axe_page
+    page.goto(f"{live.url}/f/{FORM_ID}")
+    expect(page.get_by_text("Tên gọi", exact=True)).to_be_visible(timeout=20000)
+    # Tab from the top reaches the language switch, then the questions in the order they are
+    # drawn, each field with the name of its question
+    reached = []
+    for _ in range(8):
+        page.keyboard.press("Tab")
+        reached.append(page.evaluate("""() => {
+          const el = document.activeElement;
+          const by = el.getAttribute('aria-labelledby');
+          const name = el.getAttribute('aria-label') || (by && document.getElementById(by) ? document.getElementById(by).textContent : '')
+                       || (el.labels && el.labels[0] ? el.labels[0].textContent : '') || el.textContent;
+          return [el.tagName, name.trim(), Math.round(el.getBoundingClientRect().top + window.scrollY)];
+        }"""))
+    assert reached[0][1] == "English"
+    tops = [top for _, _, top in reached[1:]]
+    assert tops == sorted(tops), reached
+    names = [name for _, name, _ in reached]
+    assert any("Tên gọi" in name for name in names) and any("Số lần đến" in name for name in names), reached

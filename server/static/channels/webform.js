@@ -9,6 +9,7 @@
 //   data-i18n-url    optional: Web Forms' own words in the page's language (webforms-i18n.js);
 //                    absent in English, Web Forms' own language
 
+import { nameUnnamedFields } from './webforms-a11y.js';
 import { loadStrings, localisePrimeVue, translateDom } from './webforms-i18n.js';
 
 const settings = document.getElementById('hl-form').dataset;
@@ -85,6 +86,7 @@ export async function mountForm(onSubmit) {
     translateDom(document.body, strings);
   }
   app.mount(document.getElementById('hl-form'));
+  nameUnnamedFields(document.getElementById('hl-form'));
   return {
     reset() { generation.value += 1; },
     unmount() { app.unmount(); },
