@@ -154,21 +154,28 @@ function startAgain() {
   window.scrollTo(0, 0);
 }
 
+// Keeps the answer in the outbox and clears the screen for the next citizen; false (answers
+// left on screen) when the browser has no room to keep it.
+async function keepAndThank(formData, done) {
+  try {
+    await keep(formData);
+  } catch (error) {
+    showStatus(message('offline'), 'error');
+    done(false);
+    return false;
+  }
+  done(true);
+  startAgain();
+  return true;
+}
+
 async function send(formData, done) {
   showStatus(message('sending'), 'info');
   let behind = 0;
   try { behind = await waitingCount(); } catch (error) { behind = 0; }
   if (behind > 0) {
     // earlier answers still wait: this one goes to the end of the queue, never before them
-    try {
-      await keep(formData);
-    } catch (error) {
-      showStatus(message('offline'), 'error');
-      done(false);
-      return;
-    }
-    done(true);
-    startAgain();
+    if (!(await keepAndThank(formData, done))) return;
     await flush();
     const still = await waitingCount();
     showThanks(still ? message('queued') : message('thanks'), still > 0);
@@ -183,16 +190,7 @@ async function send(formData, done) {
     return;
   }
   if (worthRetrying(result.status)) {
-    try {
-      await keep(formData);
-    } catch (error) {
-      // no room in the browser: the answers stay on screen rather than vanish
-      showStatus(message('offline'), 'error');
-      done(false);
-      return;
-    }
-    done(true);
-    startAgain();
+    if (!(await keepAndThank(formData, done))) return;
     showThanks(message('queued'), true);
     await showOutbox();
     return;
