@@ -78,6 +78,17 @@ def test_every_kind_of_question_speaks_vietnamese(page, live):
     page.keyboard.press("Escape")
 
 
+def test_the_load_failure_dialog_speaks_vietnamese(page, live):
+    # an attachment the server cannot give: Web Forms shows its failure dialog instead of the form
+    page.route("**/media/units.csv", lambda route: route.fulfill(status=404, body="missing"))
+    page.goto(f"{live.url}/f/{STANDARD}?unit=474")
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_be_visible(timeout=20000)
+    expect(dialog).to_contain_text("Không tải được phiếu khảo sát")
+    assert english_on_page(page) == []
+    shot(page, "vi-load-failure")
+
+
 def test_the_language_switch_gives_english_and_the_check_sees_it(page, live):
     page.goto(f"{live.url}/f/{FORM_ID}")
     expect(page.get_by_text("Tên gọi", exact=True)).to_be_visible(timeout=20000)

@@ -16,10 +16,17 @@ export async function loadStrings(url) {
   return response.json();
 }
 
+// "{n}" stands for a number, any other "{name}" for some text (a file name, say).
 function patternsOf(strings) {
   return Object.entries(strings.patterns || {}).map(([english, local]) => {
-    const source = english.split('{n}').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('(\\d+)');
-    return { match: new RegExp('^' + source + '$'), local };
+    const names = [];
+    const source = english.split(/(\{[a-z]+\})/).map((part) => {
+      const slot = part.match(/^\{([a-z]+)\}$/);
+      if (!slot) return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      names.push(slot[1]);
+      return slot[1] === 'n' ? '(\\d+)' : '(.+?)';
+    }).join('');
+    return { match: new RegExp('^' + source + '$'), names, local };
   });
 }
 
@@ -33,7 +40,10 @@ export function translator(strings) {
     if (local === undefined) {
       for (const pattern of patterns) {
         const found = trimmed.match(pattern.match);
-        if (found) { local = pattern.local.replace('{n}', found[1]); break; }
+        if (found) {
+          local = pattern.names.reduce((text, name, i) => text.split('{' + name + '}').join(found[i + 1]), pattern.local);
+          break;
+        }
       }
     }
     if (local === undefined) return null;
