@@ -82,6 +82,7 @@ def test_a_kiosk_starts_and_queues_answers_without_network_across_restarts(playw
         expect(page.get_by_text("Ông/Bà có đồng ý tham gia khảo sát không?")).to_be_visible(timeout=20000)
         expect(page.locator("#kiosk-offline")).to_have_attribute("data-ready", "1", timeout=30000)
         expect(page.locator("#kiosk-offline")).to_have_text("Ki-ốt sẵn sàng hoạt động cả khi mất mạng")
+        online_nonce = page.evaluate("document.getElementById('hl-form').dataset.styleNonce")
         browser.close()
 
         # 2. no network at all: the server is gone and the browser is offline; the tablet restarts
@@ -90,7 +91,10 @@ def test_a_kiosk_starts_and_queues_answers_without_network_across_restarts(playw
         page = browser.pages[0] if browser.pages else browser.new_page()
         errors = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(kiosk_url)
+        response = page.goto(kiosk_url)
+        # the kept page, with a nonce of its own: a style nonce is never used twice
+        nonce = page.evaluate("document.getElementById('hl-form').dataset.styleNonce")
+        assert nonce != online_nonce and f"'nonce-{nonce}'" in response.headers["content-security-policy"]
         queue = page.locator("#kiosk-queue")
         for n in (1, 2, 3):
             answer(page, f"Phiếu thứ {n} khi mất mạng")
