@@ -135,7 +135,7 @@ def path_samples(h: Hostile) -> dict[str, str]:
     return {"form_id": "xss", "submission_id": str(h.xss_submission), "name": h.photo_name,
             "version": "1", "sha256": "0" * 64, "token": h.tokens["dtv_tinh"], "filename": "units.csv",
             "filename_static": "app.css", "publication_id": "1", "unit_code": UNIT_A, "sheet_no": "1",
-            "print_id": "1", "conflict_id": "1", "plan_id": "1"}
+            "print_id": "1", "conflict_id": "1", "plan_id": "1", "weight": "400"}
 
 
 def get_routes(app):
