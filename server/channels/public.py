@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import time
 
-from flask import current_app, request, url_for
+from flask import current_app, render_template, request, url_for
 
 from forms.conventions import dossier_key
 from storage import channels, forms
@@ -60,7 +60,25 @@ def page(form_id):
         unit_label=unit_name(unit, "") if unit else None, dossier=dossier,
         form_url=url_for(".form_xml", form_id=form_id, **query),
         media_url=url_for(".media", form_id=form_id, version=version["version"], filename="x")[:-1],
-        submit_url=url_for(".submission", form_id=form_id, **query))
+        submit_url=url_for(".submission", form_id=form_id, **query),
+        thanks_url=url_for(".thanks", form_id=form_id, **query))
+
+
+@bp.get("/f/<form_id>/thanks")
+def thanks(form_id):
+    """Where the page goes once the answer is stored: thanks, and no form to fill in again.
+
+    A link naming a dossier was for that dossier alone; a unit's general link (a poster at the
+    counter) offers a fresh start for another dossier the same person may have had handled.
+    """
+    form, _ = open_form(form_id, version=False)
+    unit, dossier = _link_args(form)
+    again = None if dossier else url_for(".page", form_id=form_id, **_query(unit, None))
+    response = current_app.make_response(render_template(
+        "channels/citizen_thanks.html", dossier=dossier, again_url=again,
+        unit_label=unit_name(unit, "") if unit else None))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/f/<form_id>/form.xml")
