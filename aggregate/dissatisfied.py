@@ -12,8 +12,8 @@ from datetime import date, datetime
 
 from storage import scores
 from storage.db import read_snapshot
+from vocabulary import TIMEZONE
 
-from . import periods
 from .engine import Context, resolve, utc_window
 from .problems import QueryError
 from .scoring import refresh as refresh_scores
@@ -113,7 +113,7 @@ def _entry(ctx: Context, row: dict) -> Entry:
     low = [LowAnswer(criterion, path, answers[path]) for path, criterion in rules.items.items()
            if answers.get(path) in rules.low]
     comment = (answers.get(rules.comment) or "").strip() or None if rules.comment else None
-    local = datetime.fromisoformat(row["started_at"].replace("Z", "+00:00")).astimezone(periods.VN_TZ)
+    local = datetime.fromisoformat(row["started_at"].replace("Z", "+00:00")).astimezone(TIMEZONE)
     return Entry(submission_id=row["submission_id"], instance_id=row["instance_id"],
                  form_id=row["form_id"], version=row["version"], unit_code=row["unit_code"],
                  started_at=row["started_at"], local_time=local, channel=row["channel"],

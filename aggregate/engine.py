@@ -20,19 +20,18 @@ from fractions import Fraction
 from storage import forms as form_store
 from storage import scores, units as unit_store
 from storage.db import read_snapshot
+from vocabulary import CHANNELS, CRITERIA, LEVELS, PERIOD_KINDS
 
 from . import periods
 from .problems import QueryError
 from .unit_views import RECORDED, VIEWS, UnitMap
-from .scoring import CRITERIA, VersionRules, refresh as refresh_scores, rules_of
+from .scoring import VersionRules, refresh as refresh_scores, rules_of
 
 DEFAULT_MIN_N = 30
 Z95 = 1.96
-LEVELS = ("tinh", "huyen", "xa")
 UNIT_KEYS = ("unit", "level") + LEVELS
-BY_KEYS = UNIT_KEYS + periods.KINDS + ("channel", "procedure_field", "version", "form")
+BY_KEYS = UNIT_KEYS + PERIOD_KINDS + ("channel", "procedure_field", "version", "form")
 QUESTION = "q:"
-CHANNELS = ("interview", "online", "kiosk", "paper", "post", "other")
 
 _M = {name: i for i, name in enumerate(scores.MEASURES)}
 _UNIT2 = scores.SCORE_UNIT * scores.SCORE_UNIT
@@ -281,7 +280,7 @@ def group_dims(by: tuple[str, ...], ctx: Context | None = None) -> tuple[str, ..
     for key in by:
         if key in UNIT_KEYS:
             need("unit_code")
-        elif key in periods.KINDS:
+        elif key in PERIOD_KINDS:
             need("local_month")
         elif key in ("channel", "procedure_field"):
             need(key)
@@ -343,7 +342,7 @@ class Keyer:
             if ctx.unit_map is not None:
                 return ctx.unit_map.ancestors(code, self._month(values)).get(key)
             return ctx.ancestors.get(code, {}).get(key)
-        if key in periods.KINDS:
+        if key in PERIOD_KINDS:
             period = periods.period_of_month(key, values[self.index["local_month"]] or 0)
             return period.key if period else None
         if key in ("version", "form"):

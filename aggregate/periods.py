@@ -10,8 +10,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
-VN_TZ = timezone(timedelta(hours=7))
-KINDS = ("month", "quarter", "half", "year")
+from vocabulary import TIMEZONE
+
 _MONTHS_IN = {"month": 1, "quarter": 3, "half": 6, "year": 12}
 _ROMAN = ("I", "II", "III", "IV")
 _KEY = re.compile(r"^(\d{4})(?:-(\d{2})|-Q([1-4])|-H([12]))?$")
@@ -102,13 +102,13 @@ def period_of_month(kind: str, yyyymm: int) -> Period | None:
 
 def local_month(started_at: str) -> int:
     """YYYYMM in Vietnam of a stored UTC time ('2026-06-30T17:30:00.000Z' -> 202607)."""
-    moment = datetime.fromisoformat(started_at.replace("Z", "+00:00")).astimezone(VN_TZ)
+    moment = datetime.fromisoformat(started_at.replace("Z", "+00:00")).astimezone(TIMEZONE)
     return moment.year * 100 + moment.month
 
 
 def utc_start(day: date) -> str:
     """Midnight starting `day` in Vietnam, as stored UTC text, for comparing with started_at."""
-    moment = datetime.combine(day, time(0), VN_TZ).astimezone(timezone.utc)
+    moment = datetime.combine(day, time(0), TIMEZONE).astimezone(timezone.utc)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 

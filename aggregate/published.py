@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vocabulary import LEVEL_LABELS
+
 from . import periods
 from .engine import DEFAULT_MIN_N, LEVELS, IndexQuery, compute_indices
 from .problems import QueryError
-from .render import LEVEL_LABELS, Labels, criteria_legend, rounded
+from .render import Labels, criteria_legend, rounded
 
 SNAPSHOT_VERSION = 1
 WHOLE_PROVINCE = ("Toàn tỉnh", "Whole province")

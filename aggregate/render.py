@@ -10,34 +10,21 @@ import math
 from fractions import Fraction
 
 from storage import scores, units as unit_store
+from vocabulary import (CHANNEL_LABELS, CRITERIA, CRITERION_LABELS, LEVEL_LABELS, LEVELS, PERIOD_KINDS, PERIOD_LABELS,
+                        SHORT_CRITERION_LABELS)
 
 from . import periods, weighting
 from .dissatisfied import DissatisfiedPage, DissatisfiedQuery
-from .engine import CHANNELS, LEVELS, QUESTION, Cell, IndexQuery
+from .engine import QUESTION, Cell, IndexQuery
 from .rankings import Ranking, RankQuery
 from .unit_views import DISSOLVED, RECORDED
 
-CRITERION_LABELS = {
-    "procedure": ("Giải quyết TTHC", "Handling of the procedure"),
-    "staff": ("Sự phục vụ của công chức", "Service of the civil servants"),
-    "result": ("Kết quả, tiến độ giải quyết", "Result and timeliness"),
-}
-LEVEL_LABELS = {"tinh": ("Cấp tỉnh", "Province level"), "huyen": ("Cấp huyện", "District level"),
-                "xa": ("Cấp xã", "Commune level")}
-CHANNEL_LABELS = {
-    "interview": ("Phỏng vấn trực tiếp", "Interview"), "online": ("Trực tuyến", "Online"),
-    "kiosk": ("Ki-ốt, máy tính bảng", "Kiosk"), "paper": ("Phiếu giấy", "Paper"),
-    "post": ("Bưu chính", "Post"), "other": ("Khác", "Other"),
-}
 KEY_HEADERS = {
     "unit": ("Đơn vị", "Unit"), "level": ("Cấp", "Level"), "tinh": ("Cấp tỉnh", "Province"),
-    "huyen": ("Cấp huyện", "District"), "xa": ("Cấp xã", "Commune"), "month": ("Tháng", "Month"),
-    "quarter": ("Quý", "Quarter"), "half": ("6 tháng", "Half year"), "year": ("Năm", "Year"),
+    "huyen": ("Cấp huyện", "District"), "xa": ("Cấp xã", "Commune"), **PERIOD_LABELS,
     "channel": ("Kênh", "Channel"), "procedure_field": ("Lĩnh vực", "Procedure field"),
     "version": ("Phiên bản", "Version"), "form": ("Biểu mẫu", "Form"),
 }
-SHORT_CRITERION_LABELS = {"procedure": ("Giải quyết TTHC", "Procedure"),
-                          "staff": ("Công chức", "Staff"), "result": ("Kết quả", "Result")}
 UNKNOWN = ("(không rõ)", "(unknown)")
 # what a missing value means depends on the key
 MISSING = {
@@ -48,8 +35,6 @@ MISSING = {
     "procedure_field": ("(không trả lời)", "(no answer)"),
 }
 NOT_ENOUGH = "không đủ số phiếu / not enough answers"
-# an import-time check of two constant tables; it guards no input, so -O may drop it
-assert set(CHANNEL_LABELS) == set(CHANNELS) and set(LEVEL_LABELS) == set(LEVELS)  # nosec B101
 
 
 def rounded(value, places: int = 2) -> float | None:
@@ -122,11 +107,11 @@ class Labels:
             if name.startswith(QUESTION):
                 return _pair(*MISSING["procedure_field"])
             return _pair(*MISSING.get(name, UNKNOWN))
-        if name in ("unit", "tinh", "huyen", "xa"):
+        if name in ("unit", *LEVELS):
             return self.unit(value)
         if name == "level":
             return _pair(*LEVEL_LABELS.get(value, (value, value)))
-        if name in periods.KINDS:
+        if name in PERIOD_KINDS:
             period = periods.parse_period(value)
             return _pair(period.label("vi"), period.label("en"))
         if name == "channel":
@@ -150,7 +135,7 @@ class Labels:
 
 
 def criteria_legend() -> list[dict]:
-    return [{"code": c, **_pair(*CRITERION_LABELS[c])} for c in scores.CRITERIA]
+    return [{"code": c, **_pair(*CRITERION_LABELS[c])} for c in CRITERIA]
 
 
 def _interval(ci, show: bool):
@@ -348,7 +333,7 @@ def _key_texts(labels: Labels, cell: Cell) -> list[str]:
     for name, value in cell.key.items():
         label = labels.key(name, value)["vi"]
         # a unit is known by its code as much as by its name
-        texts.append(f"{value} {label}" if value is not None and name in ("unit", "tinh", "huyen", "xa")
+        texts.append(f"{value} {label}" if value is not None and name in ("unit", *LEVELS)
                      else label)
     return texts
 
@@ -359,16 +344,16 @@ WEIGHTED_PREFIX = ("TS", "W")          # "có trọng số" / "weighted", in the
 def _weighted_headers() -> list[str]:
     vi, en = WEIGHTED_PREFIX
     return ([f"{vi} {SHORT_CRITERION_LABELS[c][0]} / {en} {SHORT_CRITERION_LABELS[c][1]}"
-             for c in scores.CRITERIA]
+             for c in CRITERIA]
             + [f"{vi} Chung / {en} Overall", "Hồ sơ / Dossiers", "% hồ sơ / % dossiers"])
 
 
 def _weighted_texts(weighted: weighting.WeightedCell | None) -> list[str]:
     """The weighted columns of a cell: "–" for an index no unit qualifies for."""
     if weighted is None:
-        return ["–"] * len(scores.CRITERIA) + ["–", "0", "–"]
+        return ["–"] * len(CRITERIA) + ["–", "0", "–"]
     texts = [f"{rounded(weighted.criteria[c].index):.2f}" if weighted.criteria[c].enough else "–"
-             for c in scores.CRITERIA]
+             for c in CRITERIA]
     texts.append(f"{rounded(weighted.overall):.2f}" if weighted.enough else NOT_ENOUGH)
     return texts + [str(weighted.volume), f"{_percent(weighted.share):.2f}"]
 
@@ -399,14 +384,14 @@ def text_table(db, query: IndexQuery, cells: list[Cell],
     labels = Labels(db, query.forms, query.units)
     key_headers = ["{} / {}".format(*labels.header(name)) for name in query.by]
     headers = key_headers + ["Số phiếu / Subm.", "n"]
-    headers += ["{} / {}".format(*SHORT_CRITERION_LABELS[c]) for c in scores.CRITERIA]
+    headers += ["{} / {}".format(*SHORT_CRITERION_LABELS[c]) for c in CRITERIA]
     headers += ["Chung / Overall"]
     if weighted is not None:
         headers += _weighted_headers()
     rows = []
     for cell in cells:
         row = _key_texts(labels, cell) + [str(cell.submissions), str(cell.n)]
-        for c in scores.CRITERIA:
+        for c in CRITERIA:
             crit = cell.criteria[c]
             shown = cell.enough and crit.enough and crit.index is not None
             row.append(_with_ci(crit.index, crit.ci) if shown else "–")

@@ -14,8 +14,8 @@ from fractions import Fraction
 import storage
 from forms.conventions import consent_declined
 from storage import scores
+from vocabulary import CRITERIA
 
-CRITERIA = scores.CRITERIA
 LOW_VALUES = ("1", "2")                  # docs/index-definitions.md: dissatisfied answers are 1 and 2
 FIVE_POINT = frozenset("12345")          # the mean score (1–5) is taken on this scale only
 _BATCH = 5000

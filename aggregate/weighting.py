@@ -22,15 +22,14 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from storage import registers
+from vocabulary import CRITERIA, LEVELS, PERIOD_KINDS
 
-from . import periods
-from .engine import LEVELS, Cell, IndexQuery, Keyer, compute_indices, group_dims, resolve
+from .engine import Cell, IndexQuery, Keyer, compute_indices, group_dims, resolve
 from .problems import QueryError
-from .scoring import CRITERIA
 
 # the `by` keys a group of units and periods is made of; `unit` is not one: a cell of one unit
 # is its own only stratum, so its weighted index would just repeat its index
-WEIGHTABLE_BY = ("level",) + LEVELS + periods.KINDS
+WEIGHTABLE_BY = ("level",) + LEVELS + PERIOD_KINDS
 
 
 @dataclass

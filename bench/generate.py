@@ -52,6 +52,7 @@ from storage import forms, reviews, submissions, units
 from storage.db import DB_FILENAME
 from tests.harness.instances import ITEM_PATHS, STANDARD_ITEMS, XF, fill_instance, primary_instance, standard_answers
 from tests.harness.site import ROOT, cli, create_collector, setup
+from vocabulary import TIMEZONE
 
 GENERATOR_VERSION = 3     # bump whenever the data a given (n, seed) produces changes
 META_FILENAME = "bench_dataset.json"
@@ -59,8 +60,7 @@ FORM_ID = "tthc_hailong"
 DEFAULT_N = 1_000_000
 DEFAULT_CHUNK = 10_000
 
-VN = timezone(timedelta(hours=7))
-PERIOD_START = datetime(2025, 1, 1, tzinfo=VN)     # two years of interview starts: 2025-Q1 .. 2026-Q4
+PERIOD_START = datetime(2025, 1, 1, tzinfo=TIMEZONE)     # two years of interview starts: 2025-Q1 .. 2026-Q4
 PERIOD_DAYS = 730
 COMMUNE_COUNTS = (15, 14, 16, 15, 13, 17, 15, 16, 14)   # per district, in the seed file's order
 

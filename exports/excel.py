@@ -1,11 +1,12 @@
 """What Excel needs of values and names: serial dates in Vietnam's time, legal sheet names, the
-row limit, and the few labels both workbooks show."""
+row limit."""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time
 
-VN_TZ = timezone(timedelta(hours=7))
+from vocabulary import TIMEZONE
+
 # 1,048,576 rows in a sheet, the header included
 EXCEL_MAX_ROWS = 1_048_576
 _EPOCH = datetime(1899, 12, 30)
@@ -13,12 +14,6 @@ _EPOCH_DATE = _EPOCH.date()
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 SHEET_NAME_MAX = 31
 
-REVIEW_LABELS = {
-    "received": ("Đã nhận", "Received"),
-    "approved": ("Đã duyệt", "Approved"),
-    "hasIssues": ("Có vấn đề", "Has issues"),
-    "rejected": ("Bị từ chối", "Rejected"),
-}
 
 
 def excel_datetime(text: str) -> float | None:
@@ -29,7 +24,7 @@ def excel_datetime(text: str) -> float | None:
     except ValueError:
         return None
     if moment.tzinfo is not None:
-        moment = moment.astimezone(VN_TZ).replace(tzinfo=None)
+        moment = moment.astimezone(TIMEZONE).replace(tzinfo=None)
     delta = moment - _EPOCH
     return delta.days + (delta.seconds + delta.microseconds / 1e6) / 86400
 
@@ -48,7 +43,7 @@ def excel_time(text: str) -> float | None:
     except ValueError:
         return None
     if moment.tzinfo is not None:
-        moment = datetime.combine(date(2000, 1, 3), moment).astimezone(VN_TZ).time()
+        moment = datetime.combine(date(2000, 1, 3), moment).astimezone(TIMEZONE).time()
     return (moment.hour * 3600 + moment.minute * 60 + moment.second + moment.microsecond / 1e6) / 86400
 
 
@@ -66,4 +61,4 @@ def sheet_name(wanted: str, taken: set[str]) -> str:
 
 
 def local_now() -> datetime:
-    return datetime.now(VN_TZ)
+    return datetime.now(TIMEZONE)

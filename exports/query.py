@@ -16,11 +16,11 @@ from aggregate.engine import DEFAULT_MIN_N, resolve, utc_window
 from aggregate.problems import QueryError
 from storage import units as unit_store
 from storage.export_queries import ExportSelection
+from vocabulary import REVIEW_STATES, TIMEZONE
 
 from .problems import ExportError
 from .schema import LANGS, FormSchema, load_schema
 
-REVIEW_STATES = ("received", "approved", "hasIssues", "rejected")
 HEADER_MODES = ("labels", "names")
 FILTER_PARAMS = ("from", "to", "period", "unit", "review_state", "version")
 XLSX_PARAMS = FILTER_PARAMS + ("lang", "headers", "identifiers")
@@ -146,7 +146,7 @@ def report_query(form_id: str, args: Mapping[str, str], scope: str | None = None
     text = (args.get("period") or "").strip()
     if not text:
         from datetime import datetime
-        now = today or datetime.now(periods.VN_TZ).date()
+        now = today or datetime.now(TIMEZONE).date()
         text = f"{now.year}-Q{(now.month - 1) // 3 + 1}"
     parse_period(text)
     return ReportQuery(form_id=form_id, period=text.upper(), unit=(args.get("unit") or "").strip() or None,

@@ -33,12 +33,12 @@ from sampling import coverage as sample_coverage
 from storage import export_queries, scores
 from storage import units as unit_store
 from storage.db import DB_FILENAME
+from vocabulary import CHANNEL_LABELS, CRITERIA, LEVEL_LABELS, REVIEW_LABELS
 
-from .excel import REVIEW_LABELS, local_now
+from .excel import local_now
 from .query import ReportQuery, parse_period
 from .schema import FormSchema, load_schema
 
-CRITERIA = scores.CRITERIA
 TREND_LENGTH = {"month": 12, "quarter": 8, "half": 6, "year": 5}
 DISSATISFIED_SHOWN = 1000
 # named by the conventions, or asked only to pick the unit: the unit breakdown already covers them
@@ -458,7 +458,7 @@ def _write_summary(book, fmt, plan: ReportPlan, figures: Figures, context: dict)
                          previous=before["overall"]["index"] if before else None, change=change, min_n=min_n)
     for level in plan.levels:
         body = figures.rankings[level]
-        vi, en = render.LEVEL_LABELS[level]
+        vi, en = LEVEL_LABELS[level]
         sheet.section(f"{next(letter)}. Xếp hạng {vi.lower()}", f"{en} ranking")
         for number, (entry, cell) in enumerate(zip(body["units"], figures.ranking_cells[level]), start=1):
             if entry["unit"] == plan.reference:
@@ -594,7 +594,7 @@ def _write_dissatisfied(book, fmt, plan: ReportPlan, figures: Figures, context: 
         sheet.put(0, number, "center")
         sheet.put(1, "/".join(reversed(entry["date"].split("-"))))
         sheet.put(2, entry["unit_label"]["vi"])
-        sheet.put(3, render.CHANNEL_LABELS.get(entry["channel"], (entry["channel"],))[0])
+        sheet.put(3, CHANNEL_LABELS.get(entry["channel"], (entry["channel"],))[0])
         sheet.put(4, REVIEW_LABELS.get(entry["review_state"], (entry["review_state"],))[0])
         sheet.put(5, len(entry["low_answers"]), "count")
         sheet.put(6, "; ".join(f"{a['label']['vi']} ({a['value']})" for a in entry["low_answers"]))
@@ -611,7 +611,7 @@ def _write_charts(book, fmt, plan: ReportPlan, figures: Figures, context: dict) 
     ranked = []
     if level is not None:
         ranked = [u for u in figures.rankings[level]["units"] if u["rank"] is not None and u["unit"] != plan.reference]
-    vi, en = render.LEVEL_LABELS[level] if level else ("", "")
+    vi, en = LEVEL_LABELS[level] if level else ("", "")
     sheet.section(f"Chỉ số hài lòng chung theo đơn vị {vi.lower()}, {plan.period.label('vi')}",
                   f"Overall index by unit ({en.lower()}), {plan.period.label('en')}")
     sheet.header(["Đơn vị\nUnit", "Chỉ số chung (%)\nOverall index", "Xếp hạng\nRank"], 32)

@@ -19,10 +19,10 @@ from datetime import datetime
 
 import xlsxwriter
 
-from aggregate.render import CHANNEL_LABELS
 from storage.db import read_snapshot
+from vocabulary import CHANNEL_LABELS, REVIEW_LABELS
 
-from .excel import (EXCEL_MAX_ROWS, REVIEW_LABELS, excel_date, excel_datetime, excel_time, local_now,
+from .excel import (EXCEL_MAX_ROWS, excel_date, excel_datetime, excel_time, local_now,
                     sheet_name)
 from .query import ExportPlan
 from .rows import GEO_PARTS, Table, iter_rows, tables

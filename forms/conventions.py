@@ -22,10 +22,11 @@ import re
 import warnings
 from dataclasses import dataclass, field
 
+from vocabulary import CHANNELS, CRITERIA
+
 from .problems import FormProblems, Problem, error, warning
 from .xform_schema import XFormInfo
 
-CRITERIA = ("procedure", "staff", "result")
 DEFAULT_SCALE = ("1", "2", "3", "4", "5")
 DEFAULT_SATISFIED = ("4", "5")
 # Recognised by name outside repeats (docs/questionnaire-conventions.md, section 3).
@@ -38,7 +39,6 @@ ROLE_NAMES = (
 # dossier_code identifies a person's application, and `respondent` holds one (the list's choice
 # names are dossier codes): always kept out of exports.
 ALWAYS_SENSITIVE = ("dossier_code", "respondent")
-CHANNELS = ("interview", "online", "kiosk", "paper", "post", "other")
 # the one answer to `consent` that lets a submission count (forms/README.md): anything else, a
 # blank included, is a decline whatever a client's relevance rules did with the other answers
 CONSENT_GIVEN = "yes"

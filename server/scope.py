@@ -6,9 +6,10 @@ no unit (the standard questionnaire) is used everywhere.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timezone
 
 from storage import units
+from vocabulary import TIMEZONE
 
 
 def unit_in_scope(db, user: dict, unit_code: str | None) -> bool:
@@ -30,12 +31,14 @@ def retired_unit(db, unit_code: str | None, started_at: str | None) -> bool:
 
 
 def local_day(utc_text: str) -> str | None:
-    """YYYY-MM-DD in Vietnam (UTC+7) of a stored UTC time."""
+    """YYYY-MM-DD in Vietnam of a stored UTC time."""
     try:
         moment = datetime.fromisoformat(utc_text.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return (moment + timedelta(hours=7)).date().isoformat()
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(TIMEZONE).date().isoformat()
 
 
 def form_in_scope(db, user: dict, form: dict) -> bool:

@@ -5,15 +5,17 @@ import csv
 import io
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from pathlib import Path
 
 import storage
 from storage import audit
 from storage import units as unit_store
 from storage.db import first_row
+from vocabulary import LEVELS as LEVEL_ORDER, TIMEZONE
 
-LEVELS = {"tinh": 0, "huyen": 1, "xa": 2}
+# a level's depth: a unit's parent is never deeper than the unit
+LEVELS = {level: depth for depth, level in enumerate(LEVEL_ORDER)}
 COLUMNS = ("code", "parent_code", "level", "name_vi", "name_en")
 
 
@@ -176,7 +178,7 @@ def check_list_date(db, day: str) -> RowError | None:
 
 
 def local_today() -> date:
-    return (datetime.now(timezone.utc) + timedelta(hours=7)).date()
+    return datetime.now(TIMEZONE).date()
 
 
 # --- successors ---------------------------------------------------------------------------------

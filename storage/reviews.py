@@ -1,12 +1,11 @@
 """Review decisions on submissions: each one kept, the latest copied onto the submission."""
 from __future__ import annotations
 
+from vocabulary import REVIEWED_STATES as DECISIONS
+
 from . import audit
 from .clock import now_iso
 from .db import write_transaction
-
-# "received" is where every submission starts; a reviewer moves it to one of the others
-DECISIONS = ("approved", "hasIssues", "rejected")
 
 
 def add_review(db, submission_id: int, state: str, note: str | None, actor: str | None) -> bool:

@@ -17,9 +17,10 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
+from vocabulary import CRITERIA
+
 from .schema import answer_table
 
-CRITERIA = ("procedure", "staff", "result")
 # lcm(1..12): a respondent's share k/m of satisfied answers is a whole number of these units
 # whenever m divides it, which covers every criterion of up to 12 items
 SCORE_UNIT = 27720

@@ -15,6 +15,7 @@ from flask import Response, g, request, send_file, stream_with_context
 import storage
 from storage import audit, central_queries, forms, reviews, submissions as stored
 from storage.blobs import BlobCorrupt
+from vocabulary import REVIEWED_STATES
 
 from ..dbconn import get_blobs, get_db
 from ..receive.accept import receive
@@ -30,7 +31,6 @@ XML_TYPES = ("application/xml", "text/xml")
 # types a client may be told an attachment is; anything else is sent as plain bytes
 SAFE_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp", "audio/mpeg", "audio/ogg", "audio/mp4",
               "video/mp4", "application/pdf", "text/csv"}
-REVIEW_STATES = ("approved", "hasIssues", "rejected")
 
 
 def _scope() -> str | None:
@@ -173,8 +173,8 @@ def review_submission(project_id, form_id, instance_id):
     if not isinstance(body, dict) or "reviewState" not in body:
         raise CentralError("bad_json", fields='{"reviewState"}')
     state = body["reviewState"]
-    if state not in REVIEW_STATES:
-        raise CentralError("bad_review_state", value=str(state)[:40], allowed=", ".join(REVIEW_STATES))
+    if state not in REVIEWED_STATES:
+        raise CentralError("bad_review_state", value=str(state)[:40], allowed=", ".join(REVIEWED_STATES))
     db = get_db()
     reviews.add_review(db, row["id"], state, None, user["name"])
     return json_response(submission_json(central_queries.submission(db, form_id, instance_id, _scope())))

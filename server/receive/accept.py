@@ -15,22 +15,21 @@ import hashlib
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from storage import forms, submissions, units
 from storage.clock import now_iso
+from vocabulary import CHANNELS, TIMEZONE
 
 from .. import scope
 from .flatten import flatten, top_level_value
 from .parse import DEFAULT_LIMITS, Instance, InstanceError, Limits, form_of_root, parse_instance
 
-CHANNELS = ("interview", "online", "kiosk", "paper", "post", "other")
 # doors whose channel the server knows: the instance cannot claim another one
 SERVER_CHANNELS = ("online", "kiosk", "paper")
 # doors where only the files the instance asks for may come along (Web Forms sends them all in
 # the same request; Collect sends them in later parts, each repeating the XML)
 NAMED_FILES_ONLY = ("online", "kiosk", "paper")
-VN_TZ = timezone(timedelta(hours=7))
 _SAFE_NAME = re.compile(r"^[^/\\\x00-\x1f\x7f]{1,255}$")
 
 
@@ -247,11 +246,11 @@ def _utc(value: str | None) -> str | None:
         return None
     try:
         if len(value) == 10:
-            moment = datetime.fromisoformat(value).replace(tzinfo=VN_TZ)
+            moment = datetime.fromisoformat(value).replace(tzinfo=TIMEZONE)
         else:
             moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
             if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=VN_TZ)
+                moment = moment.replace(tzinfo=TIMEZONE)
         moment = moment.astimezone(timezone.utc)
     except (ValueError, OverflowError):  # year 1 or 9999 shifted out of range: unreadable, like any other
         return None

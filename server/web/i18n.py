@@ -7,13 +7,13 @@ Vietnam's time (Asia/Ho_Chi_Minh); numbers in the Vietnamese style 1.234,5 (Engl
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 from flask import g, session
 
+from vocabulary import CHANNEL_LABELS, CRITERION_LABELS, LEVEL_LABELS, REVIEW_LABELS, TIMEZONE
+
 LANGUAGES = ("vi", "en")
 DEFAULT_LANGUAGE = "vi"
-VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def lang() -> str:
@@ -34,27 +34,7 @@ ROLES = {
     "viewer": ("Người xem (lãnh đạo đơn vị)", "Viewer (unit head)"),
     "collector": ("Điều tra viên", "Surveyor"),
 }
-CHANNELS = {
-    "interview": ("Phỏng vấn trực tiếp", "Interview"),
-    "online": ("Trực tuyến", "Online"),
-    "kiosk": ("Ki-ốt", "Kiosk"),
-    "paper": ("Phiếu giấy", "Paper"),
-    "post": ("Bưu chính", "Post"),
-    "other": ("Khác", "Other"),
-}
-REVIEW_STATES = {
-    "received": ("Mới nhận", "Received"),
-    "approved": ("Đã duyệt", "Approved"),
-    "hasIssues": ("Có vấn đề", "Has issues"),
-    "rejected": ("Bị loại", "Rejected"),
-}
 FORM_STATES = {"open": ("Đang mở", "Open"), "closed": ("Đã đóng", "Closed")}
-CRITERIA = {
-    "procedure": ("Giải quyết thủ tục hành chính", "Handling of the procedure"),
-    "staff": ("Sự phục vụ của công chức", "Service of the civil servants"),
-    "result": ("Kết quả, tiến độ giải quyết", "Result and timeliness"),
-}
-LEVELS = {"tinh": ("Cấp tỉnh", "Province"), "huyen": ("Cấp huyện", "District"), "xa": ("Cấp xã", "Commune")}
 AUDIT_ACTIONS = {
     "register.import": ("Nhập sổ theo dõi hồ sơ", "Dossier register imported"),
     "sample.create": ("Chọn mẫu khảo sát", "Sample drawn"),
@@ -85,12 +65,12 @@ AUDIT_ACTIONS = {
     "result.publish": ("Công bố kết quả", "Result published"),
     "result.withdraw": ("Gỡ kết quả công bố", "Published result withdrawn"),
 }
-TERMS = {"role": ROLES, "audit": AUDIT_ACTIONS, "channel": CHANNELS, "review": REVIEW_STATES, "form_state": FORM_STATES,
-         "criterion": CRITERIA, "level": LEVELS}
+TERMS = {"role": ROLES, "audit": AUDIT_ACTIONS, "channel": CHANNEL_LABELS, "review": REVIEW_LABELS,
+         "form_state": FORM_STATES, "criterion": CRITERION_LABELS, "level": LEVEL_LABELS}
 
 
 def term(kind: str, code: str | None) -> str:
-    """The word for a stored code (term('channel', 'kiosk') -> 'Ki-ốt'); the code itself if unknown."""
+    """The word for a stored code (term('channel', 'paper') -> 'Phiếu giấy'); the code itself if unknown."""
     pair = TERMS[kind].get(code or "")
     return t(*pair) if pair else (code or "")
 
@@ -129,7 +109,7 @@ def _moment(value) -> datetime | None:
             return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(VN_TZ)
+    return moment.astimezone(TIMEZONE)
 
 
 def format_date(value) -> str:
@@ -174,7 +154,7 @@ def format_answer(value: str | None, kind: str | None) -> str:
 
 def day_start_utc(day: date, days_later: int = 0) -> str:
     """Midnight in Vietnam at the start of `day` (+ days_later), as stored UTC text."""
-    moment = datetime.combine(day + timedelta(days=days_later), time(0), tzinfo=VN_TZ)
+    moment = datetime.combine(day + timedelta(days=days_later), time(0), tzinfo=TIMEZONE)
     return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 

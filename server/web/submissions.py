@@ -14,13 +14,13 @@ from flask import abort, current_app, flash, g, redirect, render_template, reque
 
 import storage
 from aggregate.periods import parse_date
-from forms.conventions import CHANNELS
 from storage import audit, browse, forms, reviews, submissions
 from storage.blobs import BlobCorrupt
+from vocabulary import CHANNELS, REVIEW_STATES
 
 from ..dbconn import get_blobs, get_db
 from .common import roles, user_scope, web_blueprint
-from .i18n import REVIEW_STATES, day_start_utc, t
+from .i18n import day_start_utc, t
 
 bp = web_blueprint("submissions", __name__, url_prefix="/submissions")
 
