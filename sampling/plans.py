@@ -16,6 +16,8 @@ MAX_FIXED_SIZE = 100_000
 class PlanError(BilingualError):
     """A sample plan that cannot be drawn as asked."""
 
+    code = "bad_plan"
+
 
 def parse_rule(*, method: str, margin: str | None, fixed_size: str | int | None, by_field: bool,
                reserve_percent: str | int | None, seed: str | None) -> SampleRule:

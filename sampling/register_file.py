@@ -73,6 +73,8 @@ Sheets = list[tuple[str | None, Callable[[], Iterator[Row]]]]
 class RegisterFileError(BilingualError):
     """The file as a whole cannot be read as a register; nothing in it is imported."""
 
+    code = "bad_register_file"
+
     # the names of forms.problems.Problem, whose messages the same pages show
     message_vi = property(lambda self: self.vi)
     message_en = property(lambda self: self.en)

@@ -3,7 +3,7 @@
 Views only turn a request into an `aggregate` query and its result into JSON (the shape is
 aggregate/render.py's, documented in the README). Who may read is decided by `reader_required`;
 an account bound to a unit reads its unit's subtree only (the query's `scope`). Every refusal is
-a problem of aggregate/problems.py: {"error": {"code", "message_vi", "message_en"}}.
+a problem of catalogue.INDICES (aggregate/problems.py): {"error": {"code", "message_vi", "message_en"}}.
 """
 from __future__ import annotations
 

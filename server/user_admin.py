@@ -20,6 +20,8 @@ NAME_RE = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
 class AccountRefused(BilingualError):
     """An account that cannot be created, changed or revoked as asked."""
 
+    code = "account_refused"
+
 
 @dataclass
 class NewAccount:

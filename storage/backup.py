@@ -52,6 +52,8 @@ _FRESH_ENTRIES = {DB_FILENAME, DB_FILENAME + "-wal", DB_FILENAME + "-shm", "secr
 class BackupError(BilingualError):
     """A backup or restore that cannot be done; the messages are for the person running it."""
 
+    code = "backup_refused"
+
 
 @dataclass
 class Summary:

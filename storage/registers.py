@@ -20,6 +20,8 @@ CONTACT_COLUMNS = ("applicant_name", "phone")
 class DossierOwnedElsewhere(BilingualError):
     """A row would change a dossier of a unit outside the importer's scope; nothing was imported."""
 
+    code, status = "dossier_owned_elsewhere", 403
+
     def __init__(self):
         super().__init__(MESSAGE_OWNED_VI + " Không nhập hồ sơ nào; hãy kiểm tra lại tệp.",
                          MESSAGE_OWNED_EN + " Nothing was imported; check the file again.")

@@ -11,12 +11,13 @@ import os
 from flask import Blueprint, current_app, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from catalogue import PAGES
 from forms.conventions import DOSSIER_RE
 from storage import forms, units
 
 from .. import scope
 from ..dbconn import get_db
-from ..web.i18n import LANGUAGES, t
+from ..web.i18n import LANGUAGES, lang, t
 from . import webforms
 from .receiving import HONEYPOT_FIELD, Refusal, answer, refusal_answer
 
@@ -37,11 +38,24 @@ def configure(app) -> None:
         app.config.setdefault(name, int(os.environ.get(name, default)))
 
 
+CANNOT_OPEN = ("Không mở được phiếu khảo sát", "The survey cannot be opened")
+ENDED = ("Đợt khảo sát đã kết thúc", "The survey has ended")
+NOT_FOUND = ("Không tìm thấy", "Not found")
+
+
 class PageError(Exception):
-    def __init__(self, status: int, vi: str, en: str, title_vi: str = "Không mở được phiếu khảo sát",
-                 title_en: str = "The survey cannot be opened"):
-        super().__init__(en)
-        self.status, self.vi, self.en, self.title_vi, self.title_en = status, vi, en, title_vi, title_en
+    """A page that cannot be shown: a Problem of catalogue.PAGES, under the page title `title`."""
+
+    def __init__(self, problem: str, title: tuple[str, str] = CANNOT_OPEN, /, **values):
+        super().__init__(problem)
+        self.problem, self.title, self.values = PAGES[problem], title, values
+
+    @property
+    def status(self) -> int:
+        return self.problem.status
+
+    def text(self) -> str:
+        return self.problem.text(lang(), **self.values)
 
 
 def choose_language() -> None:
@@ -75,8 +89,8 @@ def citizen_blueprint(name: str, import_name: str) -> Blueprint:
     @bp.errorhandler(PageError)
     def _page_error(exc: PageError):
         if _wants_json():
-            return plain_answer(exc.status, "unavailable", t(exc.vi, exc.en))
-        return message_page(exc.status, t(exc.title_vi, exc.title_en), t(exc.vi, exc.en))
+            return plain_answer(exc.status, "unavailable", exc.text())
+        return message_page(exc.status, t(*exc.title), exc.text())
 
     @bp.errorhandler(Refusal)
     def _refused(exc: Refusal):
@@ -112,12 +126,9 @@ def open_form(form_id: str, *, version: bool = True) -> tuple[dict, dict | None]
     form = forms.get_form(db, form_id)
     latest = forms.latest_version(db, form_id) if form and version else None
     if form is None or (version and latest is None):
-        raise PageError(404, "Không tìm thấy phiếu khảo sát này. Vui lòng kiểm tra lại đường dẫn hoặc mã QR.",
-                        "This survey was not found. Please check the link or QR code.")
+        raise PageError("survey_not_found")
     if form["state"] != "open":
-        raise PageError(410, "Đợt khảo sát này đã kết thúc. Cảm ơn Ông/Bà đã quan tâm.",
-                        "This survey has ended. Thank you for your interest.",
-                        "Đợt khảo sát đã kết thúc", "The survey has ended")
+        raise PageError("survey_ended", ENDED)
     return form, latest
 
 
@@ -128,9 +139,7 @@ def unit_of(form: dict, code: str | None) -> dict | None:
     db = get_db()
     unit = units.get_unit_in_force(db, code)
     if unit is None or not scope.form_in_scope(db, {"unit_code": code}, form):
-        raise PageError(404, f'Không tìm thấy đơn vị "{code}" cho phiếu khảo sát này. Vui lòng kiểm tra lại '
-                             "đường dẫn hoặc mã QR.",
-                        f'Unit "{code}" was not found for this survey. Please check the link or QR code.')
+        raise PageError("unit_not_found", code=code)
     return unit
 
 
@@ -139,8 +148,7 @@ def dossier_arg(value: str | None) -> str | None:
     if not value:
         return None
     if not DOSSIER_RE.match(value):
-        raise PageError(400, "Mã hồ sơ trong đường dẫn không hợp lệ. Vui lòng kiểm tra lại mã QR trên phiếu hẹn.",
-                        "The dossier code in the link is not valid. Please check the QR code on the receipt.")
+        raise PageError("bad_dossier_link")
     return value
 
 
@@ -167,7 +175,7 @@ def media_response(version: dict, filename: str):
     # no account here: lists made per surveyor (respondents.csv) come with their header alone
     content = media_content(get_db(), version, filename, None)
     if content is None:
-        raise PageError(404, "Không tìm thấy tệp.", "File not found.")
+        raise PageError("file_not_found")
     kind = "text/csv; charset=utf-8" if filename.endswith(".csv") else "application/octet-stream"
     response = current_app.response_class(content, 200, content_type=kind)
     response.headers["Cache-Control"] = "no-cache"

@@ -24,7 +24,7 @@ from .. import auth
 from ..dbconn import get_db
 from ..web.i18n import lang, t, unit_name
 from . import webforms
-from .citizen import (PageError, citizen_blueprint, message_page, open_form, render_form_page,
+from .citizen import (NOT_FOUND, PageError, citizen_blueprint, message_page, open_form, render_form_page,
                       scope_of)
 from .receiving import Refusal, read_instance, read_posted, receive_once_per_dossier, result_answer
 
@@ -52,8 +52,7 @@ def kiosk_for_request(unit_code: str) -> dict | None:
 def _unit_or_404(unit_code: str) -> dict:
     unit = units.get_unit_in_force(get_db(), unit_code)
     if unit is None:
-        raise PageError(404, f'Không có đơn vị "{unit_code}".', f'No unit "{unit_code}".',
-                        "Không tìm thấy", "Not found")
+        raise PageError("no_unit", NOT_FOUND, code=unit_code)
     return unit
 
 

@@ -18,6 +18,8 @@ DEFAULT_FORM = "tthc_hailong"
 class Refused(BilingualError):
     """A kiosk or link request that cannot be done."""
 
+    code = "channel_refused"
+
 
 @dataclass
 class NewKiosk:
