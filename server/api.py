@@ -20,10 +20,10 @@ from storage import forms
 
 from . import auth, scope
 from .dbconn import get_db
+from .permissions import can
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-READ_ROLES = ("admin", "designer", "reporter", "viewer")
 CHALLENGE = 'Basic realm="Hai Long", charset="UTF-8"'
 
 
@@ -39,7 +39,7 @@ def reader_required(view):
         user = requesting_user()
         if user is None:
             return _error(QueryError("unauthorized"), challenge=True)
-        if user["role"] not in READ_ROLES:
+        if not can(user, "indices.read"):
             return _error(QueryError("forbidden_role"))
         g.reader = user
         return view(*args, **kwargs)

@@ -33,6 +33,7 @@ from storage import forms
 from . import scope
 from .api import reader_required
 from .dbconn import get_blobs, get_db
+from .permissions import can
 
 bp = Blueprint("api_exports", __name__, url_prefix="/api/v1")
 log = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ def _form(form_id: str) -> None:
 def _export_plan(form_id: str, fmt: str):
     _form(form_id)
     query = exports.export_query(form_id, fmt, request.args, scope=g.reader["unit_code"])
-    if query.include_identifiers and g.reader["role"] != "admin":
+    if query.include_identifiers and not can(g.reader, "export.identifiers"):
         raise ExportError("forbidden_identifiers")
     return exports.prepare(get_db(), query)
 

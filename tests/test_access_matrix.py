@@ -30,8 +30,9 @@ import pytest
 import test_web_access
 from tests.harness.instances import fill_instance, standard_answers
 from tests.harness.site import PASSWORD, ROOT, cli, create_password_user
+from server.permissions import roles_with
 from storage import forms
-from web_site import UNIT_B, csrf_token, login, signed_in
+from web_site import ACCOUNTS, UNIT_B, csrf_token, login, signed_in
 
 WEB_ACCOUNTS = {"viewer_a": "xem_hue", "viewer_b": "xem_aluoi", "reporter": "reporter",
                 "reporter_a": "reporter_hue", "designer": "designer", "designer_a": "designer_hue",
@@ -39,6 +40,7 @@ WEB_ACCOUNTS = {"viewer_a": "xem_hue", "viewer_b": "xem_aluoi", "reporter": "rep
 ROLES = ("anonymous", "forged", "revoked", "collector_a", "collector_tinh", *WEB_ACCOUNTS)
 ALL_WEB = set(WEB_ACCOUNTS)
 SEES_B = {"viewer_b", "reporter", "designer", "admin"}            # province-wide or bound to 481
+ROLE_OF = {account: ACCOUNTS[name][0] for account, name in WEB_ACCOUNTS.items()}
 N_A = None      # the role cannot make this request (e.g. a web account has no token)
 
 OUT_FORM = "tthc_aluoi"
@@ -126,13 +128,22 @@ def _submission(m: "Matrix") -> dict:
 
 
 FORM_URL = f"/forms/{OUT_FORM}/versions/{{version}}"
-LINK_ROLES = ("reporter", "reporter_a", "designer", "designer_a", "admin", "admin_a")
-ENTRY_ROLES = ("reporter", "reporter_a", "admin", "admin_a")
+
+
+def accounts_with(action: str) -> tuple[str, ...]:
+    """The web accounts whose role may do `action`, read from the server's own table
+    (server/permissions.py): the statuses below then say what each of them gets."""
+    return tuple(account for account in WEB_ACCOUNTS if ROLE_OF[account] in roles_with(action))
+
+
+LINK_ROLES = accounts_with("link.manage")
+ENTRY_ROLES = accounts_with("paper.enter")
 LINKS_SCOPED = {r: 200 if r in SEES_B else 404 for r in LINK_ROLES} | {"viewer_a": 403, "viewer_b": 403}
 LINKS_SCOPED_POST = {r: 302 if r in SEES_B else 404 for r in LINK_ROLES}
 ENTRY_SCOPED = {r: 200 if r in SEES_B else 404 for r in ENTRY_ROLES}
-SAMPLERS = ("reporter", "reporter_a", "admin", "admin_a")
+SAMPLERS = accounts_with("plan.manage")
 SAMPLERS_OK = {r: 200 for r in SAMPLERS}
+IMPORTERS = accounts_with("register.import")
 PLAN_B = {"reporter": 200, "admin": 200, "reporter_a": 404, "admin_a": 404}
 PLAN_B_POST = {"reporter": 302, "admin": 302, "reporter_a": 404, "admin_a": 404}
 EDITOR_POST = {"reporter": 404, "admin": 404, "reporter_a": 404, "admin_a": 404}   # dashboard: then scope or content
@@ -254,11 +265,11 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("odk_assets.font_file", "GET"): Route("GET", "/static/odk/fonts/be-vietnam-pro/files/be-vietnam-pro-vietnamese-400-normal.woff2",
                                           public(200)),
     # --- dossier registers: admins and reporters; a unit-bound one within its scope ---
-    ("registers.index", "GET"): Route("GET", "/registers/", web_page(403, **SAMPLERS_OK)),
-    ("registers.upload", "POST"): Route("POST", "/registers/upload", web_page(403, **{r: 400 for r in SAMPLERS}),
+    ("registers.index", "GET"): Route("GET", "/registers/", web_page(403, **{r: 200 for r in IMPORTERS})),
+    ("registers.upload", "POST"): Route("POST", "/registers/upload", web_page(403, **{r: 400 for r in IMPORTERS}),
                                         lambda m: {}, "no file: back to the page with a message"),
     ("registers.confirm", "POST"): Route("POST", f"/registers/confirm/{ZERO_SHA}",
-                                         web_page(403, **{r: 404 for r in SAMPLERS}), lambda m: {},
+                                         web_page(403, **{r: 404 for r in IMPORTERS}), lambda m: {},
                                          "nothing staged under that SHA-256"),
     # --- sample plans: admins and reporters; the plan of 481 is unknown to accounts of 474 ---
     ("sampling.index", "GET"): Route("GET", "/sampling/", web_page(403, **SAMPLERS_OK)),

@@ -31,7 +31,8 @@ from .errors import CentralError
 from .odata_filter import parse_filter, parse_orderby
 from .odata_rows import Shaper, repeat_rows, submissions
 from .projects import project_or_404, visible_form
-from .sessions import IDENTIFIER_ROLES, READ_ROLES, require
+from ..permissions import can
+from .sessions import require
 from .wire import external
 
 JSON = "application/json; charset=utf-8"
@@ -40,7 +41,7 @@ KNOWN = ("$top", "$skip", "$count", "$select", "$expand", "$orderby", "$filter",
 
 
 def _schema(project_id: int, form_id: str):
-    require(READ_ROLES)
+    require("submission.read")
     project_or_404(project_id)
     visible_form(form_id)
     return load_schema(get_db(), form_id)
@@ -123,7 +124,7 @@ def odata_rows(project_id, form_id, table):
         raise CentralError("bad_query", name="$expand", value=expand[:40])
     user = g.api_user
     identifiers = _flag("identifiers")
-    if identifiers and user["role"] not in IDENTIFIER_ROLES:
+    if identifiers and not can(user, "submission.identifiers"):
         raise CentralError("forbidden_identifiers")
     top, skip, token = _int("$top"), _int("$skip") or 0, _skiptoken()
     condition = parse_filter(request.args["$filter"], schema, repeat) if request.args.get("$filter") else None

@@ -13,7 +13,7 @@ from .. import scope
 from ..dbconn import get_db
 from . import PROJECT_ID, bp, json_response
 from .errors import CentralError
-from .sessions import READ_ROLES, require
+from .sessions import require
 from .wire import form_json, project_json, version_json, wants_extended
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -39,7 +39,7 @@ def _visible_forms(db) -> list[dict]:
 
 @bp.get("/projects")
 def list_projects():
-    require(READ_ROLES)
+    require("form.read")
     db = get_db()
     count = len(_visible_forms(db)) if wants_extended() else None
     return json_response([project_json(central_queries.instance_started(db), count)])
@@ -47,7 +47,7 @@ def list_projects():
 
 @bp.get("/projects/<int:project_id>")
 def get_project(project_id):
-    require(READ_ROLES)
+    require("form.read")
     project_or_404(project_id)
     db = get_db()
     count = len(_visible_forms(db)) if wants_extended() else None
@@ -62,7 +62,7 @@ def _form_body(db, form: dict) -> dict:
 
 @bp.get("/projects/<int:project_id>/forms")
 def list_forms(project_id):
-    require(READ_ROLES)
+    require("form.read")
     project_or_404(project_id)
     db = get_db()
     return json_response([_form_body(db, forms.get_form(db, row["form_id"])) for row in _visible_forms(db)])
@@ -70,14 +70,14 @@ def list_forms(project_id):
 
 @bp.get("/projects/<int:project_id>/forms/<form_id>")
 def get_form(project_id, form_id):
-    require(READ_ROLES)
+    require("form.read")
     project_or_404(project_id)
     return json_response(_form_body(get_db(), visible_form(form_id)))
 
 
 @bp.get("/projects/<int:project_id>/forms/<form_id>.xml")
 def form_xml(project_id, form_id):
-    require(READ_ROLES)
+    require("form.read")
     project_or_404(project_id)
     visible_form(form_id)
     version = forms.latest_version(get_db(), form_id)
@@ -86,7 +86,7 @@ def form_xml(project_id, form_id):
 
 @bp.get("/projects/<int:project_id>/forms/<form_id>.xlsx")
 def form_xlsx(project_id, form_id):
-    require(READ_ROLES)
+    require("form.read")
     project_or_404(project_id)
     visible_form(form_id)
     version = forms.latest_version(get_db(), form_id)
@@ -99,7 +99,7 @@ def form_xlsx(project_id, form_id):
 
 @bp.get("/projects/<int:project_id>/forms/<form_id>/versions")
 def form_versions(project_id, form_id):
-    require(READ_ROLES)
+    require("form.read")
     project_or_404(project_id)
     form = visible_form(form_id)
     state = "open" if form["state"] == "open" else "closed"

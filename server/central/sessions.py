@@ -12,15 +12,12 @@ from flask import current_app, g, request
 from storage import api_sessions, audit, users
 
 from .. import auth
+from ..permissions import can
 from ..dbconn import get_db
 from . import bp, json_response
 from .errors import CentralError
 from .wire import iso, user_json
 
-READ_ROLES = ("admin", "designer", "reporter", "viewer")     # as /api/v1
-SUBMIT_ROLES = ("admin", "designer", "collector")            # as the OpenRosa receiver
-REVIEW_ROLES = ("admin", "reporter")                         # as the submissions pages
-IDENTIFIER_ROLES = ("admin",)
 
 
 def _bearer() -> str | None:
@@ -49,9 +46,10 @@ def requesting_user() -> dict | None:
     return auth.basic_auth_user(db)
 
 
-def require(roles: tuple[str, ...]) -> dict:
+def require(action: str) -> dict:
+    """The API user, if they may do `action` (server/permissions.py)."""
     user = g.api_user
-    if user["role"] not in roles:
+    if not can(user, action):
         raise CentralError("forbidden_role")
     return user
 

@@ -24,7 +24,8 @@ from ..receive.parse import InstanceError, parse_instance
 from . import bp, json_response
 from .errors import CentralError
 from .projects import project_or_404, visible_form
-from .sessions import IDENTIFIER_ROLES, READ_ROLES, REVIEW_ROLES, SUBMIT_ROLES, require
+from ..permissions import can
+from .sessions import require
 from .wire import iso, submission_json
 
 XML_TYPES = ("application/xml", "text/xml")
@@ -48,7 +49,7 @@ def _submission(project_id: int, form_id: str, instance_id: str) -> dict:
 
 @bp.get("/projects/<int:project_id>/forms/<form_id>/submissions")
 def list_submissions(project_id, form_id):
-    require(READ_ROLES)
+    require("submission.read")
     project_or_404(project_id)
     visible_form(form_id)
     rows = central_queries.submissions(get_db(), form_id, _scope())
@@ -67,15 +68,15 @@ def list_submissions(project_id, form_id):
 
 @bp.get("/projects/<int:project_id>/forms/<form_id>/submissions/<instance_id>")
 def get_submission(project_id, form_id, instance_id):
-    require(READ_ROLES)
+    require("submission.read")
     return json_response(submission_json(_submission(project_id, form_id, instance_id)))
 
 
 @bp.get("/projects/<int:project_id>/forms/<form_id>/submissions/<instance_id>.xml")
 def submission_xml(project_id, form_id, instance_id):
-    user = require(READ_ROLES)
+    user = require("submission.read")
     row = _submission(project_id, form_id, instance_id)
-    if user["role"] not in IDENTIFIER_ROLES:
+    if not can(user, "submission.identifiers"):
         # the raw XML carries the identifier answers
         raise CentralError("forbidden_identifiers")
     db = get_db()
@@ -87,7 +88,7 @@ def submission_xml(project_id, form_id, instance_id):
 
 @bp.get("/projects/<int:project_id>/forms/<form_id>/submissions/<instance_id>/versions")
 def submission_versions(project_id, form_id, instance_id):
-    require(READ_ROLES)
+    require("submission.read")
     row = _submission(project_id, form_id, instance_id)
     return json_response([
         {"instanceId": v["instance_id"], "instanceName": None, "submitterId": v["submitter_id"] or 0,
@@ -118,7 +119,7 @@ def list_attachments(project_id, form_id, instance_id):
         if row is None or row["submitter_id"] != g.api_user["id"]:
             raise CentralError("not_found", what=f"submission {instance_id}")
     else:
-        require(READ_ROLES)
+        require("submission.read")
         row = _submission(project_id, form_id, instance_id)
     present = {a["name"] for a in stored.list_attachments(db, row["id"])}
     names = sorted(set(_expected_files(db, row)) | present)
@@ -127,7 +128,7 @@ def list_attachments(project_id, form_id, instance_id):
 
 @bp.get("/projects/<int:project_id>/forms/<form_id>/submissions/<instance_id>/attachments/<name>")
 def get_attachment(project_id, form_id, instance_id, name):
-    require(READ_ROLES)
+    require("submission.read")
     row = _submission(project_id, form_id, instance_id)
     found = next((a for a in stored.list_attachments(get_db(), row["id"]) if a["name"] == name), None)
     if found is None:
@@ -142,7 +143,7 @@ def get_attachment(project_id, form_id, instance_id, name):
 
 @bp.post("/projects/<int:project_id>/forms/<form_id>/submissions")
 def create_submission(project_id, form_id):
-    user = require(SUBMIT_ROLES)
+    user = require("submission.send")
     project_or_404(project_id)
     visible_form(form_id)
     if request.mimetype not in XML_TYPES:
@@ -167,7 +168,7 @@ def create_submission(project_id, form_id):
 
 @bp.patch("/projects/<int:project_id>/forms/<form_id>/submissions/<instance_id>")
 def review_submission(project_id, form_id, instance_id):
-    user = require(REVIEW_ROLES)
+    user = require("submission.review")
     row = _submission(project_id, form_id, instance_id)
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or "reviewState" not in body:

@@ -21,13 +21,13 @@ from ..instance_xml import without_identifiers
 from ..receive.accept import receive
 from ..receive.flatten import flatten
 from ..receive.parse import parse_instance
-from ..web.common import form_or_404, roles, user_scope, web_blueprint
-from ..web.submissions import SENSITIVE_READERS
+from ..permissions import can
+from ..web.common import form_or_404, requires, user_scope, web_blueprint
 from ..web.i18n import label, t
 from . import webforms
 from .receiving import Refusal, answer, read_instance, read_posted, refusal_answer, result_answer
 from .sheet import sheet_items
-from .staff import LINK_ROLES, PAPER_ENTRY_ROLES, open_forms_in_scope
+from .staff import open_forms_in_scope
 
 bp = web_blueprint("paper", __name__, url_prefix="/channels/paper")
 
@@ -51,19 +51,19 @@ def _run_in_scope(run: dict | None) -> dict | None:
 
 
 @bp.get("/")
-@roles(*LINK_ROLES)
+@requires("link.manage")
 def index():
     db = get_db()
     prints = [p for p in channels.list_prints(db) if _run_in_scope(p)]
     return render_template("channels/paper_index.html", forms=open_forms_in_scope(),
                            units=browse.units_in_scope(db, user_scope(), in_force=True), prints=prints,
-                           can_enter=g.user["role"] in PAPER_ENTRY_ROLES,
+                           can_enter=can(g.user, "paper.enter"),
                            open_conflicts=len(channels.conflicts(db, scope=user_scope(), open_only=True)),
                            max_sheets=channels.MAX_SHEETS_PER_PRINT)
 
 
 @bp.post("/print")
-@roles(*LINK_ROLES)
+@requires("link.manage")
 def create_print():
     db = get_db()
     form = form_or_404(request.form.get("form", ""))
@@ -86,7 +86,7 @@ def create_print():
 
 
 @bp.get("/prints/<int:print_id>")
-@roles(*LINK_ROLES)
+@requires("link.manage")
 def sheets(print_id):
     """The sheets of a print run, one A4 sheet each; printing again gives the same numbers."""
     db = get_db()
@@ -112,7 +112,7 @@ def _sheet_run(form_id: str, sheet_no: int) -> dict:
 
 
 @bp.get("/<form_id>/entry")
-@roles(*PAPER_ENTRY_ROLES)
+@requires("paper.enter")
 def entry(form_id):
     db = get_db()
     form = form_or_404(form_id)
@@ -142,7 +142,7 @@ def entry(form_id):
 
 
 @bp.get("/<form_id>/entry/<int:sheet_no>/form.xml")
-@roles(*PAPER_ENTRY_ROLES)
+@requires("paper.enter")
 def entry_form(form_id, sheet_no):
     db = get_db()
     form_or_404(form_id)
@@ -155,7 +155,7 @@ def entry_form(form_id, sheet_no):
 
 
 @bp.post("/<form_id>/entry/<int:sheet_no>/submission")
-@roles(*PAPER_ENTRY_ROLES)
+@requires("paper.enter")
 def entry_submission(form_id, sheet_no):
     db = get_db()
     form_or_404(form_id)
@@ -246,7 +246,7 @@ def _labelled(version: dict | None, rows: list[dict]) -> list[dict]:
 # --- double entries for review ----------------------------------------------------------------
 
 @bp.get("/conflicts")
-@roles(*LINK_ROLES)
+@requires("link.manage")
 def conflicts():
     db = get_db()
     rows = channels.conflicts(db, scope=user_scope())
@@ -256,12 +256,12 @@ def conflicts():
             by_form[row["form_id"]] = _labels(forms.latest_version(db, row["form_id"]))
         row["difference_labels"] = [by_form[row["form_id"]].get(p, p) for p in row["differences"]]
     return render_template("channels/paper_conflicts.html", rows=rows,
-                           can_resolve=g.user["role"] in PAPER_ENTRY_ROLES,
-                           can_reveal=g.user["role"] in SENSITIVE_READERS)
+                           can_resolve=can(g.user, "paper.enter"),
+                           can_reveal=can(g.user, "submission.identifiers"))
 
 
 @bp.post("/conflicts/<int:conflict_id>/resolve")
-@roles(*PAPER_ENTRY_ROLES)
+@requires("paper.enter")
 def resolve(conflict_id):
     db = get_db()
     visible = {c["id"] for c in channels.conflicts(db, scope=user_scope())}
@@ -273,7 +273,7 @@ def resolve(conflict_id):
 
 
 @bp.get("/conflicts/<int:conflict_id>/xml")
-@roles(*PAPER_ENTRY_ROLES)
+@requires("paper.enter")
 def conflict_xml(conflict_id):
     """The later entry as sent, identifiers hidden (server.instance_xml); `?sensitive=1` gives an
     administrator the stored bytes whole, and the audit log says so."""
@@ -283,7 +283,7 @@ def conflict_xml(conflict_id):
         abort(404)
     xml = channels.conflict_xml(db, conflict_id)
     if request.args.get("sensitive") == "1":
-        if g.user["role"] not in SENSITIVE_READERS:
+        if not can(g.user, "submission.identifiers"):
             abort(403)
         with write_transaction(db):
             audit.record(db, g.user["name"], "paper.conflict_sensitive_view", f"conflict:{conflict_id}",

@@ -11,15 +11,14 @@ from forms.conventions import DOSSIER_RE
 from storage import browse, channels, units
 
 from ..dbconn import get_db
-from ..web.common import roles, user_scope, web_blueprint
+from ..web.common import requires, user_scope, web_blueprint
 from ..web.i18n import t
 from . import registry
+from ..permissions import can
 
 bp = web_blueprint("channels", __name__, url_prefix="/channels")
 
 # who may do what on these pages (viewers read only their own unit's dashboard)
-LINK_ROLES = ("admin", "designer", "reporter")
-PAPER_ENTRY_ROLES = ("admin", "reporter")
 
 
 def server_base() -> str:
@@ -52,7 +51,7 @@ def _link_choice():
 
 
 @bp.get("/")
-@roles(*LINK_ROLES)
+@requires("link.manage")
 def index():
     form, unit, dossier = _link_choice()
     link = None
@@ -66,11 +65,11 @@ def index():
         units=browse.units_in_scope(db, user_scope(), in_force=True),
         chosen_form=form, chosen_unit=unit, dossier=dossier, link=link,
         open_conflicts=len(channels.conflicts(db, scope=user_scope(), open_only=True)),
-        can_paper=g.user["role"] in PAPER_ENTRY_ROLES, can_print=g.user["role"] in LINK_ROLES)
+        can_paper=can(g.user, "paper.enter"), can_print=can(g.user, "link.manage"))
 
 
 @bp.get("/poster")
-@roles(*LINK_ROLES)
+@requires("link.manage")
 def poster():
     """A printable page with the link's QR code: A4 for a counter, or cut out for a receipt."""
     form, unit, dossier = _link_choice()
@@ -83,7 +82,7 @@ def poster():
 
 
 @bp.get("/qr.png")
-@roles(*LINK_ROLES)
+@requires("link.manage")
 def qr_png():
     """The link's QR code as a PNG, for the software that prints dossier receipts (HTTP Basic)."""
     form, unit, dossier = _link_choice()
@@ -105,13 +104,13 @@ def _render_kiosks(status: int = 200, created: dict | None = None, form: dict | 
 
 
 @bp.get("/kiosks")
-@roles("admin")
+@requires("kiosk.manage")
 def kiosks():
     return _render_kiosks()
 
 
 @bp.post("/kiosks")
-@roles("admin")
+@requires("kiosk.manage")
 def create_kiosk():
     data = request.form
     unit_code = (data.get("unit") or "").strip()
@@ -133,7 +132,7 @@ def create_kiosk():
 
 
 @bp.post("/kiosks/<name>/revoke")
-@roles("admin")
+@requires("kiosk.manage")
 def revoke_kiosk(name):
     db = get_db()
     kiosk = channels.kiosk_by_name(db, name)

@@ -16,11 +16,11 @@ from ..dbconn import get_blobs, get_db
 from ..receive import multipart
 from ..receive.accept import receive
 from . import wire
+from ..permissions import can
 from .problems import PARTIAL, PROBLEMS, SUCCESS
 
 bp = Blueprint("openrosa", __name__)
 
-OPENROSA_ROLES = ("admin", "designer", "collector")
 
 
 @bp.url_value_preprocessor
@@ -46,7 +46,7 @@ def _authenticate():
         g.user = auth.basic_auth_user(db)
         if g.user is None:
             return _problem("unauthorized", challenge=True)
-    if g.user["role"] not in OPENROSA_ROLES:
+    if not can(g.user, "submission.send"):
         return _problem("forbidden_role")
     return None
 

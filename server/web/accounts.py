@@ -8,7 +8,8 @@ from storage import audit
 
 from .. import auth
 from ..dbconn import get_db
-from .common import WEB_ROLES, safe_next, web_blueprint
+from ..permissions import can
+from .common import safe_next, web_blueprint
 from .i18n import LANGUAGES, t
 
 bp = web_blueprint("accounts", __name__, login=False)
@@ -32,7 +33,7 @@ def home():
 def login():
     next_url = safe_next(request.values.get("next"))
     if request.method in ("GET", "HEAD"):
-        if auth.current_user() is not None and auth.current_user()["role"] in WEB_ROLES:
+        if auth.current_user() is not None and can(auth.current_user(), "web.sign_in"):
             return redirect(next_url or url_for("accounts.home"))
         return render_template("login.html", next_url=next_url, name="")
     name = request.form.get("name", "").strip()
@@ -51,7 +52,7 @@ def login():
         _audit(None, "login.failed", name[:128])
         flash(t("Tên đăng nhập hoặc mật khẩu không đúng.", "Wrong user name or password."), "error")
         return render_template("login.html", next_url=next_url, name=name)
-    if result.user["role"] not in WEB_ROLES:
+    if not can(result.user, "web.sign_in"):
         _audit(result.user["name"], "login.refused", result.user["name"], role=result.user["role"])
         flash(t("Tài khoản điều tra viên chỉ dùng với ODK Collect, không đăng nhập trang web này.",
                 "Surveyor accounts work in ODK Collect only; they cannot log in here."), "error")

@@ -15,6 +15,7 @@ from storage import units as unit_store
 
 from .. import auth
 from ..dbconn import get_db
+from ..permissions import can
 from ..unit_import import import_successors, import_units, preview_units, read_successors
 from ..user_admin import (AccountRefused, collector_qr_png, collector_url, create_account,
                           reset_password, revoke_account, unlock_account)
@@ -28,9 +29,14 @@ PASSWORD_ROLES = ("viewer", "reporter", "designer", "admin", "collector")
 AUDIT_PAGE_SIZE = 50
 
 
+# the action each page is; every page of this blueprint is one of them
+_ACTIONS = {"units_page": "unit.import", "units_preview": "unit.import", "units_import": "unit.import",
+            "audit_log": "audit.read"}
+
+
 @bp.before_request
-def _admins_only():
-    if g.user["role"] != "admin":
+def _action_permitted():
+    if not can(g.user, _ACTIONS.get((request.endpoint or "").rsplit(".", 1)[-1], "account.manage")):
         abort(403)
 
 

@@ -2,8 +2,8 @@
 
 A blueprint made with `web_blueprint()` gets, in this order, for every request: the CSRF
 check on non-GET requests, then the login check (anonymous visitors are sent to the login page,
-surveyors get 403: they work in ODK Collect, not here). A view then names the roles it admits
-with `@roles(...)`.
+surveyors get 403: they work in ODK Collect, not here). A view then names the action it is
+(`@requires("submission.review")`); which roles may do it is server/permissions.py's table.
 
 For the areas still to come: a public page (results) uses `web_blueprint(..., login=False)`; a
 page that needs more than the strict default Content-Security-Policy (ODK Web Forms' inline
@@ -22,10 +22,8 @@ from werkzeug.exceptions import HTTPException
 
 from .. import csrf
 from ..auth import current_user
+from ..permissions import can, roles_with
 from .i18n import t
-
-# Roles that use the web pages (surveyors only use ODK Collect).
-WEB_ROLES = ("admin", "designer", "reporter", "viewer")
 
 # Only our own files: no inline script, no other origin. The QR code is a data: image.
 CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -46,18 +44,18 @@ class NavItem:
     endpoint: str
     label_vi: str
     label_en: str
-    roles: tuple[str, ...]
+    action: str   # shown to those who may do it (server/permissions.py)
     section: str  # the blueprint whose pages mark this entry as current
 
 
 # The menu, in order. A new area (dashboard, public results) adds its entry here.
 NAV: list[NavItem] = [
-    NavItem("submissions.index", "Phiếu đã nhận", "Submissions", WEB_ROLES, "submissions"),
-    NavItem("dashboard.index", "Chỉ số hài lòng", "Dashboard", WEB_ROLES, "dashboard"),
-    NavItem("questionnaires.index", "Biểu mẫu", "Forms", WEB_ROLES, "questionnaires"),
-    NavItem("sampling.index", "Chọn mẫu", "Sampling", ("admin", "reporter"), "sampling"),
-    NavItem("channels.index", "Kênh khảo sát", "Survey channels", ("admin", "designer", "reporter"), "channels"),
-    NavItem("admin.users", "Quản trị", "Administration", ("admin",), "admin"),
+    NavItem("submissions.index", "Phiếu đã nhận", "Submissions", "submission.read", "submissions"),
+    NavItem("dashboard.index", "Chỉ số hài lòng", "Dashboard", "indices.read", "dashboard"),
+    NavItem("questionnaires.index", "Biểu mẫu", "Forms", "form.read", "questionnaires"),
+    NavItem("sampling.index", "Chọn mẫu", "Sampling", "plan.manage", "sampling"),
+    NavItem("channels.index", "Kênh khảo sát", "Survey channels", "link.manage", "channels"),
+    NavItem("admin.users", "Quản trị", "Administration", "account.manage", "admin"),
 ]
 
 
@@ -67,7 +65,7 @@ def nav_items() -> list[dict]:
         return []
     return [{"url": url_for(item.endpoint), "label": t(item.label_vi, item.label_en),
              "current": request.blueprint == item.section}
-            for item in NAV if user["role"] in item.roles]
+            for item in NAV if can(user, item.action)]
 
 
 # --- access --------------------------------------------------------------------------------
@@ -102,18 +100,21 @@ def require_login():
         if target and target.endswith("?"):
             target = target[:-1]
         return redirect(url_for("accounts.login", next=target))
-    if user["role"] not in WEB_ROLES:
+    if not can(user, "web.sign_in"):
         abort(403)
     g.user = user
     return None
 
 
-def roles(*allowed: str):
-    """Admit only these roles to a view (after require_login has admitted a web user)."""
+def requires(action: str):
+    """Admit to a view only the roles that may do `action` (after require_login has admitted a web
+    user); scope checks stay in the view, which knows the unit."""
+    roles_with(action)      # a misspelt action fails when the module is imported, not on a request
+
     def decorate(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
-            if g.user["role"] not in allowed:
+            if not can(g.user, action):
                 abort(403)
             return view(*args, **kwargs)
         return wrapper

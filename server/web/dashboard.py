@@ -25,12 +25,12 @@ from aggregate.scoring import rules_of
 from storage import browse, followups, publications, scores, units
 
 from ..dbconn import get_db
-from .common import form_or_404, roles, safe_next, user_scope, web_blueprint
+from ..permissions import can
+from .common import form_or_404, requires, safe_next, user_scope, web_blueprint
 from .i18n import lang, t
 
 bp = web_blueprint("dashboard", __name__, url_prefix="/dashboard")
 
-EDITORS = ("reporter", "admin")          # follow up dissatisfied answers, publish results
 DISSATISFIED_PAGE = 20
 NOTE_MAX = 2000
 CHILD_LEVEL = {"tinh": "huyen", "huyen": "xa", "xa": "xa"}
@@ -252,7 +252,7 @@ def form(form_id):
         export_url=export_url, report_url=report_url,
         period_choices=_period_choices(trend, filters.period),
         publications=publications.live(db, form_id, scope=scope),
-        can_edit=g.user["role"] in EDITORS, this_url=request.full_path.rstrip("?"))
+        can_edit=can(g.user, "result.publish"), this_url=request.full_path.rstrip("?"))
 
 
 # --- follow-up and publishing ---------------------------------------------------------------
@@ -265,7 +265,7 @@ def _back(form_id: str, anchor: str):
 
 
 @bp.post("/<form_id>/followups/<int:submission_id>")
-@roles(*EDITORS)
+@requires("dissatisfied.follow_up")
 def followup(form_id, submission_id):
     db = get_db()
     form_or_404(form_id)
@@ -287,7 +287,7 @@ def followup(form_id, submission_id):
 
 
 @bp.post("/<form_id>/publish")
-@roles(*EDITORS)
+@requires("result.publish")
 def publish(form_id):
     db = get_db()
     form_or_404(form_id)
@@ -317,7 +317,7 @@ def publish(form_id):
 
 
 @bp.post("/<form_id>/publications/<int:publication_id>/withdraw")
-@roles(*EDITORS)
+@requires("result.publish")
 def withdraw(form_id, publication_id):
     db = get_db()
     form_or_404(form_id)

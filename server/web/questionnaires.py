@@ -17,21 +17,21 @@ from forms.problems import FormProblems
 from storage import browse, forms, staging
 
 from ..dbconn import get_db
+from ..permissions import can
 from ..publish import (PublishRefused, compile_bytes, field_rows, find_media, publish_compiled,
                        version_given_before, version_taken)
-from .common import form_or_404, roles, user_scope, web_blueprint
+from .common import form_or_404, requires, user_scope, web_blueprint
 from .i18n import lang, t
 
 bp = web_blueprint("questionnaires", __name__, url_prefix="/questionnaires")
 
-EDITORS = ("admin", "designer")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_UPLOAD = 10 * 1024 * 1024
 
 
 def _can_manage(form: dict | None) -> bool:
     """May the user publish versions of, close or reopen this form (None: a new form)?"""
-    if g.user["role"] not in EDITORS:
+    if not can(g.user, "form.publish"):
         return False
     if form is None or user_scope() is None:
         return True
@@ -41,7 +41,7 @@ def _can_manage(form: dict | None) -> bool:
 @bp.get("/")
 def index():
     return render_template("questionnaires/index.html", forms=browse.forms_in_scope(get_db(), user_scope()),
-                           can_upload=g.user["role"] in EDITORS)
+                           can_upload=can(g.user, "form.publish"))
 
 
 # --- upload, preview, publish --------------------------------------------------------------
@@ -53,13 +53,13 @@ def _render_upload(problems=(), status: int = 200, filename: str | None = None):
 
 
 @bp.get("/upload")
-@roles(*EDITORS)
+@requires("form.publish")
 def upload():
     return _render_upload()
 
 
 @bp.post("/upload")
-@roles(*EDITORS)
+@requires("form.publish")
 def upload_post():
     db = get_db()
     file = request.files.get("file")
@@ -122,14 +122,14 @@ def _staged_or_404(sha256: str) -> dict:
 
 
 @bp.get("/staged/<sha256>")
-@roles(*EDITORS)
+@requires("form.publish")
 def staged(sha256):
     row = _staged_or_404(sha256)
     return render_template("questionnaires/preview.html", staged=row, summary=row["summary"])
 
 
 @bp.post("/staged/<sha256>/publish")
-@roles(*EDITORS)
+@requires("form.publish")
 def publish_staged(sha256):
     db = get_db()
     row = _staged_or_404(sha256)
@@ -158,7 +158,7 @@ def publish_staged(sha256):
 
 
 @bp.post("/staged/<sha256>/discard")
-@roles(*EDITORS)
+@requires("form.publish")
 def discard_staged(sha256):
     _staged_or_404(sha256)
     staging.drop_staged(get_db(), sha256, g.user["name"])
@@ -181,7 +181,7 @@ def detail(form_id):
 
 
 @bp.post("/<form_id>/state")
-@roles(*EDITORS)
+@requires("form.publish")
 def set_state(form_id):
     form = form_or_404(form_id)
     if not _can_manage(form):

@@ -25,12 +25,11 @@ from sampling import register_file
 from storage import registers, units
 
 from ..dbconn import get_db
-from .common import roles, user_scope, web_blueprint
+from .common import requires, user_scope, web_blueprint
 from .i18n import lang, t
 
 bp = web_blueprint("registers", __name__, url_prefix="/registers")
 
-IMPORTERS = ("admin", "reporter")
 STAGING_DIR = "registers-staging"
 STAGED_MAX_AGE = 24 * 3600
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
@@ -38,7 +37,7 @@ KINDS = ("csv", "xlsx")
 
 
 @bp.get("/")
-@roles(*IMPORTERS)
+@requires("register.import")
 def index():
     return _render_index()
 
@@ -79,7 +78,7 @@ def _import(check, filename: str, content: bytes) -> bool:
 
 
 @bp.post("/upload")
-@roles(*IMPORTERS)
+@requires("register.import")
 def upload():
     file = request.files.get("file")
     content = file.read(register_file.MAX_BYTES + 1) if file else b""
@@ -103,7 +102,7 @@ def upload():
 
 
 @bp.post("/confirm/<sha256>")
-@roles(*IMPORTERS)
+@requires("register.import")
 def confirm(sha256):
     staged, kind = _claim_staged(sha256)
     try:

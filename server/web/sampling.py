@@ -24,13 +24,12 @@ from storage import audit, browse, registers, sampling, units, write_transaction
 from ..channels import registry
 from ..channels.staff import server_base
 from ..dbconn import get_db
-from .common import roles, user_scope, web_blueprint
+from ..permissions import can
+from .common import requires, user_scope, web_blueprint
 from .i18n import t, unit_name
 
 bp = web_blueprint("sampling", __name__, url_prefix="/sampling")
 
-SAMPLING_ROLES = ("admin", "reporter")
-IDENTIFIER_READERS = ("admin",)
 MAX_LETTERS = 500
 
 
@@ -62,7 +61,7 @@ def _plan_or_404(plan_id: int, *, own: bool = False) -> dict:
 
 
 @bp.get("/")
-@roles(*SAMPLING_ROLES)
+@requires("plan.manage")
 def index():
     return _render_index()
 
@@ -79,7 +78,7 @@ def _render_index(status: int = 200, form: dict | None = None):
 
 
 @bp.post("/plans")
-@roles(*SAMPLING_ROLES)
+@requires("plan.manage")
 def create_plan():
     db = get_db()
     form = request.form
@@ -103,7 +102,7 @@ def create_plan():
 
 
 @bp.get("/plans/<int:plan_id>")
-@roles(*SAMPLING_ROLES)
+@requires("plan.manage")
 def plan(plan_id):
     db = get_db()
     found = _plan_or_404(plan_id)
@@ -123,12 +122,12 @@ def plan(plan_id):
         "sampling/plan.html", plan=found, period=periods.parse_period(found["period"]), result=result,
         by_unit=by_unit, by_collector=by_collector,
         strata=strata, unit_rows=unit_rows, plan_units=plan_units, collectors=collectors,
-        can_change=_relation(found) == "own", can_see_identifiers=g.user["role"] in IDENTIFIER_READERS,
+        can_change=_relation(found) == "own", can_see_identifiers=can(g.user, "plan.identifiers"),
         rate=cover.rate_text, max_letters=MAX_LETTERS)
 
 
 @bp.post("/plans/<int:plan_id>/assign")
-@roles(*SAMPLING_ROLES)
+@requires("plan.manage")
 def assign(plan_id):
     db = get_db()
     found = _plan_or_404(plan_id)
@@ -163,7 +162,7 @@ def assign(plan_id):
 
 
 @bp.post("/plans/<int:plan_id>/withdraw")
-@roles(*SAMPLING_ROLES)
+@requires("plan.manage")
 def withdraw(plan_id):
     found = _plan_or_404(plan_id, own=True)
     if request.form.get("confirm") != "yes":
@@ -197,7 +196,7 @@ def _csv_response(body: bytes, filename: str):
 
 
 @bp.get("/plans/<int:plan_id>/members.csv")
-@roles(*SAMPLING_ROLES)
+@requires("plan.manage")
 def members_csv(plan_id):
     """The plan's members and where each stands; no name or phone."""
     found = _plan_or_404(plan_id)
@@ -212,13 +211,13 @@ def members_csv(plan_id):
 
 
 @bp.get("/plans/<int:plan_id>/letters")
-@roles(*SAMPLING_ROLES)
+@requires("plan.manage")
 def letters(plan_id):
     """Printable invitations, one A4 page per dossier, with the QR code of its public link."""
     db = get_db()
     found = _plan_or_404(plan_id)
     with_names = request.args.get("names") == "1"
-    if with_names and g.user["role"] not in IDENTIFIER_READERS:
+    if with_names and not can(g.user, "plan.identifiers"):
         abort(403)
     members = _members_in_view(found)
     if len(members) > MAX_LETTERS:
@@ -236,7 +235,7 @@ def letters(plan_id):
 
 
 @bp.get("/plans/<int:plan_id>/sms.csv")
-@roles(*IDENTIFIER_READERS)
+@requires("plan.identifiers")
 def sms(plan_id):
     """Phone numbers and messages for an SMS gateway (identifiers: administrators, audited)."""
     db = get_db()

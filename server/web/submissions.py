@@ -19,13 +19,12 @@ from storage.blobs import BlobCorrupt
 from vocabulary import CHANNELS, REVIEW_STATES
 
 from ..dbconn import get_blobs, get_db
-from .common import roles, user_scope, web_blueprint
+from ..permissions import can
+from .common import requires, user_scope, web_blueprint
 from .i18n import day_start_utc, t
 
 bp = web_blueprint("submissions", __name__, url_prefix="/submissions")
 
-REVIEWERS = ("reporter", "admin")
-SENSITIVE_READERS = ("admin",)
 # types a browser may be told an attachment is; anything else is sent as plain bytes
 SAFE_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp", "audio/mpeg", "audio/ogg", "audio/mp4",
               "video/mp4", "application/pdf", "text/csv"}
@@ -126,7 +125,7 @@ def detail(submission_id):
     show_sensitive = request.args.get("sensitive") == "1"
     identifiers = None
     if show_sensitive:
-        if g.user["role"] not in SENSITIVE_READERS:
+        if not can(g.user, "submission.identifiers"):
             abort(403)
         identifiers = submissions.identifiers(db, submission_id)
         with storage.write_transaction(db):
@@ -146,7 +145,7 @@ def detail(submission_id):
         repeat_identifiers=repeat_identifiers, attachments=attachments,
         attachment_names={a["name"] for a in attachments},
         chain=browse.edit_chain(db, row["root_id"], user_scope()), reviews=reviews.reviews_of(db, submission_id),
-        can_review=g.user["role"] in REVIEWERS, can_see_sensitive=g.user["role"] in SENSITIVE_READERS,
+        can_review=can(g.user, "submission.review"), can_see_sensitive=can(g.user, "submission.identifiers"),
         show_sensitive=show_sensitive, has_sensitive=any(f.get("sensitive") for f in fields),
         decisions=reviews.DECISIONS)
 
@@ -172,7 +171,7 @@ def attachment(submission_id, name):
 
 
 @bp.post("/<int:submission_id>/review")
-@roles(*REVIEWERS)
+@requires("submission.review")
 def review(submission_id):
     row = _submission_or_404(submission_id)
     state = request.form.get("state")
