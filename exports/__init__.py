@@ -1,7 +1,7 @@
 """Exports: raw data as an Excel workbook or a Central-style CSV zip, and the report workbook.
 
 A library with no web code: the download API (server/api_exports.py), the `export` command
-(server/cli_export.py), the tests and the benchmark call it directly.
+(server/cli/export.py), the tests and the benchmark call it directly.
 
     plan = prepare(db, ExportQuery("tthc_hailong", unit="474", lang="vi"))   # checks everything
     write_xlsx(db, plan, "du-lieu.xlsx")                # constant memory, any number of rows

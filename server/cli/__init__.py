@@ -1,4 +1,19 @@
-"""Command-line tools under `flask --app server`: forms, units, users and first-run setup.
+"""Command-line tools under `flask --app server`, one module per command group.
+
+This module holds the forms, units and users groups, first-run `setup`, the helpers every
+command shares (`_db`, `_fail`, `_echo_problem`) and `init_app`, which registers them all with:
+
+  backup.py       `backup OUT`, `restore IN`
+  export.py       `export FORM_ID --format xlsx|csvzip|report --out FILE`
+  indices.py      `indices FORM_ID --by ...`
+  maintenance.py  `maintenance sweep-blobs`
+  registers.py    `register import|list`
+  sampling.py     `sample draw|list|assign|...`
+  submissions.py  `submissions delete`
+
+(The kiosks and links group lives with the channels, server/channels/cli.py.) Commands only turn
+arguments into calls of the application modules (server/publish.py, user_admin.py,
+unit_import.py, storage/, sampling/, exports/) and their results into messages.
 
 Every failure ends with a message in Vietnamese and English and a non-zero exit code, never a
 traceback: the people running these are form designers and provincial IT staff.
@@ -20,11 +35,11 @@ from forms.compile import compile_file
 from forms.problems import FormProblems
 from storage import forms, units, users
 
-from . import auth
-from .publish import PublishRefused, publish_compiled
-from .unit_import import (NATIONAL_FROM, import_successors, import_units, province_codes,
+from .. import auth
+from ..publish import PublishRefused, publish_compiled
+from ..unit_import import (NATIONAL_FROM, import_successors, import_units, province_codes,
                           province_list, upgrade_hue_2025)
-from .user_admin import (AccountRefused, collector_qr_png, collector_url, create_account, reset_password,
+from ..user_admin import (AccountRefused, collector_qr_png, collector_url, create_account, reset_password,
                          revoke_account, unlock_account)
 
 DEFAULT_PROVINCE = "46"     # Thành phố Huế
@@ -351,18 +366,18 @@ def init_app(app) -> None:
     for group in (forms_cli, units_cli, users_cli):
         app.cli.add_command(group)
     app.cli.add_command(setup_command)
-    from .cli_indices import indices_command
+    from .indices import indices_command
     app.cli.add_command(indices_command)
-    from .cli_maintenance import maintenance_cli
+    from .maintenance import maintenance_cli
     app.cli.add_command(maintenance_cli)
-    from .cli_export import export_command
+    from .export import export_command
     app.cli.add_command(export_command)
-    from .cli_backup import backup_command, restore_command
+    from .backup import backup_command, restore_command
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
-    from .cli_submissions import submissions_cli
+    from .submissions import submissions_cli
     app.cli.add_command(submissions_cli)
-    from .cli_registers import register_cli
+    from .registers import register_cli
     app.cli.add_command(register_cli)
-    from .cli_sampling import sample_cli
+    from .sampling import sample_cli
     app.cli.add_command(sample_cli)

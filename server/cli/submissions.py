@@ -13,7 +13,7 @@ from flask.cli import AppGroup
 import storage
 from storage import deletion
 
-from .cli import _fail
+from . import _fail
 
 submissions_cli = AppGroup("submissions", help="Phiếu đã nhận / Submissions.")
 
