@@ -10,7 +10,9 @@ call it directly.
 
 Modules: `scoring` (one submission's answers -> its stored scores), `engine` (sums -> indices),
 `periods` (Vietnam-time months, quarters, halves, years), `rankings`, `dissatisfied`,
-`params` (query strings -> queries), `render` (JSON shape and text table), `problems` (errors).
+`params` (query strings -> queries), `render` (JSON shape and text table), `problems` (errors),
+`weighting` (the weighted index), `unit_views` (recorded or current units), `published` (the
+frozen figures of a published result).
 """
 from .dissatisfied import DissatisfiedPage, DissatisfiedQuery, list_dissatisfied  # noqa: F401
 from .engine import DEFAULT_MIN_N, Cell, CriterionIndex, IndexQuery, ItemIndex, compute_indices  # noqa: F401

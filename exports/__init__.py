@@ -12,7 +12,8 @@ A library with no web code: the download API (server/api_exports.py), the `expor
 
 Modules: `schema` (a form's fields merged across versions), `rows` (the one row generator every
 format writes from), `xlsx`, `csvzip`, `report` (the writers), `query` (what to export, checked
-before a byte is written), `excel` (dates, sheet names), `problems` (refusals of their own).
+before a byte is written), `excel` (dates, sheet names), `problems` (refusals of their own),
+`csvcells` (cells a spreadsheet cannot run), `audit` (the audit entry of an export).
 """
 from .csvzip import stream_csv_zip  # noqa: F401
 from .problems import ExportError  # noqa: F401

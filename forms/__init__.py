@@ -7,6 +7,11 @@ Public API:
     read_xform(data) -> XFormInfo
     conventions_from_xlsform(data) -> (dict, [Problem]); conventions_from_xform(info) -> dict
     Problem, FormProblems
+
+Modules: `compile` (the compile step), `conventions` (criterion map, scale, identifiers),
+`xform_schema` (the fields of any XForm), `xform_version` (a version for a form without one),
+`validate` (ODK Validate), `bounds` (limits on what an upload makes the server read), `problems`
+(findings worded for the designer).
 """
 
 from pathlib import Path

@@ -1,7 +1,15 @@
 """Hài Lòng server: the Flask application factory.
 
-Areas are blueprints: `openrosa` (ODK Collect's protocol) and the web pages (`web`: accounts,
-admin, questionnaires, submissions). Command-line tools live in `cli`.
+Areas are blueprints: `openrosa` (ODK Collect's protocol), `central` (ODK Central's API and
+OData), `channels` (public links, kiosks, paper), the web pages (`web`), `api` and `api_exports`
+(/api/v1: indices and downloads). `receive` decides what a submission stores, whatever the door;
+`cli` holds the commands, one module per group.
+
+Beside them: `permissions` (who may do what), `scope` (unit scope), `auth` (credentials),
+`csrf`, `security` (headers, proxies), `config`, `dbconn`, `access_log`; and the application
+rules the pages and commands share: `publish` (forms), `user_admin` (accounts), `unit_import`
+(unit lists), `media` (a form's files), `collect_settings` (Collect's QR code), `instance_xml`
+(an instance with identifiers hidden), `url_converters`.
 """
 from __future__ import annotations
 

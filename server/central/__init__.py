@@ -8,6 +8,8 @@ connect to this server as they would to Central.
     csdl.py         $metadata: the form as OData's CSDL XML
     odata_rows.py   a form's rows as Central's OData JSON, streamed
     odata_filter.py $filter parsed by odata-query, turned into parametrised SQL
+    wire.py         the JSON shapes of users, forms and submissions
+    errors.py       refusals (catalogue.CENTRAL) rendered as Central renders them
 
 Accounts, the failed-login limit and the audit log are those of the web pages (server/auth.py);
 roles and unit scope those of /api/v1. The web session cookie is not accepted here: a client

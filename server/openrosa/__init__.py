@@ -1,6 +1,7 @@
 """The OpenRosa endpoints ODK Collect talks to: form list, form and media download, submission.
 
-Views only translate HTTP; what to store and why is decided in `server.receive`.
+Views only translate HTTP; what to store and why is decided in `server.receive`. Modules:
+`wire` (the XML documents sent), `problems` (the receiver's answers, catalogue.RECEIVER).
 """
 from __future__ import annotations
 
