@@ -13,32 +13,14 @@ import sqlite3
 import uuid
 from pathlib import Path
 
-import pytest
-
 import storage
 from server.receive.accept import build_submission
 from server.receive.parse import parse_instance
 from storage import forms, submissions
 from storage.db import DB_FILENAME
 from tests.harness.instances import fill_instance
-from tests.harness.site import ROOT, cli
-from test_exports import _choices, _survey
-from xlsforms import write_xlsform
-
-FORM = "ho_so"
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory) -> Path:
-    data_dir = tmp_path_factory.mktemp("store_many_template")
-    assert cli(data_dir, "units", "import", str(ROOT / "server" / "seed" / "units_thua_thien_hue_2021.csv")).exit_code == 0
-    for version in ("1", "2"):
-        path = write_xlsform(data_dir / f"{FORM}_v{version}.xlsx", _survey(version), _choices(version),
-                             {"form_id": FORM, "version": version, "form_title": "Hồ sơ thử",
-                              "default_language": "Tiếng Việt (vi)"})
-        result = cli(data_dir, "forms", "publish", str(path))
-        assert result.exit_code == 0, result.output
-    return data_dir
+# the exports' data directory: units, and the two versions of a questionnaire with every kind of field
+from test_exports import FORM, template  # noqa: F401  (a fixture)
 
 
 def _copy(template: Path, data_dir: Path):
