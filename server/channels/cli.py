@@ -10,7 +10,7 @@ import storage
 from storage import channels
 
 from . import registry
-from ..cli import _fail
+from ..cli.common import _fail
 
 kiosks_cli = AppGroup("kiosks", help="Ki-ốt khảo sát / Survey kiosks.")
 

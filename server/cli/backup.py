@@ -13,7 +13,7 @@ from flask.cli import with_appcontext
 
 from storage.backup import BackupError, create_backup, restore_backup
 
-from . import _fail
+from .common import _fail
 
 
 def _size(n: int) -> str:

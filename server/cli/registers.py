@@ -15,7 +15,7 @@ from flask.cli import AppGroup
 from sampling.register_file import MAX_BYTES, MAX_PROBLEMS_SHOWN, RegisterFileError, import_summary, read_register
 from storage import registers, units
 
-from . import _db, _echo_problem, _fail
+from .common import _db, _echo_problem, _fail
 
 register_cli = AppGroup("register", help="Sổ theo dõi hồ sơ / Dossier registers.")
 

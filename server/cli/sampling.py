@@ -15,7 +15,7 @@ from sampling import coverage as cover
 from sampling import plans
 from storage import sampling, users
 
-from . import _db, _fail
+from .common import _db, _fail
 
 sample_cli = AppGroup("sample", help="Chọn mẫu khảo sát / Sample plans.")
 

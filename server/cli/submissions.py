@@ -13,7 +13,7 @@ from flask.cli import AppGroup
 import storage
 from storage import deletion
 
-from . import _fail
+from .common import _fail
 
 submissions_cli = AppGroup("submissions", help="Phiếu đã nhận / Submissions.")
 
