@@ -21,8 +21,9 @@ from .i18n import t
 
 bp = web_blueprint("admin", __name__, url_prefix="/admin")
 
-# least power first, so the form's default is the safe choice
-PASSWORD_ROLES = ("viewer", "reporter", "designer", "admin", "collector")
+# least power first, so the form's default is the safe choice; surveyors are made by
+# `_create_collector` whichever tab asks, so that the token URL and QR code are always shown
+PASSWORD_ROLES = ("viewer", "reporter", "designer", "admin")
 AUDIT_PAGE_SIZE = 50
 
 
@@ -82,6 +83,8 @@ def _render_users(status: int = 200, form: dict | None = None):
 @bp.post("/users")
 def create_user():
     form = request.form
+    if form.get("role") == "collector":
+        return _create_collector(form)
     try:
         unit = _unit_choice(form.get("unit"))
         role = form.get("role", "")
@@ -155,7 +158,10 @@ def collectors():
 
 @bp.post("/collectors")
 def create_collector():
-    form = request.form
+    return _create_collector(request.form)
+
+
+def _create_collector(form):
     name = form.get("name", "").strip()
     try:
         unit = _unit_choice(form.get("unit"))
