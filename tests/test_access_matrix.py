@@ -306,6 +306,10 @@ ROUTES: dict[tuple[str, str], Route] = {
         "PATCH", f"/v1/projects/1/forms/{OUT_FORM}/submissions/{{b_iid}}",
         central(403, reporter=400, admin=400, reporter_a=404, admin_a=404, viewer_a=403, designer_a=403),
         body=lambda m: (b'{"reviewState": "bogus"}', "application/json"), notes="a bogus state: nothing changes"),
+    # --- administration: settings (issue 17); reading for every administrator, changing province-wide only ---
+    ("admin.settings_page", "GET"): Route("GET", "/admin/settings", web_page(403, admin=200, admin_a=200)),
+    ("admin.settings_save", "POST"): Route("POST", "/admin/settings", web_page(403, admin=400, admin_a=403),
+                                           lambda m: {"public_url": "ftp://sai"}, "a bad address: nothing stored"),
     # --- public results and files: anyone ---
     ("public.index", "GET"): Route("GET", "/ket-qua", public(200)),
     ("public.form", "GET"): Route("GET", f"/ket-qua/{OUT_FORM}", public(404), notes="nothing published"),

@@ -71,3 +71,66 @@ def test_a_revoked_surveyors_name_can_be_reused_and_the_old_token_stays_dead(web
     # both rows stay listed: the revoked one under its retired name
     page = text(admin.get("/admin/collectors"))
     assert page.count("dtv_lai") >= 2
+
+
+# --- 2. the public address ---------------------------------------------------------------
+
+def test_public_address_setting_is_used_by_every_qr_code_and_link_and_warned_about(web_copy):
+    from server import public_address
+    from storage import settings
+
+    admin = logged_in(web_copy, "admin")
+    # browsing from the server itself (the test client is "localhost"): every QR page warns
+    page = text(post(admin, "/admin/collectors", {"name": "dtv_dc1", "unit": UNIT_A}))
+    assert token_url(page).startswith("http://localhost/key/")
+    assert "chỉ dùng được trên chính máy chủ" in page and "/admin/settings" in page
+    link = text(admin.get("/channels/?form=anh"))
+    assert "chỉ dùng được trên chính máy chủ" in link
+    # bad addresses are explained and nothing is stored
+    db = storage.connect(web_copy.data_dir)
+    for bad, message in (("ftp://may.chu", "http:// hoặc https://"), ("khaosat.hue.gov.vn", "http:// hoặc https://"),
+                         ("https://a:b@khaosat.hue.gov.vn", "tên đăng nhập"), ("https://x.vn/?a=1", "dấu ?"),
+                         ("https://x.vn:99999", "Cổng")):
+        response = post(admin, "/admin/settings", {"public_url": bad})
+        assert response.status_code == 400 and message in text(response), bad
+        assert settings.get_setting(db, "public_url") is None
+    # a private LAN address is stored, with the LAN warning
+    assert post(admin, "/admin/settings", {"public_url": "http://192.168.1.20:8000/"}).status_code == 302
+    assert settings.get_setting(db, "public_url") == "http://192.168.1.20:8000"
+    page = text(admin.get("/admin/settings"))
+    assert "Đã lưu địa chỉ công khai http://192.168.1.20:8000" in page and "mạng LAN" in page
+    # a public address: used by the surveyor's URL, the citizens' link and poster, Collect's
+    # download URLs; no warning
+    public = "https://khaosat.hue.gov.vn"
+    assert post(admin, "/admin/settings", {"public_url": public}).status_code == 302
+    page = text(post(admin, "/admin/collectors", {"name": "dtv_dc2", "unit": UNIT_A}))
+    url = token_url(page)
+    assert url.startswith(public + "/key/") and "address-warning" not in page
+    link = text(admin.get("/channels/?form=anh&unit=" + UNIT_A))
+    assert f'value="{public}/f/anh' in link and "address-warning" not in link
+    token = url.rsplit("/", 1)[1]
+    form_list = web_copy.app().test_client().get(f"/key/{token}/formList").get_data(as_text=True)
+    assert f"<downloadUrl>{public}/key/{token}/" in form_list
+    # the command line reads the same function outside any request
+    app = web_copy.app()
+    with app.app_context():
+        assert public_address.public_base(storage.connect(web_copy.data_dir)) == public
+    # the change is audited; a unit-bound administrator cannot change it
+    assert any(r["action"] == "settings.change" and public in (r["details_json"] or "")
+               for r in audit.recent(db, 20))
+    assert post(logged_in(web_copy, "admin_hue"), "/admin/settings", {"public_url": "http://127.0.0.1"}).status_code == 403
+    assert settings.get_setting(db, "public_url") == public
+    # clearing it goes back to the browsed address
+    assert post(admin, "/admin/settings", {"public_url": ""}).status_code == 302
+    assert settings.get_setting(db, "public_url") is None
+
+
+def test_address_warning_kinds():
+    from server.public_address import address_warning
+    for loopback in ("http://127.0.0.1:5000", "http://localhost", "http://[::1]:8000", "http://0.0.0.0"):
+        assert "chính máy chủ" in address_warning(loopback)[0], loopback
+    for private in ("http://192.168.1.5", "http://10.0.0.2:5000", "http://172.16.4.1", "http://100.64.1.1",
+                    "http://169.254.3.3", "http://mayc hu".replace(" ", ""), "http://server.local"):
+        assert "nội bộ" in address_warning(private)[0], private
+    for public in ("https://khaosat.hue.gov.vn", "http://203.113.131.5:8080"):
+        assert address_warning(public) is None, public

@@ -21,7 +21,8 @@ def init_app(app) -> None:
     app.config.setdefault("WEB_PAGE_SIZE", 50)
     i18n.init_app(app)
     csrf.init_app(app)
-    app.jinja_env.globals.update(nav_items=common.nav_items, current_user=common.current_user)
+    app.jinja_env.globals.update(nav_items=common.nav_items, current_user=common.current_user,
+                                 public_base=common.public_base, qr_address_warning=common.qr_address_warning)
     for blueprint in (accounts.bp, admin.bp, questionnaires.bp, submissions.bp, dashboard.bp, public.bp,
                       vendor.bp, registers.bp, sampling.bp):
         app.register_blueprint(blueprint)

@@ -10,9 +10,11 @@ import base64
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 
-from storage import browse
+from storage import browse, settings
 
 from ..dbconn import get_db
+from .. import public_address
+from ..public_address import public_base
 from ..unit_import import import_units
 from ..user_admin import (AccountRefused, collector_qr_png, collector_url, create_account,
                           reset_password, revoke_account)
@@ -140,7 +142,7 @@ def user_revoke(name):
 # --- collectors ----------------------------------------------------------------------------
 
 def _server_base() -> str:
-    return current_app.config.get("PUBLIC_URL") or request.host_url.rstrip("/")
+    return public_base(get_db())
 
 
 def _render_collectors(status: int = 200, created: dict | None = None, form: dict | None = None):
@@ -175,6 +177,41 @@ def _create_collector(form):
     # the token is shown this once (only its digest is stored), so the page itself is the record
     return _render_collectors(200, created={"name": name, "url": url,
                                             "qr_data_uri": f"data:image/png;base64,{qr}"})
+
+
+# --- settings ------------------------------------------------------------------------------
+
+@bp.get("/settings")
+def settings_page():
+    return _render_settings()
+
+
+def _render_settings(status: int = 200, typed: str | None = None):
+    db = get_db()
+    stored = settings.get_setting(db, public_address.SETTING)
+    return render_template("admin/settings.html", stored=stored if typed is None else typed,
+                           env_url=current_app.config.get("PUBLIC_URL"), effective=public_address.public_base(db),
+                           request_base=request.host_url.rstrip("/")), status
+
+
+@bp.post("/settings")
+def settings_save():
+    # a province-wide setting: unit-bound administrators may read it, not change it
+    if user_scope() is not None:
+        abort(403)
+    typed = request.form.get("public_url", "")
+    try:
+        value = public_address.normalise(typed)
+    except public_address.AddressRefused as exc:
+        flash(t(exc.vi, exc.en), "error")
+        return _render_settings(400, typed)
+    settings.set_settings(get_db(), {public_address.SETTING: value}, actor=g.user["name"])
+    if value:
+        flash(t(f"Đã lưu địa chỉ công khai {value}; mọi mã QR, thư mời, áp phích và đường dẫn dùng địa chỉ này.",
+                f"Saved the public address {value}; every QR code, letter, poster and link uses it."), "success")
+    else:
+        flash(t("Đã xoá địa chỉ công khai đã lưu.", "Removed the stored public address."), "success")
+    return redirect(url_for("admin.settings_page"))
 
 
 # --- unit tree -----------------------------------------------------------------------------
@@ -215,7 +252,8 @@ def audit_log():
 
 
 ADMIN_TABS = [("admin.users", "Tài khoản", "Accounts"), ("admin.collectors", "Điều tra viên", "Surveyors"),
-              ("admin.units_page", "Đơn vị", "Units"), ("admin.audit_log", "Nhật ký", "Audit log")]
+              ("admin.units_page", "Đơn vị", "Units"), ("admin.audit_log", "Nhật ký", "Audit log"),
+              ("admin.settings_page", "Cài đặt", "Settings")]
 
 
 @bp.app_context_processor
