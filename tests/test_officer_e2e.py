@@ -1,0 +1,76 @@
+"""Officers' pages in headless Chromium (issue 17), against a real gunicorn server holding the
+dashboard's answers (tests/dashboard_site.py): where messages appear, printing, the follow-up page.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench.site import PASSWORD, LiveServer
+from dashboard_site import build
+
+CHROMIUM = Path("/usr/bin/chromium")
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
+                                reason="Debian's Chromium is not installed at /usr/bin/chromium (.ci/run installs it)")
+expect = pytest.importorskip("playwright.sync_api").expect
+FORM = "tthc_hailong"
+
+
+@pytest.fixture(scope="module")
+def live(web_site, tmp_path_factory):
+    site = build(web_site, tmp_path_factory.mktemp("officer-e2e") / "site")
+    server = LiveServer(site.data_dir).start()
+    yield server
+    server.stop()
+
+
+def log_in(page, url: str, name: str = "reporter") -> None:
+    page.goto(url + "/login")
+    page.get_by_label("Tên đăng nhập").fill(name)
+    page.get_by_label("Mật khẩu").fill(PASSWORD)
+    page.get_by_role("button", name="Đăng nhập").click()
+
+
+def in_viewport(page, selector: str) -> bool:
+    return page.eval_on_selector(selector, """e => { const r = e.getBoundingClientRect();
+        return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight; }""")
+
+
+# --- 3. feedback where the user is looking -----------------------------------------------
+
+def test_messages_after_actions_appear_where_the_user_is_looking(page, live):
+    page.set_viewport_size({"width": 1280, "height": 800})
+    log_in(page, live.url)
+    # a follow-up far down the page: the message is inside that row, on screen
+    page.goto(f"{live.url}/dashboard/{FORM}?period=2026-Q3")
+    row = page.locator("#dissatisfied-table tbody tr").last
+    row_id = row.get_attribute("id")
+    row.get_by_role("radio", name="Đã xử lý").check()
+    row.get_by_role("button", name="Lưu theo dõi").click()         # no note: refused, said beside it
+    expect(page.locator(f"#{row_id} .flash-error")).to_contain_text("Hãy ghi chú")
+    assert in_viewport(page, f"#{row_id} .flash-error")
+    assert page.evaluate("window.scrollY") > 400                    # the row is far below the top
+    row = page.locator(f"#{row_id}")
+    row.get_by_role("radio", name="Đã xử lý").check()
+    row.get_by_label("Ghi chú xử lý").fill("Đã gọi điện cho người dân")
+    row.get_by_role("button", name="Lưu theo dõi").click()
+    expect(page.locator(f"#{row_id} .flash-success")).to_contain_text("Đã lưu trạng thái theo dõi")
+    assert in_viewport(page, f"#{row_id} .flash-success")
+    # publishing, at the bottom of the dashboard: the message is in the publishing section, on screen
+    page.goto(f"{live.url}/dashboard/{FORM}")
+    form = page.locator("#publish-form")
+    form.get_by_label("Kỳ công bố").select_option("2026-Q3")
+    form.get_by_label("Đơn vị").select_option("")
+    form.get_by_label("Công bố số liệu của").select_option("huyen")
+    form.get_by_role("button", name="Công bố").click()
+    expect(page.locator("#publish .flash-success")).to_contain_text("Đã công bố kết quả Quý III/2026")
+    assert in_viewport(page, "#publish .flash-success")
+    # a page that returns to its top keeps the message at the top, on screen
+    page.get_by_role("button", name="Đăng xuất").click()
+    log_in(page, live.url, "admin")
+    page.goto(live.url + "/admin/settings")
+    page.locator("#public_url").fill("khong-phai-dia-chi")
+    page.get_by_role("button", name="Lưu địa chỉ").click()
+    expect(page.locator(".flash-error")).to_contain_text("http://")
+    assert in_viewport(page, ".flash-error")
