@@ -134,9 +134,11 @@ def test_breakdowns_by_channel_and_by_a_chosen_question(dash):
     assert "proc_posted" not in selector and 'value="main/unit"' not in selector and 'value="main/channel"' not in selector
     # the chart of the breakdown is fed by the indices API with the same breakdown
     assert "by=q:main/gender" in page.replace("%3A", ":").replace("%2F", "/")
-    # an unknown question falls back to the procedure field
-    fallback = text(viewer.get(f"{FORM}?q=main/khong_co"))
+    # without a question, the procedure field; an unknown one is refused, not silently replaced
+    fallback = text(viewer.get(f"{FORM}"))
     assert 'value="main/procedure_field" selected' in fallback
+    refused = viewer.get(f"{FORM}?q=main/khong_co")
+    assert refused.status_code == 400 and "main/khong_co" in text(refused)
 
 
 def test_filters_live_in_the_address_and_every_link_keeps_them(dash):

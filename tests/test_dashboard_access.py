@@ -33,7 +33,7 @@ ROUTES = [
     (FORM, every_web_role(200)),
     (FORM + f"?period=2026-Q3&channel=online&version={STANDARD_VERSION}&q=main/gender&level=xa&offset=20",
      every_web_role(200)),
-    (FORM + "?period=khong-phai-ky", every_web_role(200)),        # a bad period is explained, not fatal
+    (FORM + "?period=khong-phai-ky", every_web_role(400)),        # a bad period is explained and refused
     (FORM + f"?unit={UNIT_A}", scoped(SEES_A)),
     (FORM + f"?unit={COMMUNE_A1}&period=2026-Q3", scoped(SEES_A)),
     (FORM + f"?unit={UNIT_B}", scoped(SEES_B)),

@@ -94,41 +94,74 @@ def _breakdown_questions(db, form_id: str) -> list[dict]:
     return [{"path": path, "labels": field.get("labels")} for path, field in found.items()]
 
 
-def _read_filters(db, versions: list[dict], questions: list[dict]) -> Filters:
+# what a dashboard address may carry; anything else is refused, as the API refuses it
+DASHBOARD_PARAMS = ("period", "unit", "channel", "version", "q", "level", "offset")
+
+
+def _read_filters(db, form_id: str, versions: list[dict], questions: list[dict]) -> tuple[Filters, list[QueryError]]:
+    """The filters of the address, and a refusal for every value that is not one of the choices:
+    a mistyped shared link (channel=fax) must not silently show the whole scope."""
     args = request.args
     filters = Filters()
+    problems: list[QueryError] = []
+    for name in args:
+        if name not in DASHBOARD_PARAMS:
+            problems.append(QueryError("unknown_parameter", name=name, allowed=", ".join(DASHBOARD_PARAMS)))
     text = args.get("period", "").strip()
     if text:
         try:
             filters.period = periods.parse_period(text)
         except ValueError:
-            flash(t(f'Kỳ "{text}" không hợp lệ; đang xem toàn bộ thời gian.',
-                    f'"{text}" is not a valid period; showing all time.'), "error")
+            problems.append(QueryError("bad_period", value=text))
     unit = args.get("unit", "").strip()
     if unit:
         if not browse.unit_in_scope(db, unit, user_scope()):
             abort(404)              # another unit's figures are not even said to exist
         filters.unit = unit
-    if args.get("channel") in CHANNELS:
-        filters.channel = args["channel"]
-    if args.get("version") in {v["version"] for v in versions}:
-        filters.version = args["version"]
+    channel = args.get("channel", "").strip()
+    if channel in CHANNELS:
+        filters.channel = channel
+    elif channel:
+        problems.append(QueryError("bad_channel", value=channel, allowed=", ".join(CHANNELS)))
+    version = args.get("version", "").strip()
+    if version in {v["version"] for v in versions}:
+        filters.version = version
+    elif version:
+        problems.append(QueryError("unknown_version", form=form_id, value=version))
     paths = [q["path"] for q in questions]
     filters.question = args.get("q") if args.get("q") in paths else None
+    if args.get("q") and filters.question is None:
+        problems.append(QueryError("bad_question", path=args["q"]))
     if filters.question is None and paths:
         # the procedure field is what reports break down by first
         filters.question = next((p for p in paths if p.endswith("procedure_field")), paths[0])
     if args.get("level") in LEVELS:
         filters.level = args["level"]
     else:
+        if args.get("level"):
+            problems.append(QueryError("bad_level", value=args["level"]))
         # the level just under the unit looked at: a district's communes, the province's districts
         anchor = units.get_unit(db, filters.unit or user_scope()) if (filters.unit or user_scope()) else None
         filters.level = CHILD_LEVEL[anchor["level"]] if anchor else "huyen"
     try:
-        filters.offset = max(0, int(args.get("offset", 0)))
+        filters.offset = int(args.get("offset", 0))
+        if filters.offset < 0:
+            raise ValueError
     except ValueError:
+        problems.append(QueryError("bad_number", name="offset", low=0, high="∞", value=args.get("offset")))
         filters.offset = 0
-    return filters
+    return filters, problems
+
+
+def _refused(form_row: dict, problems: list[QueryError]):
+    """The page saying which filters are wrong, with a link to the same view without them."""
+    bad = {name for name in request.args if name not in DASHBOARD_PARAMS}
+    bad |= {key for key, code in (("period", "bad_period"), ("channel", "bad_channel"), ("version", "unknown_version"),
+                                  ("q", "bad_question"), ("level", "bad_level"), ("offset", "bad_number"))
+            if any(p.code == code for p in problems)}
+    kept = {k: v for k, v in request.args.items() if k not in bad}
+    return render_template("dashboard/refused.html", form=form_row, messages=[p.message(lang()) for p in problems],
+                           clean_url=_with_query(url_for("dashboard.form", form_id=form_row["form_id"]), kept)), 400
 
 
 # --- pages ----------------------------------------------------------------------------------
@@ -181,7 +214,9 @@ def form(form_id):
     form_row = form_or_404(form_id)
     versions = browse.form_versions(db, form_id)
     questions = _breakdown_questions(db, form_id)
-    filters = _read_filters(db, versions, questions)
+    filters, problems = _read_filters(db, form_id, versions, questions)
+    if problems:
+        return _refused(form_row, problems)
     scope = user_scope()
 
     overall = _indices(db, form_id, filters, (), weighted=True)
