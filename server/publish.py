@@ -33,7 +33,8 @@ def field_rows(compiled) -> list[dict]:
     criteria = conv.get("criteria", {})
     return [{"path": f.path, "name": f.name, "type": f.type, "repeat": f.repeat,
              "labels": f.labels, "choices": [[v, labels] for v, labels in f.choices],
-             "sensitive": f.path in sensitive, "criterion": criteria.get(f.path)}
+             "sensitive": f.path in sensitive, "criterion": criteria.get(f.path),
+             **({"note": True} if f.note else {})}
             for f in compiled.info.fields]
 
 

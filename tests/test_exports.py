@@ -273,7 +273,7 @@ def test_values_keep_their_types_and_dates_are_vietnam_time(site, tmp_path):
     assert row["start"] == datetime(2026, 7, 10, 9, 0)               # already +07:00
     assert row["luc_nhan"] == datetime(2026, 7, 10, 9, 30)           # 02:30Z is 09:30 in Huế
     assert row["ngay_nop"] == datetime(2026, 7, 1)
-    assert (row["so_lan"], row["phi"], row["q_proc"]) == (3, 12.5, "5")
+    assert (row["so_lan"], row["phi"], row["q_proc"]) == (3, 12.5, 5)
     assert (row["vi_tri-Latitude"], row["vi_tri-Longitude"], row["vi_tri-Altitude"], row["vi_tri-Accuracy"]) == (
         16.4637, 107.5909, 12.5, 4.0)
     assert row["nhom/ghi_chu"] == "=1+1"                              # text, never a formula

@@ -88,7 +88,7 @@ def test_xlsx_download_holds_the_accounts_rows_only(api):
     everyone = get(api, f"/forms/{FORM}/export.xlsx", headers="names")
     assert everyone.status_code == 200
     assert everyone.headers["Content-Type"].startswith("application/vnd.openxmlformats-officedocument.spreadsheetml")
-    assert 'attachment; filename=tthc_hailong.xlsx' in everyone.headers["Content-Disposition"].replace('"', "")
+    assert 'attachment; filename=tthc_hailong_toan-tinh_tat-ca.xlsx' in everyone.headers["Content-Disposition"].replace('"', "")
     assert int(everyone.headers["Content-Length"]) == len(everyone.content)
     assert sorted(r["_unit"] for r in xlsx_rows(everyone)) == ["474"] * 5 + ["481"] * 2
     viewer = xlsx_rows(get(api, f"/forms/{FORM}/export.xlsx", user="xem_hue", headers="names"))
@@ -108,7 +108,7 @@ def test_csv_zip_is_streamed_in_centrals_layout(api):
     response = get(api, f"/forms/{FORM}/export.csv.zip", user="xem_hue")
     assert response.status_code == 200 and response.headers["Content-Type"] == "application/zip"
     assert "Content-Length" not in response.headers            # streamed as it is made
-    assert response.headers["Content-Disposition"] == 'attachment; filename="tthc_hailong.csv.zip"'
+    assert response.headers["Content-Disposition"] == 'attachment; filename="tthc_hailong_474_tat-ca.csv.zip"'
     rows = csv_rows(response)
     header = list(rows[0])
     assert header[0] == "SubmissionDate" and header[-11:] == [
