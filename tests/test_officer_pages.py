@@ -3,6 +3,7 @@ feedback where the user looks, refused filters."""
 from __future__ import annotations
 
 import base64
+import html
 import re
 
 import storage
@@ -134,3 +135,42 @@ def test_address_warning_kinds():
         assert "nội bộ" in address_warning(private)[0], private
     for public in ("https://khaosat.hue.gov.vn", "http://203.113.131.5:8080"):
         assert address_warning(public) is None, public
+
+
+# --- 4. unknown filter values are refused ------------------------------------------------
+
+def test_unknown_dashboard_filters_are_refused_with_a_visible_message(web_site):
+    viewer = logged_in(web_site, "reporter")
+    assert viewer.get("/dashboard/anh").status_code == 200
+    for query, message, kept in (("channel=fax", 'Kênh "fax" không hợp lệ', ""),
+                                 ("version=1999&channel=online", 'không có phiên bản "1999"', "channel=online"),
+                                 ("period=2026-Q9", 'Kỳ "2026-Q9" không hợp lệ', ""),
+                                 ("level=thon", 'Cấp "thon" không hợp lệ', ""),
+                                 ("q=khong_co", '"khong_co" không phải câu hỏi', ""),
+                                 ("offset=-3", "offset", ""),
+                                 ("chanel=online", 'Không có tham số "chanel"', "")):
+        response = viewer.get(f"/dashboard/anh?{query}")
+        page = html.unescape(text(response))
+        assert response.status_code == 400, query
+        assert message in page and 'role="alert"' in page, query
+        assert "big-figure" not in page and "<canvas" not in page, query        # no figures of the whole scope
+        link = re.search(r'<a class="button" href="([^"]+)">Xem khi bỏ', page).group(1)
+        assert link == "/dashboard/anh" + (f"?{kept}" if kept else ""), query
+    # several mistakes are all named, in English too
+    post(viewer, "/language", {"lang": "en"})
+    page = html.unescape(text(viewer.get("/dashboard/anh?channel=fax&version=1999")))
+    assert 'Invalid channel "fax"' in page and 'has no version "1999"' in page
+    # valid choices still work
+    assert viewer.get("/dashboard/anh?channel=online&level=xa&offset=0").status_code == 200
+
+
+def test_unknown_export_filters_are_refused_as_the_api_does(web_site):
+    reporter = logged_in(web_site, "reporter")
+    for query, code in (("channel=fax", "unknown_parameter"), ("version=1999", "unknown_version"),
+                        ("review_state=maybe", "bad_choice"), ("period=2026-Q9", "bad_period")):
+        for fmt in ("export.xlsx", "export.csv.zip"):
+            response = reporter.get(f"/api/v1/forms/anh/{fmt}?{query}")
+            assert response.status_code == 400, (fmt, query)
+            assert response.get_json()["error"]["code"] == code, (fmt, query)
+    response = reporter.get("/api/v1/forms/anh/report.xlsx?period=2026-Q3&channel=fax")
+    assert response.status_code == 400 and response.get_json()["error"]["message_vi"]
