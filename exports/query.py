@@ -26,7 +26,7 @@ VALUE_MODES = ("labels", "codes", "both")     # how the workbook writes a select
 FILTER_PARAMS = ("from", "to", "period", "unit", "review_state", "version")
 XLSX_PARAMS = FILTER_PARAMS + ("lang", "headers", "identifiers", "values")
 CSVZIP_PARAMS = FILTER_PARAMS + ("identifiers", "media", "split_select")
-REPORT_PARAMS = ("period", "unit", "min_n")
+REPORT_PARAMS = ("period", "unit", "min_n", "lang")
 
 
 @dataclass(frozen=True)
@@ -153,6 +153,7 @@ class ReportQuery:
     unit: str | None = None
     scope: str | None = None
     min_n: int = DEFAULT_MIN_N
+    lang: str = "vi"             # the whole workbook in one language: vi (default) or en
 
 
 def report_query(form_id: str, args: Mapping[str, str], scope: str | None = None,
@@ -166,5 +167,6 @@ def report_query(form_id: str, args: Mapping[str, str], scope: str | None = None
         text = f"{now.year}-Q{(now.month - 1) // 3 + 1}"
     parse_period(text)
     return ReportQuery(form_id=form_id, period=text.upper(), unit=(args.get("unit") or "").strip() or None,
-                       scope=scope, min_n=params.parse_min_n(args.get("min_n")))
+                       scope=scope, min_n=params.parse_min_n(args.get("min_n")),
+                       lang=_choice("lang", args.get("lang"), LANGS, "vi"))
 

@@ -10,6 +10,7 @@ import base64
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 
+from exports.report import REPORT_SETTINGS
 from storage import browse, settings
 
 from ..dbconn import get_db
@@ -189,7 +190,10 @@ def settings_page():
 def _render_settings(status: int = 200, typed: str | None = None):
     db = get_db()
     stored = settings.get_setting(db, public_address.SETTING)
-    return render_template("admin/settings.html", stored=stored if typed is None else typed,
+    report = [{"key": key, "value": value, "default": default, "label": t(vi, en)}
+              for (key, default, vi, en), value in zip(REPORT_SETTINGS, settings.get_settings(
+                  db, [k for k, *_ in REPORT_SETTINGS]).values())]
+    return render_template("admin/settings.html", stored=stored if typed is None else typed, report=report,
                            env_url=current_app.config.get("PUBLIC_URL"), effective=public_address.public_base(db),
                            request_base=request.host_url.rstrip("/")), status
 
@@ -199,6 +203,11 @@ def settings_save():
     # a province-wide setting: unit-bound administrators may read it, not change it
     if user_scope() is not None:
         abort(403)
+    if request.form.get("section") == "report":
+        values = {key: " ".join(request.form.get(key, "").split())[:200] for key, *_ in REPORT_SETTINGS}
+        settings.set_settings(get_db(), values, actor=g.user["name"])
+        flash(t("Đã lưu phần đầu và phần ký của báo cáo.", "Saved the report's header and signature."), "success")
+        return redirect(url_for("admin.settings_page"))
     typed = request.form.get("public_url", "")
     try:
         value = public_address.normalise(typed)
