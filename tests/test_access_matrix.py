@@ -189,6 +189,8 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("dashboard.index", "GET"): Route("GET", "/dashboard/", web_page(200)),
     ("dashboard.form", "GET"): Route("GET", f"/dashboard/{OUT_FORM}",
                                      web_page(**{r: 200 if r in SEES_B else 404 for r in ALL_WEB})),
+    ("followups.page", "GET"): Route("GET", f"/dashboard/{OUT_FORM}/followups?status=open",
+                                     web_page(**{r: 200 if r in SEES_B else 404 for r in ALL_WEB})),
     ("dashboard.followup", "POST"): Route(
         "POST", f"/dashboard/{OUT_FORM}/followups/{{b_sid}}",
         web_page(403, reporter=302, admin=302, reporter_a=404, admin_a=404), lambda m: {"status": "bogus"},

@@ -83,7 +83,8 @@ def test_figures_match_the_api_in_vietnamese_format(dash):
     for code in ("procedure", "staff", "result"):
         assert vn(cell["criteria"][code]["index"]) in page
     # dates of the dissatisfied list in Vietnam's dd/mm/yyyy
-    dates = re.findall(r'<td class="nowrap"><a href="/submissions/\d+">([^<]+)</a>', page)
+    dates = re.findall(r'<td class="nowrap"><a href="/submissions/\d+">([^<]+)</a>',
+                       text(admin.get(f"{FORM}/followups")))
     assert dates and all(re.fullmatch(r"\d\d/\d\d/2026 \d\d:\d\d", d) for d in dates)
     # the same page in English: 60.68, not 60,68
     post(admin, "/language", {"lang": "en"})
@@ -207,7 +208,7 @@ def test_follow_up_is_kept_through_an_edit_and_audited(dash_copy):
     original = low_submission(site, UNIT_A, "huyen", rng=random.Random(21))
     first = submission_id(site, original)
     reporter, viewer = logged_in(site, "reporter_hue"), logged_in(site, "xem_hue")
-    page = text(viewer.get(f"{FORM}?period=2026-Q3"))
+    page = text(viewer.get(f"{FORM}/followups?period=2026-Q3"))
     row = page.split(f'id="dissatisfied-{first}"')[1].split("</tr>")[0]
     assert 'data-status="open"' in row and "Chưa xử lý" in row and "Phải đi lại năm lần" in row
     assert "Lưu theo dõi" not in row                                # viewers read only
@@ -224,7 +225,7 @@ def test_follow_up_is_kept_through_an_edit_and_audited(dash_copy):
     # the surveyor sends a corrected version: the chain's new head keeps the follow-up
     edited = low_submission(site, UNIT_A, "huyen", rng=random.Random(22), deprecated_id=original)
     second = submission_id(site, edited)
-    page = text(viewer.get(f"{FORM}?period=2026-Q3"))
+    page = text(viewer.get(f"{FORM}/followups?period=2026-Q3"))
     assert f'id="dissatisfied-{first}"' not in page
     row = page.split(f'id="dissatisfied-{second}"')[1].split("</tr>")[0]
     assert "Đã xử lý" in row and note in row and "reporter_hue" in row

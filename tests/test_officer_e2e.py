@@ -43,7 +43,7 @@ def test_messages_after_actions_appear_where_the_user_is_looking(page, live):
     page.set_viewport_size({"width": 1280, "height": 800})
     log_in(page, live.url)
     # a follow-up far down the page: the message is inside that row, on screen
-    page.goto(f"{live.url}/dashboard/{FORM}?period=2026-Q3")
+    page.goto(f"{live.url}/dashboard/{FORM}/followups?period=2026-Q3")
     row = page.locator("#dissatisfied-table tbody tr").last
     row_id = row.get_attribute("id")
     row.get_by_role("radio", name="Đã xử lý").check()

@@ -6,9 +6,11 @@ import base64
 import html
 import re
 
+import pytest
+
 import storage
 from storage import audit
-from web_site import UNIT_A, logged_in, post
+from web_site import UNIT_A, UNIT_B, logged_in, post
 
 
 def text(response) -> str:
@@ -174,3 +176,63 @@ def test_unknown_export_filters_are_refused_as_the_api_does(web_site):
             assert response.get_json()["error"]["code"] == code, (fmt, query)
     response = reporter.get("/api/v1/forms/anh/report.xlsx?period=2026-Q3&channel=fax")
     assert response.status_code == 400 and response.get_json()["error"]["message_vi"]
+
+
+# --- 8. the follow-up list on its own page -----------------------------------------------
+
+@pytest.fixture(scope="module")
+def dash(web_site, tmp_path_factory):
+    from dashboard_site import build
+    return build(web_site, tmp_path_factory.mktemp("officer-dash") / "site")
+
+
+def test_follow_up_list_pages_by_20_with_criterion_unit_and_status_filters(dash):
+    from storage import followups
+    reporter = logged_in(dash, "reporter")
+    form = "/dashboard/tthc_hailong"
+    # what the list should hold, from the indices API's dissatisfied list (JSON)
+    every = reporter.get("/api/v1/forms/tthc_hailong/dissatisfied?limit=1000").get_json()["submissions"]
+    assert len(every) > 20
+    ids = [e["submission_id"] for e in every]
+
+    def listed(query: str) -> list[int]:
+        found, offset = [], 0
+        while True:
+            response = reporter.get(f"{form}/followups?{query}&offset={offset}")
+            assert response.status_code == 200, query
+            page_ids = [int(n) for n in re.findall(r'<tr id="dissatisfied-(\d+)"', text(response))]
+            assert len(page_ids) <= 20
+            if not page_ids:
+                return found
+            found += page_ids
+            offset += 20
+
+    assert listed("") == ids                              # every page, newest first, once
+    first_page = text(reporter.get(f"{form}/followups"))
+    assert len(re.findall(r'<tr id="dissatisfied-', first_page)) == 20 and 'rel="next"' in first_page
+    # by criterion: those with a 1 or 2 on a staff item
+    staff = [e["submission_id"] for e in every if any(a["criterion"] == "staff" for a in e["low_answers"])]
+    assert 0 < len(staff) < len(ids) and listed("criterion=staff") == staff
+    # by unit: the subtree of 481
+    aluoi = [e["submission_id"] for e in every if e["unit"] == UNIT_B]
+    assert 0 < len(aluoi) < len(ids) and listed(f"unit={UNIT_B}") == aluoi
+    # by status: handle two, then open and handled split the list
+    handled = ids[:2]
+    for sid in handled:
+        assert post(reporter, f"{form}/followups/{sid}", {"status": "handled", "note": "Đã gọi lại",
+                                                          "next": f"{form}/followups"}).status_code == 302
+    assert listed("status=handled") == handled
+    assert listed("status=open") == ids[2:]
+    assert listed(f"status=open&criterion=staff") == [s for s in staff if s not in handled]
+    # the summary counts the open cases of its filters
+    db = storage.connect(dash.data_dir)
+    states = followups.of_submissions(db, ids)
+    summary = text(reporter.get(form))
+    assert re.search(r'id="open-count">([\d.]+)<', summary).group(1).replace(".", "") == \
+        str(sum(states[i]["status"] == "open" for i in ids))
+    assert 'id="dissatisfied-table"' not in summary                    # the list is not on the summary
+    # unknown values are refused there too
+    for query, message in (("status=xong", 'Trạng thái "xong"'), ("criterion=gia", 'Tiêu chí "gia"'),
+                           ("offset=-1", "offset")):
+        response = reporter.get(f"{form}/followups?{query}")
+        assert response.status_code == 400 and message in html.unescape(text(response)), query

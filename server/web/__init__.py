@@ -11,8 +11,8 @@ Vietnamese first, English by the switch (`i18n`).
 """
 from __future__ import annotations
 
-from . import (accounts, admin, common, dashboard, i18n, public, questionnaires, registers, sampling,
-               submissions, vendor)
+from . import (accounts, admin, common, dashboard, followup_list, i18n, public, questionnaires, registers,
+               sampling, submissions, vendor)
 from .. import csrf
 
 
@@ -24,7 +24,7 @@ def init_app(app) -> None:
     app.jinja_env.globals.update(nav_items=common.nav_items, current_user=common.current_user,
                                  public_base=common.public_base, qr_address_warning=common.qr_address_warning)
     for blueprint in (accounts.bp, admin.bp, questionnaires.bp, submissions.bp, dashboard.bp, public.bp,
-                      vendor.bp, registers.bp, sampling.bp):
+                      vendor.bp, registers.bp, sampling.bp, followup_list.bp):
         app.register_blueprint(blueprint)
     from .. import channels  # citizens' channels: public links, kiosks, paper (server/channels)
     channels.init_app(app)

@@ -15,8 +15,7 @@ from urllib.parse import urlencode
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
-from aggregate import (DissatisfiedQuery, IndexQuery, QueryError, RankQuery, compute_indices, list_dissatisfied,
-                       weighted_indices)
+from aggregate import IndexQuery, QueryError, RankQuery, compute_indices, weighted_indices
 from aggregate import periods, published, render
 from aggregate.engine import CHANNELS, LEVELS, QUESTION
 from aggregate.rankings import rank_units
@@ -25,12 +24,11 @@ from storage import browse, followups, publications, scores, units
 
 from ..dbconn import get_db
 from .common import form_or_404, roles, safe_next, user_scope, web_blueprint
+from .followup_list import EDITORS, open_count      # EDITORS follow up dissatisfied answers, publish results
 from .i18n import lang, t
 
 bp = web_blueprint("dashboard", __name__, url_prefix="/dashboard")
 
-EDITORS = ("reporter", "admin")          # follow up dissatisfied answers, publish results
-DISSATISFIED_PAGE = 20
 NOTE_MAX = 2000
 CHILD_LEVEL = {"tinh": "huyen", "huyen": "xa", "xa": "xa"}
 # fields recognised by role that a breakdown by answer would only repeat or that say nothing
@@ -56,7 +54,6 @@ class Filters:
     version: str | None = None
     question: str | None = None      # select_one path of the breakdown
     level: str | None = None         # the ranking's level
-    offset: int = 0                  # the dissatisfied list's page
 
     def shared(self) -> dict:
         """The query string of this view (what a shared link keeps)."""
@@ -95,7 +92,7 @@ def _breakdown_questions(db, form_id: str) -> list[dict]:
 
 
 # what a dashboard address may carry; anything else is refused, as the API refuses it
-DASHBOARD_PARAMS = ("period", "unit", "channel", "version", "q", "level", "offset")
+DASHBOARD_PARAMS = ("period", "unit", "channel", "version", "q", "level")
 
 
 def _read_filters(db, form_id: str, versions: list[dict], questions: list[dict]) -> tuple[Filters, list[QueryError]]:
@@ -143,13 +140,6 @@ def _read_filters(db, form_id: str, versions: list[dict], questions: list[dict])
         # the level just under the unit looked at: a district's communes, the province's districts
         anchor = units.get_unit(db, filters.unit or user_scope()) if (filters.unit or user_scope()) else None
         filters.level = CHILD_LEVEL[anchor["level"]] if anchor else "huyen"
-    try:
-        filters.offset = int(args.get("offset", 0))
-        if filters.offset < 0:
-            raise ValueError
-    except ValueError:
-        problems.append(QueryError("bad_number", name="offset", low=0, high="∞", value=args.get("offset")))
-        filters.offset = 0
     return filters, problems
 
 
@@ -157,7 +147,7 @@ def _refused(form_row: dict, problems: list[QueryError]):
     """The page saying which filters are wrong, with a link to the same view without them."""
     bad = {name for name in request.args if name not in DASHBOARD_PARAMS}
     bad |= {key for key, code in (("period", "bad_period"), ("channel", "bad_channel"), ("version", "unknown_version"),
-                                  ("q", "bad_question"), ("level", "bad_level"), ("offset", "bad_number"))
+                                  ("q", "bad_question"), ("level", "bad_level"))
             if any(p.code == code for p in problems)}
     kept = {k: v for k, v in request.args.items() if k not in bad}
     return render_template("dashboard/refused.html", form=form_row, messages=[p.message(lang()) for p in problems],
@@ -238,10 +228,8 @@ def form(form_id):
         ranking = render.rankings_json(db, rank_query, rank_units(db, rank_query))
     ranking_weighted = _ranking_weighted(db, form_id, filters, rank_period) if ranking else {}
 
-    dis_query = DissatisfiedQuery(forms=(form_id,), limit=DISSATISFIED_PAGE, offset=filters.offset,
-                                  **filters.query(scope))
-    dissatisfied = render.dissatisfied_json(db, dis_query, list_dissatisfied(db, dis_query))
-    follow = followups.of_submissions(db, [e["submission_id"] for e in dissatisfied["submissions"]])
+    # the follow-up list has its own page (followup_list); the summary shows how many are open
+    dissatisfied_total, open_cases = open_count(db, form_id, **filters.query(scope))
 
     shared = filters.shared()
     api = filters.api()
@@ -269,7 +257,9 @@ def form(form_id):
         overall=overall["cells"][0] if overall["cells"] else None, overall_json=overall,
         trend=trend, channel_cells=channels, by_question=by_question, ranking=ranking,
         ranking_weighted=ranking_weighted,
-        rank_period=rank_period, dissatisfied=dissatisfied, follow=follow, charts=charts,
+        rank_period=rank_period, dissatisfied_total=dissatisfied_total, open_cases=open_cases,
+        followup_filters={k: v for k, v in shared.items() if k in ("period", "unit", "channel", "version")},
+        charts=charts,
         export_url=export_url, report_url=report_url,
         period_choices=_period_choices(trend, filters.period),
         publications=publications.live(db, form_id, scope=scope),
