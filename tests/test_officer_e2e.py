@@ -3,6 +3,7 @@ dashboard's answers (tests/dashboard_site.py): where messages appear, printing, 
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -74,3 +75,45 @@ def test_messages_after_actions_appear_where_the_user_is_looking(page, live):
     page.get_by_role("button", name="Lưu địa chỉ").click()
     expect(page.locator(".flash-error")).to_contain_text("http://")
     assert in_viewport(page, ".flash-error")
+
+
+# --- 7. printing: one clean A4 page per view ---------------------------------------------
+
+def pdf_pages(data: bytes) -> int:
+    return len(re.findall(rb"/Type\s*/Page[^s]", data))
+
+
+def printed(page, url: str, ready: str) -> bytes:
+    page.goto(url)
+    page.wait_for_selector(ready)
+    page.emulate_media(media="print")
+    for hidden in (".site-header", "form", "nav", ".button"):
+        assert page.evaluate(f"""[...document.querySelectorAll('{hidden}')].every(
+            e => getComputedStyle(e).display === 'none' || e.closest('[style*="display: none"]'))"""), (url, hidden)
+    data = page.pdf(format="A4", print_background=False)
+    page.emulate_media(media="screen")
+    return data
+
+
+def test_dashboard_submission_and_public_results_print_on_one_a4_page(page, live):
+    page.set_viewport_size({"width": 1280, "height": 900})
+    log_in(page, live.url)
+    # a publication for the public page
+    page.goto(f"{live.url}/dashboard/{FORM}")
+    form = page.locator("#publish-form")
+    form.get_by_label("Kỳ công bố").select_option("2026-Q3")
+    form.get_by_label("Đơn vị").select_option("")
+    form.get_by_label("Công bố số liệu của").select_option("huyen")
+    form.get_by_role("button", name="Công bố").click()
+    expect(page.locator("#publish .flash-success")).to_be_visible()
+    dashboard = printed(page, f"{live.url}/dashboard/{FORM}?period=2026-Q3", "canvas[data-ready='yes']")
+    # the charts have drawn before printing; the print is one page
+    assert pdf_pages(dashboard) == 1
+    page.goto(f"{live.url}/submissions/")
+    first = page.locator("table.data tbody a").first.get_attribute("href")
+    submission = printed(page, live.url + first, "dl.answers")
+    assert pdf_pages(submission) == 1
+    page.goto(f"{live.url}/ket-qua")
+    page.get_by_role("link", name="Quý III/2026").first.click()
+    results = printed(page, page.url, ".result-card")
+    assert pdf_pages(results) == 1
