@@ -312,6 +312,13 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("admin.settings_page", "GET"): Route("GET", "/admin/settings", web_page(403, admin=200, admin_a=200)),
     ("admin.settings_save", "POST"): Route("POST", "/admin/settings", web_page(403, admin=400, admin_a=403),
                                            lambda m: {"public_url": "ftp://sai"}, "a bad address: nothing stored"),
+    # --- exports started from the pages (background jobs): readers of figures, within their scope ---
+    ("export_jobs.start", "POST"): Route("POST", f"/exports/{OUT_FORM}/xlsx",
+                                         web_page(**{r: 400 if r in SEES_B else 404 for r in ALL_WEB}),
+                                         lambda m: {"version": "1999"}, "a bad version: no job starts"),
+    ("export_jobs.page", "GET"): Route("GET", "/exports/jobs/khong-co", web_page(404)),
+    ("export_jobs.state", "GET"): Route("GET", "/exports/jobs/khong-co.json", web_page(404)),
+    ("export_jobs.download", "GET"): Route("GET", "/exports/jobs/khong-co/file", web_page(404)),
     # --- public results and files: anyone ---
     ("public.index", "GET"): Route("GET", "/ket-qua", public(200)),
     ("public.form", "GET"): Route("GET", f"/ket-qua/{OUT_FORM}", public(404), notes="nothing published"),

@@ -156,21 +156,35 @@ def test_filters_live_in_the_address_and_every_link_keeps_them(dash):
     # follow-ups and publications come back to this very view
     assert f'name="next" value="{FORM}?{query}"' in page.replace("%2F", "/").replace("&amp;", "&")
     # the export buttons carry the view: the data of the period and unit, the report of the period
-    assert (f'href="/api/v1/forms/tthc_hailong/export.xlsx?period=2026-Q3&amp;unit={UNIT_A}&amp;version={STANDARD_VERSION}"'
-            in page)
-    assert f'href="/api/v1/forms/tthc_hailong/report.xlsx?period=2026-Q3&amp;unit={UNIT_A}"' in page
-    assert 'href="/api/v1/forms/tthc_hailong/export.xlsx"' in text(reporter.get(FORM))
+    assert export_fields(page, "xlsx") == {"period": "2026-Q3", "unit": UNIT_A, "version": STANDARD_VERSION}
+    assert export_fields(page, "csvzip") == {"period": "2026-Q3", "unit": UNIT_A, "version": STANDARD_VERSION}
+    assert export_fields(page, "report") == {"period": "2026-Q3", "unit": UNIT_A}
+    assert export_fields(text(reporter.get(FORM)), "xlsx") == {}
+
+
+def export_fields(page: str, kind: str) -> dict:
+    """The hidden fields of the export button's form of this kind (background jobs, server/export_jobs.py)."""
+    form = page.split(f'action="/exports/tthc_hailong/{kind}"')[1].split("</form>")[0]
+    return {k: v for k, v in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form)
+            if k != "csrf_token"}
 
 
 def test_export_buttons_download_within_the_scope(dash):
+    import time
     viewer = logged_in(dash, "xem_hue")
     page = text(viewer.get(f"{FORM}?period=2026-Q3&unit={COMMUNE_A1}"))
-    links = re.findall(r'href="(/api/v1/forms/tthc_hailong/(?:export|report)\.xlsx[^"]*)"', page)
-    assert len(links) == 2
-    for link in links:
-        response = viewer.get(link.replace("&amp;", "&"))
-        assert response.status_code == 200, (link, response.data[:300])
-        assert response.data[:2] == b"PK"                                  # an .xlsx is a zip
+    for kind in ("xlsx", "csvzip", "report"):
+        started = post(viewer, f"/exports/tthc_hailong/{kind}", export_fields(page, kind))
+        assert started.status_code == 302, (kind, started.data[:300])
+        job = started.headers["Location"]
+        for _ in range(200):
+            state = viewer.get(job + ".json").get_json()
+            if state["state"] != "running":
+                break
+            time.sleep(0.05)
+        assert state["state"] == "done", state
+        response = viewer.get(job + "/file")
+        assert response.status_code == 200 and response.data[:2] == b"PK"  # an .xlsx, a .zip
     # another unit's figures are refused, not emptied
     assert viewer.get(f"/api/v1/forms/tthc_hailong/report.xlsx?period=2026-Q3&unit={UNIT_B}").status_code == 403
 

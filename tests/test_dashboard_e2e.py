@@ -126,8 +126,10 @@ def test_dashboard_filter_follow_up_publish_then_public_page_on_a_phone(page, br
     shot(page, "4-published")
 
     # the report of the quarter, from the export button
+    page.get_by_role("button", name="Tải báo cáo (Excel)").click()
+    expect(page.locator("#job-progress")).to_be_visible()
     with page.expect_download() as download:
-        page.get_by_role("link", name="Tải báo cáo (Excel)").click()
+        page.get_by_role("link", name=re.compile("Tải tệp")).click()
     assert download.value.suggested_filename.endswith(".xlsx")
     assert Path(download.value.path()).read_bytes()[:2] == b"PK"
     assert seen["errors"] == [], seen["errors"]

@@ -117,3 +117,30 @@ def test_dashboard_submission_and_public_results_print_on_one_a4_page(page, live
     page.get_by_role("link", name="Quý III/2026").first.click()
     results = printed(page, page.url, ".result-card")
     assert pdf_pages(results) == 1
+
+
+# --- 9. exports as jobs with a progress bar ----------------------------------------------
+
+def test_exports_run_as_jobs_with_a_progress_bar_then_offer_the_file(page, live):
+    import io
+    import zipfile
+    log_in(page, live.url)
+    page.goto(f"{live.url}/dashboard/{FORM}?period=2026-Q3")
+    buttons = page.locator(".export-buttons")
+    expect(buttons.get_by_role("button")).to_have_count(3)          # Excel, CSV zip beside it, the report
+    buttons.get_by_role("button", name="Tải dữ liệu (CSV nén)").click()
+    expect(page).to_have_url(re.compile(r"/exports/jobs/[\w-]+$"))
+    bar = page.locator("#job-progress")
+    expect(bar).to_be_visible()
+    link = page.get_by_role("link", name=re.compile("Tải tệp"))
+    expect(link).to_be_visible(timeout=60_000)
+    # the bar is full and counts the rows written: the quarter's submissions
+    total = int(bar.get_attribute("max"))
+    assert page.evaluate("document.getElementById('job-progress').value") == total > 0
+    expect(page.locator("#job-count")).to_have_text(f"{total} / {total}")
+    with page.expect_download() as download:
+        link.click()
+    assert download.value.suggested_filename == f"{FORM}_toan-tinh_2026-Q3.csv.zip"
+    archive = zipfile.ZipFile(io.BytesIO(Path(download.value.path()).read_bytes()))
+    main = next(n for n in archive.namelist() if n == f"{FORM}.csv")
+    assert len(archive.read(main).decode("utf-8-sig").strip().splitlines()) - 1 == total

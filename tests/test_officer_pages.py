@@ -236,3 +236,90 @@ def test_follow_up_list_pages_by_20_with_criterion_unit_and_status_filters(dash)
                            ("offset=-1", "offset")):
         response = reporter.get(f"{form}/followups?{query}")
         assert response.status_code == 400 and message in html.unescape(text(response)), query
+
+
+# --- 9. exports as background jobs ---------------------------------------------------------
+
+def wait_for(client, job: str) -> dict:
+    import time
+    for _ in range(400):
+        state = client.get(job + ".json").get_json()
+        if state["state"] != "running":
+            return state
+        time.sleep(0.05)
+    raise AssertionError(f"job {job} still running")
+
+
+def test_export_jobs_keep_their_state_in_data_dir_for_every_worker(web_copy):
+    import io
+    import os
+    import time
+    import zipfile
+    import openpyxl
+    reporter = logged_in(web_copy, "reporter")
+    started = post(reporter, "/exports/anh/xlsx", {"lang": "vi"})
+    assert started.status_code == 302
+    job = started.headers["Location"]
+    assert job.startswith("/exports/jobs/")
+    # another worker (another app, no shared memory) answers about the same job
+    other_worker = logged_in(web_copy, "reporter")
+    state = wait_for(other_worker, job)
+    db = storage.connect(web_copy.data_dir)
+    stored = db.execute("SELECT count(*) FROM submissions WHERE form_id = 'anh' AND current = 1 "
+                        "AND deleted_at IS NULL").fetchone()[0]
+    assert state == {"state": "done", "done": stored, "total": stored, "error": None,
+                     "filename": "anh_toan-tinh_tat-ca.xlsx"}
+    page = text(other_worker.get(job))
+    assert f'value="{stored}" max="{stored}"' in page and "Tải tệp" in page
+    response = other_worker.get(job + "/file")
+    assert response.status_code == 200 and "anh_toan-tinh_tat-ca.xlsx" in response.headers["Content-Disposition"]
+    book = openpyxl.load_workbook(io.BytesIO(response.data))
+    assert book["anh"].max_row - 1 == stored
+    assert any(r["action"] == "export.xlsx" and r["actor"] == "reporter" for r in audit.recent(db, 20))
+    # the CSV zip and the report, from the same buttons
+    archive = post(reporter, "/exports/anh/csvzip", {})
+    assert wait_for(reporter, archive.headers["Location"])["state"] == "done"
+    assert zipfile.ZipFile(io.BytesIO(reporter.get(archive.headers["Location"] + "/file").data)).namelist()
+    # nobody else sees the job, not even an administrator
+    admin = logged_in(web_copy, "admin")
+    for suffix in ("", ".json", "/file"):
+        assert admin.get(job + suffix).status_code == 404
+    # a refused filter says why, and starts nothing
+    jobs_dir = web_copy.data_dir / "exports" / "jobs"
+    before = sorted(p.name for p in jobs_dir.iterdir())
+    refused = post(reporter, "/exports/anh/xlsx", {"version": "1999"})
+    assert refused.status_code == 400 and "1999" in html.unescape(text(refused))
+    assert post(reporter, "/exports/anh/xlsx", {"channel": "fax"}).status_code == 400
+    assert post(reporter, "/exports/anh/pdf", {}).status_code == 404
+    assert sorted(p.name for p in jobs_dir.iterdir()) == before
+    # files are kept a day: a new job sweeps older ones away
+    old = time.time() - 25 * 3600
+    job_id = job.rsplit("/", 1)[1]
+    for path in jobs_dir.glob(f"{job_id}.*"):
+        os.utime(path, (old, old))
+    post(reporter, "/exports/anh/xlsx", {})
+    assert not list(jobs_dir.glob(f"{job_id}.*"))
+    assert reporter.get(job + ".json").status_code == 404
+    assert list(jobs_dir.glob(f"{archive.headers['Location'].rsplit('/', 1)[1]}.*"))     # a recent one stays
+    # the API keeps its direct download for scripts
+    direct = reporter.get("/api/v1/forms/anh/export.xlsx")
+    assert direct.status_code == 200 and direct.data[:2] == b"PK"
+
+
+def test_a_job_whose_worker_is_gone_is_shown_failed(web_copy):
+    import json
+    import os
+    import time
+    reporter = logged_in(web_copy, "reporter")
+    jobs_dir = web_copy.data_dir / "exports" / "jobs"
+    jobs_dir.mkdir(parents=True, exist_ok=True)
+    user_id = storage.connect(web_copy.data_dir).execute("SELECT id FROM users WHERE name = 'reporter'").fetchone()[0]
+    path = jobs_dir / "mo-coi-lau.json"
+    path.write_text(json.dumps({"id": "mo-coi-lau", "user_id": user_id, "form_id": "anh", "kind": "xlsx",
+                                "state": "running", "done": 10, "total": 100, "filename": "anh.xlsx",
+                                "error": None, "started_at": 0, "finished_at": None}))
+    assert reporter.get("/exports/jobs/mo-coi-lau.json").get_json()["state"] == "running"
+    stale = time.time() - 20 * 60
+    os.utime(path, (stale, stale))
+    assert reporter.get("/exports/jobs/mo-coi-lau.json").get_json()["state"] == "failed"
+    assert '<span class="job-failed">Không tạo được tệp' in text(reporter.get("/exports/jobs/mo-coi-lau"))

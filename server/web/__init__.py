@@ -26,5 +26,7 @@ def init_app(app) -> None:
     for blueprint in (accounts.bp, admin.bp, questionnaires.bp, submissions.bp, dashboard.bp, public.bp,
                       vendor.bp, registers.bp, sampling.bp, followup_list.bp):
         app.register_blueprint(blueprint)
+    from .. import export_jobs  # exports started from the pages, as background jobs
+    app.register_blueprint(export_jobs.bp)
     from .. import channels  # citizens' channels: public links, kiosks, paper (server/channels)
     channels.init_app(app)

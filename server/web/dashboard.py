@@ -248,8 +248,9 @@ def form(form_id):
                    "version": filters.version, "lang": "en" if lang() == "en" else None}
     report_period = filters.period or rank_period
     report_args = {"period": report_period.key if report_period else None, "unit": filters.unit}
-    export_url = _with_query(f"/api/v1/forms/{form_id}/export.xlsx", export_args)
-    report_url = _with_query(f"/api/v1/forms/{form_id}/report.xlsx", report_args)
+    # started as background jobs (server/export_jobs.py): the fields of their forms
+    export_fields = {k: v for k, v in export_args.items() if v}
+    report_fields = {k: v for k, v in {**report_args, "lang": export_args["lang"]}.items() if v}
 
     return render_template(
         "dashboard/form.html", form=form_row, filters=filters, shared=shared, versions=versions,
@@ -260,7 +261,7 @@ def form(form_id):
         rank_period=rank_period, dissatisfied_total=dissatisfied_total, open_cases=open_cases,
         followup_filters={k: v for k, v in shared.items() if k in ("period", "unit", "channel", "version")},
         charts=charts,
-        export_url=export_url, report_url=report_url,
+        export_fields=export_fields, report_fields=report_fields,
         period_choices=_period_choices(trend, filters.period),
         publications=publications.live(db, form_id, scope=scope),
         can_edit=g.user["role"] in EDITORS, this_url=request.full_path.rstrip("?"))
