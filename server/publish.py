@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,6 +80,21 @@ def publish(db, compiled, *, media_files: dict[str, bytes], actor: str | None,
             sheet="settings", column="version"))
     if existing is not None:
         return PublishResult(compiled.form_id, compiled.version, False, warnings)
+    latest = forms.latest_version(db, compiled.form_id)
+    if latest is not None and version_key(compiled.version) < version_key(latest["version"]):
+        # Collect takes the highest version as the current one: a lower one would look older
+        # than the form phones already hold, and they would not update to it
+        raise PublishRefused(Problem(
+            "error",
+            f'Phiên bản "{compiled.version}" thấp hơn phiên bản đang xuất bản "{latest["version"]}" của biểu mẫu '
+            f'"{compiled.form_id}". ODK Collect coi phiên bản cao nhất là bản mới nhất nên sẽ không cập nhật. '
+            f'Hãy đặt cột "version" ở trang "settings" cao hơn {latest["version"]} (ví dụ theo dạng '
+            'năm-tháng-ngày + số thứ tự) rồi xuất bản lại.',
+            f'Version "{compiled.version}" is lower than the published version "{latest["version"]}" of form '
+            f'"{compiled.form_id}". ODK Collect takes the highest version as the newest, so phones would not '
+            f'update. Set the "version" in the "settings" sheet above {latest["version"]} (e.g. year-month-day '
+            'plus a number) and publish again.',
+            sheet="settings", column="version"))
     try:
         _, created = forms.publish_version(
             db, form_id=compiled.form_id, version=compiled.version, title=compiled.title,
@@ -91,6 +107,12 @@ def publish(db, compiled, *, media_files: dict[str, bytes], actor: str | None,
         return publish(db, compiled, media_files=media_files, actor=actor, unit_code=unit_code,
                        missing_media=missing_media)
     return PublishResult(compiled.form_id, compiled.version, created, warnings)
+
+
+def version_key(version: str) -> tuple:
+    """Versions compared as people read them: numbers by value (9 < 10), other parts as text."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part)
+                 for part in re.findall(r"\d+|[^\d.\-_]+", version or ""))
 
 
 def compile_bytes(data: bytes, filename: str, *, validate: bool | None = None):

@@ -308,6 +308,7 @@ ROUTES: dict[tuple[str, str], Route] = {
         "PATCH", f"/v1/projects/1/forms/{OUT_FORM}/submissions/{{b_iid}}",
         central(403, reporter=400, admin=400, reporter_a=404, admin_a=404, viewer_a=403, designer_a=403),
         body=lambda m: (b'{"reviewState": "bogus"}', "application/json"), notes="a bogus state: nothing changes"),
+    ("questionnaires.guide", "GET"): Route("GET", "/questionnaires/help/xlsform", web_page(200)),
     # --- administration: settings (issue 17); reading for every administrator, changing province-wide only ---
     ("admin.settings_page", "GET"): Route("GET", "/admin/settings", web_page(403, admin=200, admin_a=200)),
     ("admin.settings_save", "POST"): Route("POST", "/admin/settings", web_page(403, admin=400, admin_a=403),

@@ -323,3 +323,56 @@ def test_a_job_whose_worker_is_gone_is_shown_failed(web_copy):
     os.utime(path, (stale, stale))
     assert reporter.get("/exports/jobs/mo-coi-lau.json").get_json()["state"] == "failed"
     assert '<span class="job-failed">Không tạo được tệp' in text(reporter.get("/exports/jobs/mo-coi-lau"))
+
+
+# --- 10. designer niceties ---------------------------------------------------------------
+
+def test_a_lower_version_than_the_published_one_is_refused_with_an_explanation(web_copy, tmp_path):
+    import hashlib
+    import io
+    from storage import browse
+    from xlsforms import small_form
+    designer = logged_in(web_copy, "designer")
+
+    def upload(version: str):
+        path = small_form(tmp_path / f"anh_{version}.xlsx", "anh", version, extra_question=True)
+        response = designer.post("/questionnaires/upload", content_type="multipart/form-data",
+                                 data={"file": (io.BytesIO(path.read_bytes()), "anh.xlsx"), "unit": "",
+                                       "csrf_token": re.search(r'name="csrf_token" value="([^"]+)"',
+                                                               text(designer.get("/questionnaires/upload"))).group(1)})
+        assert response.status_code == 302
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+
+    db = storage.connect(web_copy.data_dir)
+    assert [v["version"] for v in browse.form_versions(db, "anh")] == ["1"]
+    # 10 comes after 9 and after 1: numbers compare by value
+    sha = upload("10")
+    assert post(designer, f"/questionnaires/staged/{sha}/publish").status_code == 302
+    # 9 < 10: the preview explains and offers no publish button; publishing anyway is refused
+    sha = upload("9")
+    preview = html.unescape(text(designer.get(f"/questionnaires/staged/{sha}")))
+    assert 'Phiên bản "9" thấp hơn phiên bản đang xuất bản "10"' in preview and "Xuất bản phiên bản" not in preview
+    response = post(designer, f"/questionnaires/staged/{sha}/publish", follow_redirects=True)
+    assert "thấp hơn phiên bản đang xuất bản" in html.unescape(text(response))
+    assert sorted(v["version"] for v in browse.form_versions(db, "anh")) == ["1", "10"]
+    # the command line refuses it too
+    from conftest import cli
+    path = small_form(tmp_path / "anh_cli.xlsx", "anh", "2", extra_question=True)
+    result = cli(web_copy.data_dir, "forms", "publish", str(path))
+    assert result.exit_code != 0 and "thấp hơn" in result.output
+
+
+def test_the_designers_guide_is_a_page_linked_from_the_upload_page(web_site):
+    designer = logged_in(web_site, "designer")
+    upload = text(designer.get("/questionnaires/upload"))
+    assert "forms/README.md" not in upload
+    link = re.search(r'<a href="([^"]+)">hướng dẫn viết biểu mẫu</a>', upload).group(1)
+    guide = designer.get(link)
+    assert guide.status_code == 200
+    page = text(guide)
+    from pathlib import Path
+    readme = (Path(__file__).resolve().parents[1] / "forms" / "README.md").read_text(encoding="utf-8")
+    title = readme.splitlines()[0].lstrip("# ").strip()
+    assert f"<h1>{html.escape(title, quote=False)}</h1>" in page
+    assert "<table>" in page and "<code>criterion</code>" in page
+    assert guide.headers["Content-Security-Policy"].startswith("default-src 'self'")
