@@ -33,6 +33,15 @@ def log_in(page, url: str, name: str = "reporter") -> None:
     page.get_by_role("button", name="Đăng nhập").click()
 
 
+def publish_quarter(page) -> None:
+    """Publish 2026-Q3's district results from the dashboard's publishing form."""
+    form = page.locator("#publish-form")
+    form.get_by_label("Kỳ công bố").select_option("2026-Q3")
+    form.get_by_label("Đơn vị").select_option("")
+    form.get_by_label("Công bố số liệu của").select_option("huyen")
+    form.get_by_role("button", name="Công bố").click()
+
+
 def in_viewport(page, selector: str) -> bool:
     return page.eval_on_selector(selector, """e => { const r = e.getBoundingClientRect();
         return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight; }""")
@@ -60,11 +69,7 @@ def test_messages_after_actions_appear_where_the_user_is_looking(page, live):
     assert in_viewport(page, f"#{row_id} .flash-success")
     # publishing, at the bottom of the dashboard: the message is in the publishing section, on screen
     page.goto(f"{live.url}/dashboard/{FORM}")
-    form = page.locator("#publish-form")
-    form.get_by_label("Kỳ công bố").select_option("2026-Q3")
-    form.get_by_label("Đơn vị").select_option("")
-    form.get_by_label("Công bố số liệu của").select_option("huyen")
-    form.get_by_role("button", name="Công bố").click()
+    publish_quarter(page)
     expect(page.locator("#publish .flash-success")).to_contain_text("Đã công bố kết quả Quý III/2026")
     assert in_viewport(page, "#publish .flash-success")
     # a page that returns to its top keeps the message at the top, on screen
@@ -100,11 +105,7 @@ def test_dashboard_submission_and_public_results_print_on_one_a4_page(page, live
     log_in(page, live.url)
     # a publication for the public page
     page.goto(f"{live.url}/dashboard/{FORM}")
-    form = page.locator("#publish-form")
-    form.get_by_label("Kỳ công bố").select_option("2026-Q3")
-    form.get_by_label("Đơn vị").select_option("")
-    form.get_by_label("Công bố số liệu của").select_option("huyen")
-    form.get_by_role("button", name="Công bố").click()
+    publish_quarter(page)
     expect(page.locator("#publish .flash-success")).to_be_visible()
     dashboard = printed(page, f"{live.url}/dashboard/{FORM}?period=2026-Q3", "canvas[data-ready='yes']")
     # the charts have drawn before printing; the print is one page

@@ -83,18 +83,14 @@ def _read(db, form_id: str, versions: list[dict]) -> tuple[dict, list[str], set[
             chosen[name] = value
         elif value:
             refuse(name, QueryError(problem, value=value, allowed=", ".join(allowed), form=form_id).message(lang()))
-    criterion = args.get("criterion", "").strip()
-    if criterion in scores.CRITERIA:
-        chosen["criterion"] = criterion
-    elif criterion:
-        refuse("criterion", t(f'Tiêu chí "{criterion}" không hợp lệ; dùng {", ".join(scores.CRITERIA)}.',
-                              f'Invalid criterion "{criterion}"; use {", ".join(scores.CRITERIA)}.'))
-    status = args.get("status", "").strip()
-    if status in followups.STATUSES:
-        chosen["status"] = status
-    elif status:
-        refuse("status", t(f'Trạng thái "{status}" không hợp lệ; dùng {", ".join(followups.STATUSES)}.',
-                           f'Invalid status "{status}"; use {", ".join(followups.STATUSES)}.'))
+    for name, allowed, word_vi, word_en in (("criterion", scores.CRITERIA, "Tiêu chí", "criterion"),
+                                            ("status", followups.STATUSES, "Trạng thái", "status")):
+        value = args.get(name, "").strip()
+        if value in allowed:
+            chosen[name] = value
+        elif value:
+            refuse(name, t(f'{word_vi} "{value}" không hợp lệ; dùng {", ".join(allowed)}.',
+                           f'Invalid {word_en} "{value}"; use {", ".join(allowed)}.'))
     try:
         chosen["offset"] = int(args.get("offset", 0))
         if chosen["offset"] < 0:
