@@ -89,6 +89,9 @@ def test_public_address_setting_is_used_by_every_qr_code_and_link_and_warned_abo
     assert "chỉ dùng được trên chính máy chủ" in page and "/admin/settings" in page
     link = text(admin.get("/channels/?form=anh"))
     assert "chỉ dùng được trên chính máy chủ" in link
+    assert "chỉ dùng được trên chính máy chủ" in text(admin.get("/channels/poster?form=anh"))
+    kiosk = text(post(admin, "/channels/kiosks", {"name": "kiosk_1", "unit": UNIT_A, "form": "anh"}))
+    assert 'id="kiosk-url"' in kiosk and "chỉ dùng được trên chính máy chủ" in kiosk
     # bad addresses are explained and nothing is stored
     db = storage.connect(web_copy.data_dir)
     for bad, message in (("ftp://may.chu", "http:// hoặc https://"), ("khaosat.hue.gov.vn", "http:// hoặc https://"),
@@ -111,6 +114,8 @@ def test_public_address_setting_is_used_by_every_qr_code_and_link_and_warned_abo
     assert url.startswith(public + "/key/") and "address-warning" not in page
     link = text(admin.get("/channels/?form=anh&unit=" + UNIT_A))
     assert f'value="{public}/f/anh' in link and "address-warning" not in link
+    kiosk = text(post(admin, "/channels/kiosks", {"name": "kiosk_2", "unit": UNIT_A, "form": "anh"}))
+    assert f'id="kiosk-url" class="mono" value="{public}/kiosk/{UNIT_A}"' in kiosk and "address-warning" not in kiosk
     token = url.rsplit("/", 1)[1]
     form_list = web_copy.app().test_client().get(f"/key/{token}/formList").get_data(as_text=True)
     assert f"<downloadUrl>{public}/key/{token}/" in form_list
