@@ -11,6 +11,7 @@ from forms.conventions import DOSSIER_RE
 from storage import browse, channels, units
 
 from ..dbconn import get_db
+from ..public_address import public_base
 from ..web.common import roles, user_scope, web_blueprint
 from ..web.i18n import t
 from . import registry
@@ -23,7 +24,7 @@ PAPER_ENTRY_ROLES = ("admin", "reporter")
 
 
 def server_base() -> str:
-    return current_app.config.get("PUBLIC_URL") or request.host_url.rstrip("/")
+    return public_base(get_db())
 
 
 def open_forms_in_scope() -> list[dict]:
