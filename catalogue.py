@@ -283,6 +283,12 @@ INDICES = _table(
     Problem(
         "unknown_unit", 400, 'Không có đơn vị mã "{value}".', 'There is no unit with code "{value}".'),
     Problem(
+        "bad_criterion", 400, 'Tiêu chí "{value}" không hợp lệ; dùng {allowed}.',
+        'Invalid criterion "{value}"; use {allowed}.'),
+    Problem(
+        "bad_followup_status", 400, 'Trạng thái "{value}" không hợp lệ; dùng {allowed}.',
+        'Invalid status "{value}"; use {allowed}.'),
+    Problem(
         "unknown_version", 400, 'Biểu mẫu {form} không có phiên bản "{value}".',
         'Form {form} has no version "{value}".'),
 )

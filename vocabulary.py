@@ -52,10 +52,10 @@ REVIEW_STATES = ("received", "approved", "hasIssues", "rejected")
 # the states a reviewer may set
 REVIEWED_STATES = ("approved", "hasIssues", "rejected")
 REVIEW_LABELS = {
-    "received": ("Đã nhận", "Received"),
+    "received": ("Mới nhận", "Received"),
     "approved": ("Đã duyệt", "Approved"),
     "hasIssues": ("Có vấn đề", "Has issues"),
-    "rejected": ("Bị từ chối", "Rejected"),
+    "rejected": ("Bị loại", "Rejected"),
 }
 
 # Reporting periods, each in Vietnam's time (aggregate/periods.py reads and names them).

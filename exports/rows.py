@@ -53,19 +53,19 @@ class Table:
         return self.slots[key]
 
 
-def _exported(plan: ExportPlan, repeat: str | None) -> list[Field]:
+def _exported(plan: ExportPlan, repeat: str | None, notes: bool) -> list[Field]:
     return [f for f in plan.schema.leaves(repeat)
-            if not f.sensitive or plan.query.include_identifiers]
+            if (not f.sensitive or plan.query.include_identifiers) and (notes or not f.note)]
 
 
-def tables(plan: ExportPlan, split_select: bool | None = None) -> list[Table]:
+def tables(plan: ExportPlan, split_select: bool | None = None, notes: bool = True) -> list[Table]:
     """The tables of an export with the slot of every value their rows carry; a select_multiple
     gets a 0/1 value per choice when `split_select` (default: what the query asks)."""
     split_select = plan.query.split_select if split_select is None else split_select
     result = []
     for repeat in [None] + plan.schema.repeats:
         chain = plan.schema.chain(repeat) if repeat else []
-        fields = _exported(plan, repeat)
+        fields = _exported(plan, repeat, notes)
         consent = plan.schema.get(plan.schema.roles.get("consent", "")) if repeat is None else None
         if consent is not None and consent in fields:
             at = fields.index(consent) + 1           # beside the answer it is read from

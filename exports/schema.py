@@ -70,6 +70,13 @@ class Field:
     sensitive: bool = False
     criterion: str | None = None    # procedure | staff | result for an index item
     versions: tuple[str, ...] = ()  # the versions that have it, oldest first
+    note: bool = False              # a note in the newest version that has it: never an answer
+
+    @property
+    def is_rating(self) -> bool:
+        """An index item or a select_one whose codes are all whole numbers (a rating scale)."""
+        return self.type == "select1" and (self.criterion is not None or (
+            bool(self.choices) and all(v.lstrip("-").isdigit() for v, _ in self.choices)))
 
     @property
     def is_container(self) -> bool:
@@ -152,7 +159,8 @@ def merge_versions(form_id: str, versions: list[dict]) -> FormSchema:
         fields.append(Field(
             path=path, name=f["name"], type=f["type"] or "string", repeat=f.get("repeat"),
             labels=f.get("labels") or {}, choices=tuple((v, labels) for v, labels in choices[path]),
-            sensitive=path in sensitive, criterion=f.get("criterion"), versions=tuple(seen_in[path])))
+            sensitive=path in sensitive, criterion=f.get("criterion"), versions=tuple(seen_in[path]),
+            note=bool(f.get("note"))))
     fields = _parents_first(fields)
     roles: dict[str, str] = {}
     for version in versions:                    # oldest first: newer ones win

@@ -36,6 +36,8 @@ class Field:
     # (value, {lang: label}); inline <item>s and itemsets over an inline secondary
     # instance (pyxform writes every choices list that way). Empty for external files.
     choices: tuple[tuple[str, dict[str, str]], ...] = field(default=(), hash=False)
+    # a note: a read-only text input with no calculation, which never holds an answer
+    note: bool = False
 
     @property
     def is_container(self) -> bool:
@@ -287,6 +289,7 @@ class _Reader:
         self.used_default = False
         self.bind_types: dict[str, str] = {}
         self.bound: set[str] = set()
+        self.read_only: set[str] = set()
         for b in _children(self.model, "bind"):
             path = _resolve(_attr(b, "nodeset") or _attr(b, "ref"), self.root, "")
             if path is not None:
@@ -294,6 +297,9 @@ class _Reader:
             btype = _attr(b, "type")
             if path is not None and btype:
                 self.bind_types.setdefault(path, btype.rsplit(":", 1)[-1])
+            if path is not None and (_attr(b, "readonly") or "").replace(" ", "") == "true()" \
+                    and not _attr(b, "calculate"):
+                self.read_only.add(path)
         # body facts keyed by path
         self.controls: dict[str, str] = {}
         self.labels: dict[str, dict[str, str]] = {}
@@ -467,6 +473,8 @@ class _Reader:
                 repeat=enclosing_repeat(path),
                 labels=dict(self.labels.get(path, {})),
                 choices=self.choices.get(path, ()) if ftype not in ("group", "repeat") else (),
+                note=(path in self.read_only and self.controls.get(path) == "input"
+                      and ftype in ("", "string")),
             ))
         return tuple(out), tuple(repeats)
 

@@ -1,7 +1,7 @@
 """Downloads under /api/v1: a form's data as an Excel workbook or as ODK Central's CSV zip, and
 the report workbook for a period.
 
-    GET /api/v1/forms/<form_id>/export.xlsx     ?from&to|period&unit&review_state&version&lang&headers&identifiers
+    GET /api/v1/forms/<form_id>/export.xlsx     ?from&to|period&unit&review_state&version&lang&headers&identifiers&values
     GET /api/v1/forms/<form_id>/export.csv.zip  ?from&to|period&unit&review_state&version&identifiers&media&split_select&raw_cells
     GET /api/v1/forms/<form_id>/report.xlsx     ?period=2026-Q3&unit=CODE&min_n
 
@@ -107,7 +107,7 @@ def export_xlsx(form_id):
         raise _failed(exc) from exc
     finally:
         os.unlink(path)                  # the open handle keeps the file until it is sent
-    return _download(handle, size, f"{file_stem(form_id)}.xlsx", XLSX)
+    return _download(handle, size, exports.export_filename(plan.query, "xlsx"), XLSX)
 
 
 @bp.get("/forms/<form_id>/export.csv.zip")
@@ -124,7 +124,7 @@ def export_csvzip(form_id):
         raise _failed(exc) from exc
     # the request's context (and with it the read transaction) lives until the last piece
     response = Response(stream_with_context(chain([first], pieces)), mimetype=ZIP)
-    response.headers["Content-Disposition"] = attachment(f"{file_stem(form_id)}.csv.zip")
+    response.headers["Content-Disposition"] = attachment(exports.export_filename(plan.query, "csv.zip"))
     response.headers["Cache-Control"] = "private, no-store"
     return response
 

@@ -20,7 +20,7 @@ GRANTS: dict[str, frozenset[str]] = {
         "submission.send", "submission.review", "submission.identifiers", "export.identifiers",
         "plan.manage", "plan.identifiers", "register.import", "result.publish", "dissatisfied.follow_up",
         "form.publish", "link.manage", "paper.enter", "kiosk.manage",
-        "account.manage", "unit.import", "audit.read"}),
+        "account.manage", "unit.import", "audit.read", "settings.manage"}),
     "designer": frozenset(_READ | {"submission.send", "form.publish", "link.manage"}),
     "reporter": frozenset(_READ | {
         "submission.review", "plan.manage", "register.import", "result.publish", "dissatisfied.follow_up",

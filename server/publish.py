@@ -41,7 +41,8 @@ def field_rows(compiled) -> list[dict]:
     criteria = conv.get("criteria", {})
     return [{"path": f.path, "name": f.name, "type": f.type, "repeat": f.repeat,
              "labels": f.labels, "choices": [[v, labels] for v, labels in f.choices],
-             "sensitive": f.path in sensitive, "criterion": criteria.get(f.path)}
+             "sensitive": f.path in sensitive, "criterion": criteria.get(f.path),
+             **({"note": True} if f.note else {})}
             for f in compiled.info.fields]
 
 
@@ -148,6 +149,9 @@ def publish(db, compiled, *, media_files: dict[str, bytes], actor: str | None,
         raise PublishRefused(version_taken(compiled))
     if existing is not None:
         return PublishResult(compiled.form_id, compiled.version, False, warnings)
+    latest = forms.latest_version(db, compiled.form_id)
+    if latest is not None and version_lower(compiled.version, latest["version"]):
+        raise PublishRefused(version_lower_problem(compiled, latest["version"]))
     try:
         _, created = forms.publish_version(
             db, form_id=compiled.form_id, version=compiled.version, title=compiled.title,
@@ -179,6 +183,37 @@ def version_taken(compiled) -> Problem:
         "error",
         said + 'Hãy tăng giá trị cột "version" ở trang "settings" (ví dụ 2026112602) rồi xuất bản lại.',
         said_en + 'Raise the "version" in the "settings" sheet (e.g. 2026112602) and publish again.',
+        sheet="settings", column="version")
+def version_lower(version: str, published: str) -> bool:
+    """Whether `version` reads as older than the published one. Only versions made of digits
+    (the yyyymmddnn habit of ODK designers, or the publishing time the server gives a form
+    without one) are compared: any other string Collect accepts ("05/12/2026", "v2") has no
+    order anyone agreed on, and refusing it would stop forms brought from elsewhere."""
+    return version.isdigit() and published.isdigit() and int(version) < int(published)
+
+
+def version_lower_problem(compiled, published: str) -> Problem:
+    """The refusal of a lower version, in the terms of what was uploaded. Phones keep the form
+    they hold when the list offers what looks like an older one, so the designer's new questions
+    would never reach them."""
+    said = (f'Phiên bản "{compiled.version}" thấp hơn phiên bản đang xuất bản "{published}" của biểu mẫu '
+            f'"{compiled.form_id}"; điện thoại đang giữ bản mới hơn sẽ không cập nhật. ')
+    said_en = (f'Version "{compiled.version}" is lower than the published version "{published}" of form '
+               f'"{compiled.form_id}"; phones holding the newer one would not update. ')
+    if compiled.xlsform is None:
+        root = compiled.info.root
+        return Problem(
+            "error",
+            said + f'Hãy đặt thuộc tính version của phần tử <{root}> trong <instance> của XForm cao hơn {published}, '
+            'hoặc xoá thuộc tính đó để máy chủ tự đặt, rồi xuất bản lại.',
+            said_en + f'Set the version attribute of <{root}> in the XForm\'s <instance> above {published}, or remove '
+            'it to let the server choose one, and publish again.')
+    return Problem(
+        "error",
+        said + f'Hãy đặt cột "version" ở trang "settings" cao hơn {published} (ví dụ năm-tháng-ngày và số thứ tự) '
+        'rồi xuất bản lại.',
+        said_en + f'Set the "version" in the "settings" sheet above {published} (e.g. year-month-day and a number) '
+        'and publish again.',
         sheet="settings", column="version")
 
 

@@ -46,7 +46,8 @@ def create_account(db, *, name: str, role: str, unit_code: str | None, password:
             "An account name may hold ASCII letters, digits and _ . @ -, at most 64 characters.")
     if role not in users.ROLES:
         raise AccountRefused(f'Vai trò "{role}" không hợp lệ.', f'Unknown role "{role}".')
-    if users.get_user_by_name(db, name) is not None:
+    existing = users.get_user_by_name(db, name)
+    if existing is not None and existing["revoked_at"] is None:
         raise AccountRefused(f'Tài khoản "{name}" đã có.', f'Account "{name}" already exists.')
     if unit_code and units.get_unit_in_force(db, unit_code) is None:
         raise AccountRefused(f'Không có đơn vị "{unit_code}" đang có hiệu lực (chưa có hoặc đã giải thể).',
@@ -61,7 +62,8 @@ def create_account(db, *, name: str, role: str, unit_code: str | None, password:
         raise AccountRefused("Cần đặt mật khẩu cho tài khoản này.", "This account needs a password.")
     user_id = users.create_user(db, name, role, unit_code or None, password_hash, token_sha)
     with storage.write_transaction(db):
-        audit.record(db, actor, "user.create", name, role=role, unit=unit_code or None)
+        audit.record(db, actor, "user.create", name, role=role, unit=unit_code or None,
+                     **({"replaces_revoked_id": existing["id"]} if existing is not None else {}))
     return NewAccount(user_id, name, role, token)
 
 

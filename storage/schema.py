@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import sqlite3
 
-SCHEMA_VERSION = 12
+SCHEMA_VERSION = 14
 
 # forms.conventions.dossier_key in SQL (built-in functions only, so that an index can hold it):
 # the value without whitespace and invisible characters, ASCII letters upper-cased. Frozen: step
@@ -601,6 +601,17 @@ _MIGRATIONS: dict[int, str] = {
         expires_at TEXT NOT NULL
     );
     CREATE INDEX api_sessions_user ON api_sessions(user_id);
+    """,
+    13: "",
+    14: """
+    -- Settings an administrator changes in the web pages (storage/settings.py): the public
+    -- address used in every QR code and link, the report's issuing body and signature.
+    CREATE TABLE settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        updated_by TEXT
+    );
     """,
 }
 

@@ -10,7 +10,13 @@ ROLES = ("admin", "designer", "reporter", "collector", "viewer")
 
 def create_user(db, name: str, role: str, unit_code: str | None,
                 password_hash: str | None, token_sha256: str | None) -> int:
+    """Insert an account; a revoked account holding the name gives it up in the same transaction.
+
+    The revoked row becomes `name~id` ("~" is outside the allowed account names, so that name can
+    never be taken again): its token stays dead and its submissions keep pointing at it.
+    """
     with write_transaction(db):
+        db.execute("UPDATE users SET name = name || '~' || id WHERE name = ? AND revoked_at IS NOT NULL", [name])
         cursor = db.execute(
             """INSERT INTO users (name, role, unit_code, password_hash, token_sha256, created_at)
                VALUES (?, ?, ?, ?, ?, ?)""",

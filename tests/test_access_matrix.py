@@ -200,6 +200,8 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("dashboard.index", "GET"): Route("GET", "/dashboard/", web_page(200)),
     ("dashboard.form", "GET"): Route("GET", f"/dashboard/{OUT_FORM}",
                                      web_page(**{r: 200 if r in SEES_B else 404 for r in ALL_WEB})),
+    ("followups.page", "GET"): Route("GET", f"/dashboard/{OUT_FORM}/followups?status=open",
+                                     web_page(**{r: 200 if r in SEES_B else 404 for r in ALL_WEB})),
     ("dashboard.followup", "POST"): Route(
         "POST", f"/dashboard/{OUT_FORM}/followups/{{b_sid}}",
         web_page(403, reporter=302, admin=302, reporter_a=404, admin_a=404), lambda m: {"status": "bogus"},
@@ -325,6 +327,18 @@ ROUTES: dict[tuple[str, str], Route] = {
         "PATCH", f"/v1/projects/1/forms/{OUT_FORM}/submissions/{{b_iid}}",
         central(403, reporter=400, admin=400, reporter_a=404, admin_a=404, viewer_a=403, designer_a=403),
         body=lambda m: (b'{"reviewState": "bogus"}', "application/json"), notes="a bogus state: nothing changes"),
+    ("questionnaires.guide", "GET"): Route("GET", "/questionnaires/help/xlsform", web_page(200)),
+    # --- administration: settings (issue 17); reading for every administrator, changing province-wide only ---
+    ("admin.settings_page", "GET"): Route("GET", "/admin/settings", web_page(403, admin=200, admin_a=200)),
+    ("admin.settings_save", "POST"): Route("POST", "/admin/settings", web_page(403, admin=400, admin_a=403),
+                                           lambda m: {"public_url": "ftp://sai"}, "a bad address: nothing stored"),
+    # --- exports started from the pages (background jobs): readers of figures, within their scope ---
+    ("export_jobs.start", "POST"): Route("POST", f"/exports/{OUT_FORM}/xlsx",
+                                         web_page(**{r: 400 if r in SEES_B else 404 for r in ALL_WEB}),
+                                         lambda m: {"version": "1999"}, "a bad version: no job starts"),
+    ("export_jobs.page", "GET"): Route("GET", "/exports/jobs/khong-co", web_page(404)),
+    ("export_jobs.state", "GET"): Route("GET", "/exports/jobs/khong-co.json", web_page(404)),
+    ("export_jobs.download", "GET"): Route("GET", "/exports/jobs/khong-co/file", web_page(404)),
     # --- public results and files: anyone ---
     ("public.index", "GET"): Route("GET", "/ket-qua", public(200)),
     ("public.form", "GET"): Route("GET", f"/ket-qua/{OUT_FORM}", public(404), notes="nothing published"),

@@ -31,9 +31,12 @@ def scoped(visible):
 ROUTES = [
     ("/dashboard/", every_web_role(200)),
     (FORM, every_web_role(200)),
-    (FORM + f"?period=2026-Q3&channel=online&version={STANDARD_VERSION}&q=main/gender&level=xa&offset=20",
+    (FORM + f"?period=2026-Q3&channel=online&version={STANDARD_VERSION}&q=main/gender&level=xa",
      every_web_role(200)),
-    (FORM + "?period=khong-phai-ky", every_web_role(200)),        # a bad period is explained, not fatal
+    (FORM + f"/followups?period=2026-Q3&channel=online&version={STANDARD_VERSION}&criterion=staff&status=open&offset=20",
+     every_web_role(200)),
+    (FORM + "/followups?status=maybe", every_web_role(400)),
+    (FORM + "?period=khong-phai-ky", every_web_role(400)),        # a bad period is explained and refused
     (FORM + f"?unit={UNIT_A}", scoped(SEES_A)),
     (FORM + f"?unit={COMMUNE_A1}&period=2026-Q3", scoped(SEES_A)),
     (FORM + f"?unit={UNIT_B}", scoped(SEES_B)),
@@ -127,7 +130,7 @@ def test_a_viewer_of_474_sees_only_its_subtree(clients, dash):
         # the whole list, page by page: every row is inside 474's subtree
         seen, offset = set(), 0
         while True:
-            page = text(clients[role].get(f"{FORM}?offset={offset}"))
+            page = text(clients[role].get(f"{FORM}/followups?offset={offset}"))
             rows = _dissatisfied_ids(page)
             if not rows:
                 break
@@ -144,16 +147,16 @@ def test_a_viewer_of_474_sees_only_its_subtree(clients, dash):
             assert response.status_code == 200, src
             body = response.get_data(as_text=True)
             assert f'"{UNIT_B}"' not in body and "A Lưới" not in body, src
-    seen = _dissatisfied_ids(text(clients["viewer_b"].get(FORM)))
+    seen = _dissatisfied_ids(text(clients["viewer_b"].get(FORM + "/followups")))
     assert seen and seen <= b_ids
-    both = _dissatisfied_ids(text(clients["reporter"].get(f"{FORM}?period=2026-Q3")))
+    both = _dissatisfied_ids(text(clients["reporter"].get(f"{FORM}/followups?period=2026-Q3")))
     assert both & a_ids and both & b_ids
 
 
 def test_only_reporters_and_admins_get_the_actions(clients):
     for role in ACCOUNTS:
-        page = text(clients[role].get(f"{FORM}?period=2026-Q3"))
-        has_actions = "Lưu theo dõi" in page and 'id="publish-form"' in page
+        page = text(clients[role].get(f"{FORM}/followups?period=2026-Q3"))
+        has_actions = "Lưu theo dõi" in page and 'id="publish-form"' in text(clients[role].get(f"{FORM}?period=2026-Q3"))
         assert has_actions == (role in EDITORS), role
         # everyone reads the follow-up status
         assert "Chưa xử lý" in page or "Đã xử lý" in page

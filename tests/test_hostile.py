@@ -138,7 +138,8 @@ def path_samples(h: Hostile) -> dict[str, str]:
             "version": "1", "sha256": "0" * 64, "token": h.tokens["dtv_tinh"], "filename": "units.csv",
             "filename_static": "app.css", "publication_id": "1", "unit_code": UNIT_A, "sheet_no": "1",
             "print_id": "1", "conflict_id": "1", "plan_id": "1", "project_id": "1",
-            "instance_id": h.xss_instance, "table": "Submissions", "weight": "400"}
+            "instance_id": h.xss_instance, "table": "Submissions", "weight": "400", "kind": "xlsx",
+            "job_id": "0" * 32}
 
 
 def get_routes(app):

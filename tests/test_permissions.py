@@ -34,6 +34,7 @@ EXPECTED = {
     "account.manage": {"admin"},
     "unit.import": {"admin"},
     "audit.read": {"admin"},
+    "settings.manage": {"admin"},
 }
 
 

@@ -220,7 +220,7 @@ def test_the_dashboard_and_the_api_switch_views(eras, tmp_path):
     create_password_user(data_dir, "admin", "admin")
     app = create_app({"DATA_DIR": str(data_dir), "PUBLIC_URL": None})
     client = signed_in(app, "admin")
-    recorded = client.get("/dashboard/khao_sat?period=2025&min_n=1")
+    recorded = client.get("/dashboard/khao_sat?period=2025")
     current = client.get("/dashboard/khao_sat?period=2025&units=current")
     assert recorded.status_code == 200 and current.status_code == 200
     recorded_page, current_page = recorded.get_data(as_text=True), current.get_data(as_text=True)

@@ -1,8 +1,10 @@
 """The JSON shapes of Central's API: a user, the project, a form, a submission."""
 from __future__ import annotations
 
-from flask import current_app, request, url_for
+from flask import request, url_for
 
+from ..dbconn import get_db
+from ..public_address import configured_base
 from . import PROJECT_ID
 
 PROJECT_NAME = "Hài Lòng"
@@ -19,7 +21,7 @@ def review_state(state: str | None) -> str | None:
 
 
 def external(endpoint: str, **values) -> str:
-    base = current_app.config.get("PUBLIC_URL")
+    base = configured_base(get_db())
     if base:
         return base + url_for(endpoint, **values)
     return url_for(endpoint, _external=True, **values)

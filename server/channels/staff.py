@@ -11,6 +11,7 @@ from forms.conventions import DOSSIER_RE
 from storage import browse, channels, units
 
 from ..dbconn import get_db
+from ..public_address import public_base
 from ..web.common import requires, user_scope, web_blueprint
 from ..web.i18n import t
 from . import registry
@@ -22,7 +23,7 @@ bp = web_blueprint("channels", __name__, url_prefix="/channels")
 
 
 def server_base() -> str:
-    return current_app.config.get("PUBLIC_URL") or request.host_url.rstrip("/")
+    return public_base(get_db())
 
 
 def open_forms_in_scope() -> list[dict]:

@@ -47,7 +47,7 @@ def _fail(*lines: str) -> None:
 @click.option("--review-state", help="received, approved, hasIssues, rejected (cách nhau bởi dấu phẩy / comma-separated).")
 @click.option("--version", help="Phiên bản biểu mẫu / form versions (comma-separated).")
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
-              help="Ngôn ngữ tiêu đề cột / language of the headers (xlsx).")
+              help="Ngôn ngữ tiêu đề cột (xlsx) hoặc của cả báo cáo / language of the headers (xlsx) or of the whole report.")
 @click.option("--headers", type=click.Choice(["labels", "names"]), default="labels", show_default=True,
               help="Tiêu đề là nhãn câu hỏi hay tên XML / headers as labels or XML names (xlsx).")
 @click.option("--include-identifiers", is_flag=True,
@@ -76,7 +76,7 @@ def export_command(form_id, fmt, out, period, date_from, date_to, unit, review_s
                     _fail(f"LỖI: {name} không dùng cho báo cáo.", f"ERROR: {name} does not apply to a report.")
             plan = exports.prepare_report(db, exports.report_query(
                 form_id, {k: v for k, v in (("period", period), ("unit", unit), ("min_n", min_n),
-                                            ("units", units_view)) if v}))
+                                            ("units", units_view), ("lang", lang)) if v}))
         else:
             if fmt == "xlsx":
                 args.update(lang=lang, headers=headers)

@@ -14,6 +14,7 @@ from storage import forms
 
 from .. import auth, media, scope
 from ..dbconn import get_blobs, get_db
+from ..public_address import configured_base
 from ..receive import multipart
 from ..receive.accept import receive
 from . import wire
@@ -101,7 +102,7 @@ def _version_or_404(form_id: str, version: str):
 
 
 def _external(endpoint: str, **values) -> str:
-    base = current_app.config.get("PUBLIC_URL")
+    base = configured_base(get_db())
     if base:
         return base + url_for(f"{request.blueprint}.{endpoint}", **values)
     return url_for(f"{request.blueprint}.{endpoint}", _external=True, **values)

@@ -10,12 +10,14 @@ import base64
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 
-from storage import browse
+from exports.report import REPORT_SETTINGS
+from storage import browse, settings
 from storage import units as unit_store
 
-from .. import auth
+from .. import auth, public_address
 from ..dbconn import get_db
 from ..permissions import can
+from ..public_address import public_base
 from ..unit_import import import_successors, import_units, preview_units, read_successors
 from ..user_admin import (AccountRefused, collector_qr_png, collector_url, create_account,
                           reset_password, revoke_account, unlock_account)
@@ -24,14 +26,15 @@ from .i18n import t
 
 bp = web_blueprint("admin", __name__, url_prefix="/admin")
 
-# least power first, so the form's default is the safe choice
-PASSWORD_ROLES = ("viewer", "reporter", "designer", "admin", "collector")
+# least power first, so the form's default is the safe choice; surveyors are made by
+# `_create_collector` whichever tab asks, so that the token URL and QR code are always shown
+PASSWORD_ROLES = ("viewer", "reporter", "designer", "admin")
 AUDIT_PAGE_SIZE = 50
 
 
 # the action each page is; every page of this blueprint is one of them
 _ACTIONS = {"units_page": "unit.import", "units_preview": "unit.import", "units_import": "unit.import",
-            "audit_log": "audit.read"}
+            "audit_log": "audit.read", "settings_page": "settings.manage", "settings_save": "settings.manage"}
 
 
 @bp.before_request
@@ -94,6 +97,8 @@ def _render_users(status: int = 200, form: dict | None = None):
 @bp.post("/users")
 def create_user():
     form = request.form
+    if form.get("role") == "collector":
+        return _create_collector(form)
     try:
         unit = _unit_choice(form.get("unit"))
         role = form.get("role", "")
@@ -160,7 +165,7 @@ def user_revoke(name):
 # --- collectors ----------------------------------------------------------------------------
 
 def _server_base() -> str:
-    return current_app.config.get("PUBLIC_URL") or request.host_url.rstrip("/")
+    return public_base(get_db())
 
 
 def _render_collectors(status: int = 200, created: dict | None = None, form: dict | None = None):
@@ -178,7 +183,10 @@ def collectors():
 
 @bp.post("/collectors")
 def create_collector():
-    form = request.form
+    return _create_collector(request.form)
+
+
+def _create_collector(form):
     name = form.get("name", "").strip()
     try:
         unit = _unit_choice(form.get("unit"))
@@ -192,6 +200,49 @@ def create_collector():
     # the token is shown this once (only its digest is stored), so the page itself is the record
     return _render_collectors(200, created={"name": name, "url": url,
                                             "qr_data_uri": f"data:image/png;base64,{qr}"})
+
+
+# --- settings ------------------------------------------------------------------------------
+
+@bp.get("/settings")
+def settings_page():
+    return _render_settings()
+
+
+def _render_settings(status: int = 200, typed: str | None = None):
+    db = get_db()
+    stored = settings.get_setting(db, public_address.SETTING)
+    report = [{"key": key, "value": value, "default": default, "label": t(vi, en)}
+              for (key, default, vi, en), value in zip(REPORT_SETTINGS, settings.get_settings(
+                  db, [k for k, *_ in REPORT_SETTINGS]).values())]
+    return render_template("admin/settings.html", stored=stored if typed is None else typed, report=report,
+                           env_url=current_app.config.get("PUBLIC_URL"), effective=public_address.public_base(db),
+                           request_base=request.host_url.rstrip("/")), status
+
+
+@bp.post("/settings")
+def settings_save():
+    # a province-wide setting: unit-bound administrators may read it, not change it
+    if user_scope() is not None:
+        abort(403)
+    if request.form.get("section") == "report":
+        values = {key: " ".join(request.form.get(key, "").split())[:200] for key, *_ in REPORT_SETTINGS}
+        settings.set_settings(get_db(), values, actor=g.user["name"])
+        flash(t("Đã lưu phần đầu và phần ký của báo cáo.", "Saved the report's header and signature."), "success")
+        return redirect(url_for("admin.settings_page"))
+    typed = request.form.get("public_url", "")
+    try:
+        value = public_address.normalise(typed)
+    except public_address.AddressRefused as exc:
+        flash(t(exc.vi, exc.en), "error")
+        return _render_settings(400, typed)
+    settings.set_settings(get_db(), {public_address.SETTING: value}, actor=g.user["name"])
+    if value:
+        flash(t(f"Đã lưu địa chỉ công khai {value}; mọi mã QR, thư mời, áp phích và đường dẫn dùng địa chỉ này.",
+                f"Saved the public address {value}; every QR code, letter, poster and link uses it."), "success")
+    else:
+        flash(t("Đã xoá địa chỉ công khai đã lưu.", "Removed the stored public address."), "success")
+    return redirect(url_for("admin.settings_page"))
 
 
 # --- unit tree -----------------------------------------------------------------------------
@@ -293,7 +344,8 @@ def audit_log():
 
 
 ADMIN_TABS = [("admin.users", "Tài khoản", "Accounts"), ("admin.collectors", "Điều tra viên", "Surveyors"),
-              ("admin.units_page", "Đơn vị", "Units"), ("admin.audit_log", "Nhật ký", "Audit log")]
+              ("admin.units_page", "Đơn vị", "Units"), ("admin.audit_log", "Nhật ký", "Audit log"),
+              ("admin.settings_page", "Cài đặt", "Settings")]
 
 
 @bp.app_context_processor

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import io
+from pathlib import Path
 
 from flask import abort, flash, g, redirect, render_template, request, send_file, url_for
+from markupsafe import Markup
 
+import forms as forms_package
 from exports.schema import file_stem
 from forms.problems import FormProblems
 from storage import browse, forms, staging
@@ -19,7 +22,7 @@ from storage import browse, forms, staging
 from ..dbconn import get_db
 from ..permissions import can
 from ..publish import (PublishRefused, compile_bytes, field_rows, find_media, publish_compiled,
-                       version_given_before, version_taken)
+                       version_given_before, version_lower, version_lower_problem, version_taken)
 from .common import form_or_404, requires, user_scope, web_blueprint
 from .i18n import lang, t
 
@@ -91,8 +94,12 @@ def upload_post():
     # a versionless form gets a new version on publishing (or the one its same bytes got before)
     given = None if compiled.version else version_given_before(db, compiled)
     existing = forms.get_version(db, compiled.form_id, compiled.version) if compiled.version else None
+    latest = forms.latest_version(db, compiled.form_id) if existing_form else None
     if given is not None:
         status = "unchanged"
+    elif (existing is None and latest is not None and compiled.version
+          and version_lower(compiled.version, latest["version"])):
+        status = "lower_version"
     elif existing is None:
         status = "new_version" if existing_form else "new_form"
     elif existing["xform_md5"] == hashlib.md5(compiled.xform, usedforsecurity=False).hexdigest() or (
@@ -106,7 +113,10 @@ def upload_post():
         "warnings": [p.as_dict() for p in compiled.warnings], "missing_media": missing,
         "status": status, "languages": list(compiled.info.languages),
         "conflict": version_taken(compiled).as_dict() if status == "conflict" else None,
+        "lower": (version_lower_problem(compiled, latest["version"]).as_dict()
+                  if status == "lower_version" else None),
         "form_unit": existing_form["unit_code"] if existing_form else unit,
+        "published_version": latest["version"] if latest else None,
     }
     sha = hashlib.sha256(data).hexdigest()
     staging.stage(db, sha256=sha, uploaded_by=g.user["name"], filename=filename or "form.xlsx",
@@ -119,6 +129,16 @@ def _staged_or_404(sha256: str) -> dict:
     if row is None:
         abort(404)
     return row
+
+
+@bp.get("/help/xlsform")
+def guide():
+    """forms/README.md, the designers' guide to the conventions, as a page."""
+    from markdown_it import MarkdownIt
+    text = (Path(forms_package.__file__).parent / "README.md").read_text(encoding="utf-8")
+    # the guide is ours, and raw HTML is off anyway: markdown-it escapes every text it renders
+    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(text)
+    return render_template("questionnaires/guide.html", body=Markup(body))  # nosec B704
 
 
 @bp.get("/staged/<sha256>")
