@@ -9,7 +9,9 @@ Beside them: `permissions` (who may do what), `scope` (unit scope), `auth` (cred
 `csrf`, `security` (headers, proxies), `config`, `dbconn`, `access_log`; and the application
 rules the pages and commands share: `publish` (forms), `user_admin` (accounts), `unit_import`
 (unit lists), `media` (a form's files), `collect_settings` (Collect's QR code), `instance_xml`
-(an instance with identifiers hidden), `url_converters`.
+(an instance with identifiers hidden), `public_address` (the address in QR codes, letters and
+links), `export_jobs` (/exports: downloads started from the pages as background jobs),
+`url_converters`.
 """
 from __future__ import annotations
 

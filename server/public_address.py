@@ -24,6 +24,8 @@ _SHARED = ipaddress.ip_network("100.64.0.0/10")
 class AddressRefused(BilingualError):
     """A typed public address that cannot be used."""
 
+    code = "bad_public_address"
+
 
 def configured_base(db=None) -> str | None:
     """The stored or configured address, None when neither is set."""

@@ -9,6 +9,7 @@ Modules by what they keep:
   citizens, plans   `channels` (kiosks, links, paper runs), `registers`, `sampling`, `followups`,
                     `publications`
   reads for others  `browse` (web pages), `export_queries`, `central_queries`, `odata_queries`
+  the installation  `settings` (what administrators set in the pages: public address, report header)
   the whole file    `backup`
 """
 from .db import connect, write_transaction  # noqa: F401

@@ -1,8 +1,9 @@
 """The web pages for form designers, reporting staff, unit heads and administrators.
 
 Blueprints, one per area: `accounts` (login, logout, language), `admin` (/admin: accounts,
-surveyors, units, audit log), `questionnaires` (/questionnaires: forms), `submissions`
-(/submissions), `dashboard` (/dashboard: indices, follow-up, publishing), `registers` (/registers: dossier registers),
+surveyors, units, audit log, settings), `questionnaires` (/questionnaires: forms), `submissions`
+(/submissions), `dashboard` (/dashboard: indices, follow-up, publishing), `followup_list`
+(/dashboard/<form>/followups: the dissatisfied list), `registers` (/registers: dossier registers),
 `sampling` (/sampling: sample plans, coverage, invitations), `public` (/ket-qua:
 published results, no login), `vendor` (/static/vendor: the npm files pages use). Each page
 blueprint is made by `common.web_blueprint`, which adds the CSRF check, the login check,
