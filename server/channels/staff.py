@@ -11,15 +11,13 @@ from forms.conventions import DOSSIER_RE
 from storage import browse, channels, units
 
 from ..dbconn import get_db
+from ..permissions import can
 from ..public_address import public_base
 from ..web.common import requires, user_scope, web_blueprint
 from ..web.i18n import t
 from . import registry
-from ..permissions import can
 
 bp = web_blueprint("channels", __name__, url_prefix="/channels")
-
-# who may do what on these pages (viewers read only their own unit's dashboard)
 
 
 def server_base() -> str:
