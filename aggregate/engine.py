@@ -18,10 +18,10 @@ from datetime import date, timedelta
 from fractions import Fraction
 
 from storage import forms as form_store
-from storage import scores, units as unit_store
+from storage import choices, scores, units as unit_store
 from storage.db import read_snapshot
 
-from . import periods
+from . import breakdowns, periods
 from .problems import QueryError
 from .scoring import CRITERIA, VersionRules, refresh as refresh_scores, rules_of
 
@@ -302,20 +302,31 @@ def _compute(db, ctx: Context, query: IndexQuery) -> list[Cell]:
             for i, value in enumerate(row[width:]):
                 target[i] += value or 0
 
+    def scan(window):
+        if answer_dims:
+            for form_id in ctx.forms:
+                sel = ctx.selection(form_id, query.channel)
+                if sel.version_ids:
+                    add(scores.scan_sums(db, sel, dims, *window, form_id=form_id))
+        else:
+            add(scores.scan_sums(db, ctx.selection(channel=query.channel), dims, *window))
+
     if all(d in scores.ROLLUP_DIMS for d in dims):
-        months, edges = periods.split_range(query.date_from, query.date_to)
-        sel = ctx.selection(channel=query.channel)
-        if months is not None:
-            add(scores.rollup_sums(db, sel, dims, months[0], months[1]))
-        for edge_from, edge_to in edges:
-            add(scores.scan_sums(db, sel, dims, *utc_window(edge_from, edge_to)))
-    elif answer_dims:
-        for form_id in ctx.forms:
-            sel = ctx.selection(form_id, query.channel)
-            if sel.version_ids:
-                add(scores.scan_sums(db, sel, dims, *whole_window, form_id=form_id))
+        rolled = scores.rollup_sums
+    elif choice_dim := breakdowns.rollup_dim(db, ctx.forms, ctx.selected, dims):
+        def rolled(db, sel, dims, month_from, month_to):
+            return choices.choice_sums(db, sel, dims, choice_dim, month_from, month_to)
     else:
-        add(scores.scan_sums(db, ctx.selection(channel=query.channel), dims, *whole_window))
+        rolled = None
+    if rolled is None:
+        scan(whole_window)
+    else:
+        # whole months from the rollup, the days around them from the submissions
+        months, edges = periods.split_range(query.date_from, query.date_to)
+        if months is not None:
+            add(rolled(db, ctx.selection(channel=query.channel), dims, months[0], months[1]))
+        for edge_from, edge_to in edges:
+            scan(utc_window(edge_from, edge_to))
 
     if any(s.measures[_M["irregular"]] for s in groups.values()):
         _add_irregular(db, ctx, query, dims, keyer, groups, answer_dims, whole_window)

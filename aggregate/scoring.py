@@ -14,6 +14,8 @@ from fractions import Fraction
 import storage
 from storage import scores
 
+from . import breakdowns
+
 CRITERIA = scores.CRITERIA
 LOW_VALUES = ("1", "2")                  # DOMAIN.md: dissatisfied answers are 1 and 2
 FIVE_POINT = frozenset("12345")          # the mean score (1–5) is taken on this scale only
@@ -105,6 +107,7 @@ def refresh(db, batch: int = _BATCH) -> int:
     transaction that re-reads the watermark, so concurrent callers never score a row twice.
     """
     if scores.scored_through(db) >= scores.newest_submission(db):
+        breakdowns.catch_up(db)
         return 0
     done = 0
     while True:
@@ -112,7 +115,7 @@ def refresh(db, batch: int = _BATCH) -> int:
             after = scores.scored_through(db)
             pending = scores.next_unscored(db, after, batch)
             if not pending:
-                return done
+                break
             through = pending[-1][0]
             rows = []
             for form_id in sorted({f for _, f in pending}):
@@ -124,4 +127,7 @@ def refresh(db, batch: int = _BATCH) -> int:
                     rows.append(score_submission(rules[row[1]], row[0], row[2],
                                                  dict(zip(columns, row[3:]))))
             scores.add_scores(db, rows, after, through)
+            breakdowns.record(db, after, through, sorted({f for _, f in pending}))
             done += len(pending)
+    breakdowns.catch_up(db)
+    return done

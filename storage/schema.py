@@ -10,7 +10,103 @@ from __future__ import annotations
 import re
 import sqlite3
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 13
+
+# score_rollup's measures (storage.scores.MEASURES), which step 13's rollup repeats
+_MEASURES = (("submissions", "respondents", "overall_sum", "overall_sq", "irregular")
+             + tuple(f"{c}_{part}" for c in ("procedure", "staff", "result")
+                     for part in ("n", "sum", "sq", "answers", "low", "value_sum", "value_n")))
+_COUNTED_OLD = "old.current = 1 AND old.review_state <> 'rejected' AND old.deleted_at IS NULL"
+_COUNTED_NEW = _COUNTED_OLD.replace("old.", "new.")
+# the local month of a start time, by the expression scoring and step 2's trigger use
+_MONTH = "coalesce(CAST(strftime('%Y%m', {}.started_at, '+7 hours') AS INTEGER), 0)"
+
+_CHOICE_ROLLUP = f"""
+    -- breakdowns from rollups (issue 19): the procedure field and the select_one answers summed
+    -- like score_rollup, so that a breakdown by them reads a rollup, not every submission
+
+    -- The breakdown dimensions by number: "procedure_field" or "answer:<path>" (the dimension
+    -- names of storage/scores.py).
+    CREATE TABLE choice_dims (
+        id INTEGER PRIMARY KEY,
+        dim TEXT NOT NULL UNIQUE
+    );
+
+    -- A submission's non-empty value of each dimension recorded for its version, written in the
+    -- transaction that scores it (storage/choices.py). An empty answer has no row: its group is
+    -- what the dimension's rows leave of score_rollup.
+    CREATE TABLE submission_choices (
+        submission_id INTEGER NOT NULL REFERENCES submissions(id),
+        dim_id INTEGER NOT NULL REFERENCES choice_dims(id),
+        value TEXT NOT NULL,
+        PRIMARY KEY (submission_id, dim_id)
+    ) WITHOUT ROWID;
+
+    -- How far submission_choices is written: a database scored before this step catches up with
+    -- the scores' watermark, and until then its breakdowns are read from the submissions.
+    CREATE TABLE choice_progress (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        through_id INTEGER NOT NULL
+    );
+    INSERT INTO choice_progress (id, through_id) VALUES (1, 0);
+
+    -- score_rollup's measures by dimension and value too, over the submissions that count:
+    -- the dimension first, then what filters narrow, so one breakdown reads one range.
+    CREATE TABLE choice_rollup (
+        dim_id INTEGER NOT NULL,
+        form_version_id INTEGER NOT NULL,
+        local_month INTEGER NOT NULL,
+        unit_code TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        value TEXT NOT NULL,
+        {", ".join(f"{m} INTEGER NOT NULL" for m in _MEASURES)},
+        PRIMARY KEY (dim_id, form_version_id, local_month, unit_code, channel, value)
+    ) WITHOUT ROWID;
+
+    -- Inserting (sign, submission, its rollup key) here adds sign x its measures to the rollup
+    -- row of each of its recorded values, as score_rollup_changes does for score_rollup.
+    CREATE VIEW choice_rollup_changes AS
+    SELECT 0 AS sign, 0 AS submission_id, 0 AS form_version_id, '' AS unit_code, '' AS channel,
+        0 AS local_month
+    WHERE 0;
+
+    CREATE TRIGGER choice_rollup_change INSTEAD OF INSERT ON choice_rollup_changes
+    BEGIN
+        INSERT INTO choice_rollup (dim_id, form_version_id, local_month, unit_code, channel, value,
+            {", ".join(_MEASURES)})
+        SELECT c.dim_id, new.form_version_id, new.local_month, coalesce(new.unit_code, ''),
+            new.channel, c.value, {", ".join(f"new.sign * m.{m}" for m in _MEASURES)}
+        FROM submission_choices c JOIN score_measures m ON m.submission_id = c.submission_id
+        WHERE c.submission_id = new.submission_id
+        ON CONFLICT (dim_id, form_version_id, local_month, unit_code, channel, value) DO UPDATE SET
+            {", ".join(f"{m} = {m} + excluded.{m}" for m in _MEASURES)};
+    END;
+
+    -- As step 2's submissions_rescore: out with the old key, in with the new. The months are
+    -- computed from the start times because that trigger may already have moved the scores'.
+    CREATE TRIGGER submissions_rechoose AFTER UPDATE OF current, review_state, deleted_at,
+        unit_code, channel, started_at ON submissions
+    BEGIN
+        INSERT INTO choice_rollup_changes
+        SELECT -1, old.id, old.form_version_id, old.unit_code, old.channel, {_MONTH.format("old")}
+        WHERE {_COUNTED_OLD};
+        INSERT INTO choice_rollup_changes
+        SELECT 1, new.id, new.form_version_id, new.unit_code, new.channel, {_MONTH.format("new")}
+        WHERE {_COUNTED_NEW};
+    END;
+
+    -- A submission's scores go (step 2's submissions_unscore) while its row is still there:
+    -- its values leave the rollup with them.
+    CREATE TRIGGER scores_unchoose BEFORE DELETE ON submission_scores
+    BEGIN
+        INSERT INTO choice_rollup_changes
+        SELECT -1, s.id, s.form_version_id, s.unit_code, s.channel, old.local_month
+        FROM submissions s
+        WHERE s.id = old.submission_id AND s.current = 1 AND s.review_state <> 'rejected'
+            AND s.deleted_at IS NULL;
+        DELETE FROM submission_choices WHERE submission_id = old.submission_id;
+    END;
+    """
 
 # Bumping SCHEMA_VERSION means adding the step that brings version N-1 to N here; steps only add.
 _MIGRATIONS: dict[int, str] = {
@@ -519,6 +615,12 @@ _MIGRATIONS: dict[int, str] = {
     CREATE INDEX sample_members_stratum ON sample_members(plan_id, unit_code, procedure_field, rank);
     CREATE INDEX sample_members_collector ON sample_members(collector_id, plan_id);
     """,
+    8: "",
+    9: "",
+    10: "",
+    11: "",
+    12: "",
+    13: _CHOICE_ROLLUP,
 }
 
 # Columns every answer table has; a form field may not take one of these names.

@@ -18,6 +18,7 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from aggregate import (DissatisfiedQuery, IndexQuery, QueryError, RankQuery, compute_indices, list_dissatisfied,
                        weighted_indices)
 from aggregate import periods, published, render
+from aggregate.breakdowns import breakdown_paths
 from aggregate.engine import CHANNELS, LEVELS, QUESTION
 from aggregate.rankings import rank_units
 from aggregate.scoring import rules_of
@@ -33,8 +34,6 @@ EDITORS = ("reporter", "admin")          # follow up dissatisfied answers, publi
 DISSATISFIED_PAGE = 20
 NOTE_MAX = 2000
 CHILD_LEVEL = {"tinh": "huyen", "huyen": "xa", "xa": "xa"}
-# fields recognised by role that a breakdown by answer would only repeat or that say nothing
-NOT_BREAKDOWNS = ("unit", "channel", "consent")
 
 
 @bp.app_template_filter("pick")
@@ -85,12 +84,9 @@ def _breakdown_questions(db, form_id: str) -> list[dict]:
     """The select_one questions a breakdown can use (newest label per path), in form order."""
     found: dict[str, dict] = {}
     for version in scores.form_versions(db, [form_id]):
-        rules = rules_of(version)
-        roles_of = version["conventions"].get("roles", {})
-        skip = set(rules.items) | {roles_of.get(role) for role in NOT_BREAKDOWNS}
-        for path, field in rules.select_one.items():
-            if path not in skip:
-                found[path] = field
+        fields = rules_of(version).select_one
+        for path in breakdown_paths(version):
+            found[path] = fields[path]
     return [{"path": path, "labels": field.get("labels")} for path, field in found.items()]
 
 
