@@ -11,6 +11,8 @@ before the rollup existed catches up).
 """
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import storage
 from storage import choices, scores
 
@@ -68,12 +70,12 @@ def catch_up(db, batch: int = _BATCH) -> int:
     return done
 
 
-def rollup_dim(db, form_ids: tuple[str, ...], version_ids: tuple[int, ...],
-               dims: tuple[str, ...]) -> str | None:
-    """The one choice dimension of `dims` when the rollup can serve a breakdown by `dims` over
-    these versions, else None."""
-    rest = [d for d in dims if d not in scores.ROLLUP_DIMS]
-    if len(rest) != 1:
+def rollup_dim(db, form_ids: tuple[str, ...], version_ids: tuple[int, ...], dims: tuple[str, ...],
+               by: tuple[str, ...], channel: str | None) -> str | None:
+    """The one choice dimension of `dims` when the rollup can serve a breakdown by `dims` (for
+    the keys `by`) over these versions, else None. The rollup has no channel and no month."""
+    rest = [d for d in dims if d not in choices.KEYS]
+    if len(rest) != 1 or channel is not None or "month" in by:
         return None
     dim = rest[0]
     if dim.startswith(scores.ANSWER_DIM):
@@ -85,6 +87,38 @@ def rollup_dim(db, form_ids: tuple[str, ...], version_ids: tuple[int, ...],
                 return None
     elif dim != choices.PROCEDURE_FIELD:
         return None
-    if choices.through(db) < scores.scored_through(db):
-        return None
-    return dim
+    return dim if caught_up(db) else None
+
+
+def caught_up(db) -> bool:
+    return choices.through(db) >= scores.scored_through(db)
+
+
+def split_quarters(date_from: date | None, date_to: date | None):
+    """Cut [date_from, date_to] (local days, inclusive, None = open) into whole quarters and
+    edges: ((first YYYYQ or None, last YYYYQ or None) or None when no whole quarter lies
+    inside, [(from, to) local-day ranges outside them])."""
+    def start(q: int) -> date:
+        return date(q // 10, q % 10 * 3 - 2, 1)
+
+    def after(q: int) -> int:
+        return q + 1 if q % 10 < 4 else (q // 10 + 1) * 10 + 1
+
+    def of(day: date) -> int:
+        return day.year * 10 + (day.month + 2) // 3
+
+    first = last = None
+    if date_from is not None:
+        first = of(date_from) if start(of(date_from)) == date_from else after(of(date_from))
+    if date_to is not None:
+        last = of(date_to)
+        if start(after(last)) - timedelta(days=1) != date_to:
+            last = last - 1 if last % 10 > 1 else (last // 10 - 1) * 10 + 4
+    if first is not None and last is not None and first > last:
+        return None, [(date_from, date_to)]
+    edges = []
+    if first is not None and start(first) > date_from:
+        edges.append((date_from, start(first) - timedelta(days=1)))
+    if last is not None and start(after(last)) <= date_to:
+        edges.append((start(after(last)), date_to))
+    return (first, last), edges

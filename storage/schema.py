@@ -18,15 +18,18 @@ _MEASURES = (("submissions", "respondents", "overall_sum", "overall_sq", "irregu
                      for part in ("n", "sum", "sq", "answers", "low", "value_sum", "value_n")))
 _COUNTED_OLD = "old.current = 1 AND old.review_state <> 'rejected' AND old.deleted_at IS NULL"
 _COUNTED_NEW = _COUNTED_OLD.replace("old.", "new.")
-# the local month of a start time, by the expression scoring and step 2's trigger use
+# YYYYMM of a start time in Vietnam, by the expression scoring and step 2's trigger use, and
+# the local quarter YYYYQ of such a month (0 for the unreadable month 0)
 _MONTH = "coalesce(CAST(strftime('%Y%m', {}.started_at, '+7 hours') AS INTEGER), 0)"
+_QUARTER = "({0} / 100 * 10 + ({0} % 100 + 2) / 3)"
 
 _CHOICE_ROLLUP = f"""
-    -- breakdowns from rollups (issue 19): the procedure field and the select_one answers summed
-    -- like score_rollup, so that a breakdown by them reads a rollup, not every submission
+    -- breakdowns from rollups (issue 19): the procedure field, the select_one answers and
+    -- whether a submission holds a dissatisfied answer, summed like score_rollup, so that the
+    -- dashboard's breakdowns and counts read a few thousand rows, not every submission
 
-    -- The breakdown dimensions by number: "procedure_field" or "answer:<path>" (the dimension
-    -- names of storage/scores.py).
+    -- The breakdown dimensions by number: "procedure_field", "answer:<path>" (the dimension
+    -- names of storage/scores.py) or "dissatisfied" (value "1": an answer 1 or 2 on a criterion).
     CREATE TABLE choice_dims (
         id INTEGER PRIMARY KEY,
         dim TEXT NOT NULL UNIQUE
@@ -50,48 +53,49 @@ _CHOICE_ROLLUP = f"""
     );
     INSERT INTO choice_progress (id, through_id) VALUES (1, 0);
 
-    -- score_rollup's measures by dimension and value too, over the submissions that count:
-    -- the dimension first, then what filters narrow, so one breakdown reads one range.
+    -- score_rollup's measures by dimension and value, over the submissions that count, by local
+    -- quarter and without the channel: a million submissions fill every unit x month x channel
+    -- of score_rollup, and that again for each value was too many rows to sum for one page.
+    -- A channel filter, a breakdown by month and the days around whole quarters are read from
+    -- the submissions instead.
     CREATE TABLE choice_rollup (
         dim_id INTEGER NOT NULL,
         form_version_id INTEGER NOT NULL,
-        local_month INTEGER NOT NULL,
+        local_quarter INTEGER NOT NULL,
         unit_code TEXT NOT NULL,
-        channel TEXT NOT NULL,
         value TEXT NOT NULL,
         {", ".join(f"{m} INTEGER NOT NULL" for m in _MEASURES)},
-        PRIMARY KEY (dim_id, form_version_id, local_month, unit_code, channel, value)
+        PRIMARY KEY (dim_id, form_version_id, local_quarter, unit_code, value)
     ) WITHOUT ROWID;
 
     -- Inserting (sign, submission, its rollup key) here adds sign x its measures to the rollup
     -- row of each of its recorded values, as score_rollup_changes does for score_rollup.
     CREATE VIEW choice_rollup_changes AS
-    SELECT 0 AS sign, 0 AS submission_id, 0 AS form_version_id, '' AS unit_code, '' AS channel,
-        0 AS local_month
+    SELECT 0 AS sign, 0 AS submission_id, 0 AS form_version_id, '' AS unit_code, 0 AS local_month
     WHERE 0;
 
     CREATE TRIGGER choice_rollup_change INSTEAD OF INSERT ON choice_rollup_changes
     BEGIN
-        INSERT INTO choice_rollup (dim_id, form_version_id, local_month, unit_code, channel, value,
+        INSERT INTO choice_rollup (dim_id, form_version_id, local_quarter, unit_code, value,
             {", ".join(_MEASURES)})
-        SELECT c.dim_id, new.form_version_id, new.local_month, coalesce(new.unit_code, ''),
-            new.channel, c.value, {", ".join(f"new.sign * m.{m}" for m in _MEASURES)}
+        SELECT c.dim_id, new.form_version_id, {_QUARTER.format("new.local_month")},
+            coalesce(new.unit_code, ''), c.value, {", ".join(f"new.sign * m.{m}" for m in _MEASURES)}
         FROM submission_choices c JOIN score_measures m ON m.submission_id = c.submission_id
         WHERE c.submission_id = new.submission_id
-        ON CONFLICT (dim_id, form_version_id, local_month, unit_code, channel, value) DO UPDATE SET
+        ON CONFLICT (dim_id, form_version_id, local_quarter, unit_code, value) DO UPDATE SET
             {", ".join(f"{m} = {m} + excluded.{m}" for m in _MEASURES)};
     END;
 
     -- As step 2's submissions_rescore: out with the old key, in with the new. The months are
     -- computed from the start times because that trigger may already have moved the scores'.
     CREATE TRIGGER submissions_rechoose AFTER UPDATE OF current, review_state, deleted_at,
-        unit_code, channel, started_at ON submissions
+        unit_code, started_at ON submissions
     BEGIN
         INSERT INTO choice_rollup_changes
-        SELECT -1, old.id, old.form_version_id, old.unit_code, old.channel, {_MONTH.format("old")}
+        SELECT -1, old.id, old.form_version_id, old.unit_code, {_MONTH.format("old")}
         WHERE {_COUNTED_OLD};
         INSERT INTO choice_rollup_changes
-        SELECT 1, new.id, new.form_version_id, new.unit_code, new.channel, {_MONTH.format("new")}
+        SELECT 1, new.id, new.form_version_id, new.unit_code, {_MONTH.format("new")}
         WHERE {_COUNTED_NEW};
     END;
 
@@ -100,7 +104,7 @@ _CHOICE_ROLLUP = f"""
     CREATE TRIGGER scores_unchoose BEFORE DELETE ON submission_scores
     BEGIN
         INSERT INTO choice_rollup_changes
-        SELECT -1, s.id, s.form_version_id, s.unit_code, s.channel, old.local_month
+        SELECT -1, s.id, s.form_version_id, s.unit_code, old.local_month
         FROM submissions s
         WHERE s.id = old.submission_id AND s.current = 1 AND s.review_state <> 'rejected'
             AND s.deleted_at IS NULL;

@@ -180,7 +180,7 @@ def _group(keys: list[str], count: str) -> str:
 
 def _scan_from(db, sel: Selection, dims: tuple[str, ...], start: str | None, end: str | None,
                form_id: str | None = None, extra_where: str = "", join_answers: bool = False,
-               scores: str = "score_measures") -> tuple[str, list[str], list, set[str]]:
+               scores: str = "score_measures", newest_first: bool = False) -> tuple[str, list[str], list, set[str]]:
     """FROM ... WHERE ... over the counted, scored submissions; the SQL of each dimension; the
     parameters; and the answer columns that can be read (as d.<column>)."""
     join_answers = join_answers or any(d.startswith(ANSWER_DIM) for d in dims)
@@ -202,14 +202,14 @@ def _scan_from(db, sel: Selection, dims: tuple[str, ...], start: str | None, end
             raise ValueError(f"unknown dimension {d!r}")
     # the (form, current, started_at) index pays for a short window only: beyond that, walking
     # the table in id order beats following the index into random pages
-    hint = "" if _short_window(start, end) else "NOT INDEXED"
+    # the index pays too for the newest rows of one form, read in its order until a page is full
+    hint = "" if newest_first or _short_window(start, end) else "NOT INDEXED"
     sql = f"FROM submissions s {hint} JOIN {scores} m ON m.submission_id = s.id"
     if present:
         sql += f" LEFT JOIN {_data_table(form_id)} d ON d._submission_id = s.id"
-    where = ["s.form_id IN (SELECT value FROM json_each(?))",
+    where = ["s.form_id = ?" if form_id else "s.form_id IN (SELECT value FROM json_each(?))",
              "s.form_version_id IN (SELECT value FROM json_each(?))", _COUNTED]
-    params: list = [json.dumps([form_id] if form_id else list(sel.form_ids)),
-                    json.dumps(sel.version_ids)]
+    params: list = [form_id or json.dumps(list(sel.form_ids)), json.dumps(sel.version_ids)]
     if sel.unit_codes is not None:
         where.append("coalesce(s.unit_code, '') IN (SELECT value FROM json_each(?))")
         params.append(json.dumps(sel.unit_codes))
@@ -301,7 +301,8 @@ def dissatisfied_rows(db, form_id: str, sel: Selection, start: str | None, end: 
     """Counted submissions of one form with an answer 1 or 2 on a criterion, newest first: their
     metadata and the values of `columns` (answer table columns; never identifiers, which are
     kept in another table)."""
-    sql, _, params, present = _scan_from(db, sel, (), start, end, form_id, _LOW, join_answers=True)
+    sql, _, params, present = _scan_from(db, sel, (), start, end, form_id, _LOW, join_answers=True,
+                                         newest_first=True)
     picked = [f"d.{ident(c)}" if c in present else "NULL" for c in columns]
     rows = db.execute(
         f"""SELECT s.id, s.instance_id, s.form_id, s.version, s.form_version_id, s.unit_code,

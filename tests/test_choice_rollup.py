@@ -17,8 +17,9 @@ import pytest
 
 import storage
 from aggregate import IndexQuery, compute_indices, refresh
+from aggregate.dissatisfied import DissatisfiedQuery, list_dissatisfied
 from storage import choices, deletion, reviews
-from test_indices_engine import MOMENTS, Site, Sub, _assert_same, _store, reference, template  # noqa: F401
+from test_indices_engine import MOMENTS, RULES, Site, Sub, _assert_same, _store, reference, template  # noqa: F401
 
 VN = timezone(timedelta(hours=7))
 GENDERS = ["male", "female", ""]
@@ -46,24 +47,33 @@ def _spec(rng: random.Random, form_id: str = None, version: str = None) -> dict:
 
 
 def _recount(model: list[Sub], db) -> Counter:
-    """(dimension, version id, local month, unit, channel, value) -> counted submissions, from
-    the test's own record of what was sent and what happened to it."""
+    """(dimension, version id, local quarter, unit, value) -> counted submissions, from the
+    test's own record of what was sent and what happened to it."""
     version_ids = dict(((r[0], r[1]), r[2]) for r in db.execute("SELECT form_id, version, id FROM form_versions"))
     counts: Counter = Counter()
     for sub in model:
         if not sub.current or sub.rejected or sub.deleted:
             continue
         local = sub.start.astimezone(VN)
-        key = (version_ids[(sub.form_id, sub.version)], local.year * 100 + local.month, sub.unit or "", sub.channel)
+        key = (version_ids[(sub.form_id, sub.version)], local.year * 10 + (local.month + 2) // 3, sub.unit or "")
         for dim, path in (("procedure_field", "procedure_field"), ("answer:procedure_field", "procedure_field"),
                           ("answer:gender", "gender")):
             if sub.values.get(path):
                 counts[(dim,) + key + (sub.values[path],)] += 1
+        if _low(sub):
+            counts[("dissatisfied",) + key + ("1",)] += 1
     return counts
 
 
+def _low(sub: Sub) -> bool:
+    """An answer 1 or 2 on one of the version's items (DOMAIN.md: a dissatisfied answer)."""
+    rules = RULES[(sub.form_id, sub.version)]
+    return any(sub.values.get(item) in ("1", "2") and sub.values.get(item) in rules["scale"]
+               for item in rules["items"])
+
+
 def _rollup_counts(db) -> Counter:
-    return Counter({row[:6]: row[6] for row in choices.rollup_rows(db)})
+    return Counter({row[:5]: row[5] for row in choices.rollup_rows(db)})
 
 
 def _rebuilt(db) -> list[tuple]:
@@ -85,10 +95,26 @@ def _check(site: Site, model: list[Sub], monkeypatch) -> None:
                     query = IndexQuery(forms=forms, by=by, date_from=date_from, date_to=date_to, min_n=1, **filters)
                     engine = {tuple(c.key.values()): c for c in compute_indices(site.db, query)}
                     _assert_same(engine, reference(model, query))
-                    asked += 1
-    # every one of those queries had whole months to read, and read them from the rollup
+                    # the rollup has no channel: a channel is read from the submissions
+                    asked += "channel" not in by and "channel" not in filters
+    # every one of those queries without a channel had whole quarters to read, and read them
+    # from the rollup
     assert set(served) == {"answer:gender", "procedure_field"}
     assert len(served) == asked
+    for date_from, date_to in WINDOWS:
+        for filters in ({}, {"unit": "474"}, {"channel": "online"}, {"versions": ("2",)}):
+            query = DissatisfiedQuery(forms=("khao_sat", "don_vi", "dai"), date_from=date_from, date_to=date_to,
+                                      limit=5, **filters)
+            listed = [sub for sub in model if sub.current and not sub.rejected and not sub.deleted and _low(sub)
+                      and (date_from is None or sub.start.astimezone(VN).date() >= date_from)
+                      and (date_to is None or sub.start.astimezone(VN).date() <= date_to)
+                      and ("unit" not in filters or sub.unit in ("474", "19753", "19754"))
+                      and ("channel" not in filters or sub.channel == "online")
+                      and ("versions" not in filters or sub.version == "2")]
+            page = list_dissatisfied(site.db, query)
+            assert page.total == len(listed), (date_from, date_to, filters)
+            newest = sorted(listed, key=lambda sub: (sub.start, sub.sid), reverse=True)[:5]
+            assert [e.submission_id for e in page.entries] == [sub.sid for sub in newest]
     assert _rollup_counts(site.db) == _recount(model, site.db)
     assert choices.rollup_rows(site.db) == _rebuilt(site.db)
 

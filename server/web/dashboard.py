@@ -5,7 +5,8 @@ follow-up, export links, and publishing results for the public page.
 Every figure comes from `aggregate` (the same queries and JSON shape as /api/v1), always within
 the account's unit scope. The tables are rendered here, so the page reads without script and
 the tables are the charts' text alternative; the charts are drawn by static/dashboard.js from
-the indices API. Filters live in the query string so that a view can be shared as a link.
+the same figures, embedded in the page as JSON, so each breakdown is computed once per view.
+Filters live in the query string so that a view can be shared as a link.
 Every role of the web pages reads; reporters and administrators follow up and publish.
 """
 from __future__ import annotations
@@ -71,13 +72,6 @@ class Filters:
         if dated and self.period:
             values.update({"date_from": self.period.start, "date_to": self.period.end})
         return values
-
-    def api(self, *, dated: bool = True) -> dict:
-        """The same filters as /api/v1 parameters."""
-        values = {"unit": self.unit, "channel": self.channel, "version": self.version}
-        if dated and self.period:
-            values.update({"from": self.period.start.isoformat(), "to": self.period.end.isoformat()})
-        return {k: v for k, v in values.items() if v}
 
 
 def _breakdown_questions(db, form_id: str) -> list[dict]:
@@ -205,16 +199,6 @@ def form(form_id):
     follow = followups.of_submissions(db, [e["submission_id"] for e in dissatisfied["submissions"]])
 
     shared = filters.shared()
-    api = filters.api()
-    charts = {
-        "criteria": url_for("api.form_indices", form_id=form_id, **api),
-        "trend": url_for("api.form_indices", form_id=form_id, by="quarter", **filters.api(dated=False)),
-        "channel": url_for("api.form_indices", form_id=form_id, by="channel", **api),
-        "question": (url_for("api.form_indices", form_id=form_id, by=QUESTION + filters.question, **api)
-                     if filters.question else None),
-        "ranking": (url_for("api.form_rankings", form_id=form_id, level=filters.level, period=rank_period.key,
-                            **filters.api(dated=False)) if rank_period else None),
-    }
     # the exports area's endpoints, by their documented paths: the data of this view (every
     # channel: the export has no channel filter) and the report of its period
     export_args = {"period": filters.period.key if filters.period else None, "unit": filters.unit,
@@ -230,7 +214,7 @@ def form(form_id):
         overall=overall["cells"][0] if overall["cells"] else None, overall_json=overall,
         trend=trend, channel_cells=channels, by_question=by_question, ranking=ranking,
         ranking_weighted=ranking_weighted,
-        rank_period=rank_period, dissatisfied=dissatisfied, follow=follow, charts=charts,
+        rank_period=rank_period, dissatisfied=dissatisfied, follow=follow,
         export_url=export_url, report_url=report_url,
         period_choices=_period_choices(trend, filters.period),
         publications=publications.live(db, form_id, scope=scope),
