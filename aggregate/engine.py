@@ -418,7 +418,7 @@ def _whole_interval(centre: Fraction, total: int, squares: int, scale: int, n: i
 def _spread(centre: Fraction, variance: float, n: int, unit: int):
     sd = math.sqrt(max(variance, 0.0))
     half = unit * Z95 * sd / math.sqrt(n)
-    middle = float(centre)
+    middle = centre.numerator / centre.denominator      # float(centre), without the ABC's detour
     return sd, (max(0.0, middle - half), min(float(unit), middle + half))
 
 
