@@ -28,7 +28,7 @@ _QUARTER = "(m.local_month / 100 * 10 + (m.local_month % 100 + 2) / 3)"
 
 def through(db) -> int:
     """The highest submission id whose values are recorded (the choices' watermark)."""
-    return db.execute("SELECT through_id FROM choice_progress WHERE id = 1").fetchone()[0]
+    return db.execute("SELECT coalesce((SELECT through_id FROM choice_progress WHERE id = 1), 0)").fetchone()[0]
 
 
 def dim_ids(db, dims: list[str]) -> dict[str, int]:
@@ -75,7 +75,8 @@ def record(db, after_id: int, through_id: int, answers: dict[str, dict[str, tupl
                       AND d.{ident(path)} <> ''""",
                 [ids["answer:" + path], form_id, after_id, through_id, json.dumps(list(version_ids))])
     _add_to_rollup(db, "c.submission_id > ? AND c.submission_id <= ?", [after_id, through_id])
-    db.execute("UPDATE choice_progress SET through_id = ? WHERE id = 1", [through_id])
+    db.execute("""INSERT INTO choice_progress (id, through_id) VALUES (1, ?)
+                  ON CONFLICT (id) DO UPDATE SET through_id = excluded.through_id""", [through_id])
 
 
 def _add_to_rollup(db, where: str, params: list) -> None:

@@ -45,13 +45,13 @@ _CHOICE_ROLLUP = f"""
         PRIMARY KEY (submission_id, dim_id)
     ) WITHOUT ROWID;
 
-    -- How far submission_choices is written: a database scored before this step catches up with
-    -- the scores' watermark, and until then its breakdowns are read from the submissions.
+    -- How far submission_choices is written (no row: nothing yet, so that a new database stays
+    -- empty): a database scored before this step catches up with the scores' watermark, and
+    -- until then its breakdowns are read from the submissions.
     CREATE TABLE choice_progress (
         id INTEGER PRIMARY KEY CHECK (id = 1),
         through_id INTEGER NOT NULL
     );
-    INSERT INTO choice_progress (id, through_id) VALUES (1, 0);
 
     -- score_rollup's measures by dimension and value, over the submissions that count, by local
     -- quarter and without the channel: a million submissions fill every unit x month x channel
