@@ -315,7 +315,8 @@ def _compute(db, ctx: Context, query: IndexQuery) -> list[Cell]:
         # whole months from the rollup, the days around them from the submissions
         months, edges = periods.split_range(query.date_from, query.date_to)
         if months is not None:
-            add(scores.rollup_sums(db, ctx.selection(channel=query.channel), dims, *months))
+            add(scores.rollup_sums(db, ctx.selection(channel=query.channel), dims, *months,
+                                   by_quarter="month" not in query.by))
         for edge in edges:
             scan(utc_window(*edge))
     elif choice_dim := breakdowns.rollup_dim(db, ctx.forms, ctx.selected, dims, query.by, query.channel):

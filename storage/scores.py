@@ -41,6 +41,8 @@ ROLLUP_DIMS = ("form_version_id", "unit_code", "local_month", "channel")
 ANSWER_DIM = "answer:"          # "answer:<path>": the value of a top-level field
 
 _SHORT_WINDOW_DAYS = 62
+# YYYYMM of the first month of r.local_month's quarter (0, the unreadable month, stays 0)
+_QUARTER_START = "(CASE WHEN r.local_month = 0 THEN 0 ELSE r.local_month - (r.local_month % 100 + 2) % 3 END)"
 _COUNTED = "s.current = 1 AND s.review_state <> 'rejected' AND s.deleted_at IS NULL"
 
 
@@ -150,8 +152,10 @@ def rollup_rows(db) -> list[tuple]:
 # --- sums -------------------------------------------------------------------------------------
 
 def rollup_sums(db, sel: Selection, dims: tuple[str, ...], month_from: int | None,
-                month_to: int | None) -> list[tuple]:
-    """Measures summed by `dims` (a subset of ROLLUP_DIMS) over whole local months."""
+                month_to: int | None, by_quarter: bool = False) -> list[tuple]:
+    """Measures summed by `dims` (a subset of ROLLUP_DIMS) over whole local months; with
+    by_quarter, a local month is given as the first month of its quarter (fewer groups to add
+    up in Python when no breakdown is finer than a quarter)."""
     where, params = ["r.form_version_id IN (SELECT value FROM json_each(?))"], [json.dumps(sel.version_ids)]
     if sel.unit_codes is not None:
         where.append("r.unit_code IN (SELECT value FROM json_each(?))")
@@ -165,7 +169,7 @@ def rollup_sums(db, sel: Selection, dims: tuple[str, ...], month_from: int | Non
     if month_to is not None:
         where.append("r.local_month <= ?")
         params.append(month_to)
-    keys = [f"r.{d}" for d in dims]
+    keys = [_QUARTER_START if d == "local_month" and by_quarter else f"r.{d}" for d in dims]
     sums = ", ".join(f"sum(r.{name})" for name in MEASURES)
     return db.execute(
         f"""SELECT {''.join(k + ', ' for k in keys)}{sums} FROM score_rollup r
