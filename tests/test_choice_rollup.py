@@ -175,3 +175,23 @@ def test_a_database_scored_before_the_rollup_catches_up(template, tmp_path, monk
     assert choices.through(site.db) == max(s.sid for s in model)
     _check(site, model, monkeypatch)
     site.db.close()
+
+
+def test_a_corrected_unit_or_start_moves_the_values(template, tmp_path, monkeypatch):
+    # no page corrects these yet; the schema's triggers promise to follow whatever code does
+    rng = random.Random(11)
+    site = Site(template, tmp_path / "site")
+    model: list[Sub] = []
+    for _ in range(20):
+        _store(site, model, _spec(rng, "khao_sat", "1"))
+    refresh(site.db)
+    moved = [sub for sub in model if sub.values.get("gender") or sub.values.get("procedure_field")][:4]
+    assert len(moved) == 4
+    targets = [(MOMENTS[0], "481"), (MOMENTS[-1], "19753"), (MOMENTS[4], None), (MOMENTS[2], "TTHCC")]
+    with storage.write_transaction(site.db):
+        for sub, (start, unit) in zip(moved, targets):
+            site.db.execute("UPDATE submissions SET started_at = ?, unit_code = ? WHERE id = ?",
+                            [start.isoformat(timespec="milliseconds").replace("+00:00", "Z"), unit, sub.sid])
+            sub.start, sub.unit = start, unit
+    _check(site, model, monkeypatch)
+    site.db.close()
