@@ -1,4 +1,4 @@
-"""Aggregates: the satisfaction indices, rankings and the dissatisfied list (DOMAIN.md).
+"""Aggregates: the satisfaction indices, rankings and the dissatisfied list (docs/index-definitions.md).
 
 A library with no web code: the JSON API (server/api.py), the `indices` command and the tests
 call it directly.

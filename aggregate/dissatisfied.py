@@ -69,7 +69,11 @@ class DissatisfiedPage:
     entries: list[Entry]
 
 
-def list_dissatisfied(db, query: DissatisfiedQuery, *, refresh: bool = True) -> DissatisfiedPage:
+def list_dissatisfied(db, query: DissatisfiedQuery, *, refresh: bool = True, everything: bool = False) -> DissatisfiedPage:
+    """A page of the list; `everything` (for the pages' own filters, never the API): the whole
+    list in one read, whatever the query's limit and offset."""
+    if everything:
+        query = DissatisfiedQuery(**{**query.__dict__, "limit": 1, "offset": 0})
     for name, value, high in (("limit", query.limit, MAX_LIMIT), ("offset", query.offset, 10**9)):
         low = 1 if name == "limit" else 0
         if not isinstance(value, int) or not low <= value <= high:
@@ -82,16 +86,17 @@ def list_dissatisfied(db, query: DissatisfiedQuery, *, refresh: bool = True) -> 
     total, found = 0, []
     with read_snapshot(db):
         for form_id in ctx.forms:
-            sel = ctx.selection(form_id, query.channel)
+            sel = ctx.selection(form_id, query.channel, strict=True)
             if not sel.version_ids:
                 continue
-            total += _count(db, form_id, sel, query)
+            in_form = _count(db, form_id, sel, query)
+            total += in_form
             columns = _columns(ctx, form_id)
             # the page of the merged list lies within the first offset+limit rows of each form
-            found += scores.dissatisfied_rows(db, form_id, sel, start, end, columns,
-                                              query.offset + query.limit, 0)
+            wanted = in_form if everything else query.offset + query.limit
+            found += scores.dissatisfied_rows(db, form_id, sel, start, end, columns, wanted, 0)
     found.sort(key=lambda r: (r["started_at"], r["submission_id"]), reverse=True)
-    page = found[query.offset:query.offset + query.limit]
+    page = found if everything else found[query.offset:query.offset + query.limit]
     return DissatisfiedPage(total, query.limit, query.offset, [_entry(ctx, row) for row in page])
 
 

@@ -1,4 +1,4 @@
-"""The satisfaction indices of DOMAIN.md ("Index definitions"), for any breakdown.
+"""The satisfaction indices of docs/index-definitions.md, for any breakdown.
 
 For a set S of submissions, criterion c and respondent r:
   s_rc  = share of r's valid answers on c's items that are satisfied (undefined without one)
@@ -23,6 +23,7 @@ from storage.db import read_snapshot
 
 from . import breakdowns, periods
 from .problems import QueryError
+from .unit_views import RECORDED, VIEWS, UnitMap
 from .scoring import CRITERIA, VersionRules, refresh as refresh_scores, rules_of
 
 DEFAULT_MIN_N = 30
@@ -43,7 +44,9 @@ class IndexQuery:
 
     `unit` keeps that unit's subtree; `scope` is the asking account's unit, whose subtree the
     result never leaves (None for province-wide accounts). `versions` keeps those version
-    strings (of any of the forms); empty keeps every version.
+    strings (of any of the forms); empty keeps every version. `units` is the view of the past:
+    "recorded" (each submission under the unit it was recorded for) or "current" (followed to
+    today's units, aggregate/unit_views.py).
     """
     forms: tuple[str, ...]
     by: tuple[str, ...] = ()
@@ -55,6 +58,7 @@ class IndexQuery:
     versions: tuple[str, ...] = ()
     min_n: int = DEFAULT_MIN_N
     items: bool = False
+    units: str = RECORDED
 
     def __post_init__(self):
         for name in ("forms", "by", "versions"):
@@ -111,6 +115,7 @@ class Cell:
     value_sum: int
     value_n: int
     items: list[ItemIndex] = field(default_factory=list)
+    declined: int = 0                   # of the submissions, those without consent (never in n)
 
     @property
     def dissatisfied_share(self) -> Fraction | None:
@@ -129,18 +134,35 @@ class Context:
     forms: tuple[str, ...]
     versions: dict[int, VersionRules]           # every version of the forms
     selected: tuple[int, ...]                   # the versions kept by the version filter
-    units: dict[str, dict]
+    units: dict[str, dict]                      # the units of the view, by key
     ancestors: dict[str, dict[str, str]]        # unit -> {level: the unit or its ancestor there}
     unit_codes: tuple[str, ...] | None          # None: every unit and none
+    unit_map: UnitMap | None = None             # set when the tree has a history
+    within: tuple[str, ...] = ()                # codes the view's unit must lie under
 
-    def selection(self, form_id: str | None = None, channel: str | None = None) -> scores.Selection:
+    def codes_only_within(self) -> tuple[str, ...] | None:
+        """For reads by unit code alone (raw exports): the codes whose every version lies
+        inside the unit filter, so that nothing outside it is ever shown (a code that moved
+        in or out of the subtree is left out; the indices decide per month instead)."""
+        if self.unit_map is None or not self.within:
+            return self.unit_codes
+        codes = None
+        for code in self.within:
+            inside = self.unit_map.codes_only_within(code)
+            codes = inside if codes is None else codes & inside
+        return tuple(sorted(codes))
+
+    def selection(self, form_id: str | None = None, channel: str | None = None,
+                  strict: bool = False) -> scores.Selection:
+        """`strict`: for reads that take every row the SQL gives (no per-month unit check)."""
         ids = tuple(v for v in self.selected if form_id is None or self.versions[v].form_id == form_id)
         return scores.Selection(form_ids=(form_id,) if form_id else self.forms, version_ids=ids,
-                                unit_codes=self.unit_codes, channel=channel)
+                                unit_codes=self.codes_only_within() if strict else self.unit_codes,
+                                channel=channel)
 
 
 def resolve(db, *, forms, unit=None, scope=None, channel=None, versions=(), date_from=None,
-            date_to=None, min_n=DEFAULT_MIN_N, by=()) -> Context:
+            date_to=None, min_n=DEFAULT_MIN_N, by=(), units=RECORDED) -> Context:
     """Check every part of a query; raises QueryError naming the first problem."""
     if not forms:
         raise QueryError("no_forms")
@@ -172,7 +194,10 @@ def resolve(db, *, forms, unit=None, scope=None, channel=None, versions=(), date
         raise QueryError("bad_min_n", value=str(min_n))
     if date_from and date_to and date_from > date_to:
         raise QueryError("bad_range", date_from=date_from.isoformat(), date_to=date_to.isoformat())
+    if units not in VIEWS:
+        raise QueryError("bad_units", value=units)
     all_units = {u["code"]: u for u in unit_store.all_units(db)}
+    check_levels(db, [key for key in by if key in LEVELS])
     kept = None
     for code in (unit, scope):
         if code is None:
@@ -183,9 +208,36 @@ def resolve(db, *, forms, unit=None, scope=None, channel=None, versions=(), date
         kept = subtree if kept is None else kept & subtree
     if unit is not None and scope is not None and unit not in kept:
         raise QueryError("forbidden_unit", scope=scope, unit=unit)
-    return Context(forms=tuple(forms), versions=rules, selected=selected, units=all_units,
-                   ancestors=_ancestors(all_units),
-                   unit_codes=tuple(sorted(kept)) if kept is not None else None)
+    unit_map = UnitMap(db, units)
+    if not unit_map.history:
+        return Context(forms=tuple(forms), versions=rules, selected=selected, units=all_units,
+                       ancestors=_ancestors(all_units),
+                       unit_codes=tuple(sorted(kept)) if kept is not None else None)
+    # a tree with a history: keys are the view's units, and the unit filter is decided per
+    # submission month; the codes below are only the SQL's first cut
+    within = tuple(code for code in (unit, scope) if code is not None)
+    codes = None
+    for code in within:
+        inside = unit_map.codes_within(code)
+        codes = inside if codes is None else codes & inside
+    return Context(forms=tuple(forms), versions=rules, selected=selected, units=unit_map.units,
+                   ancestors={}, unit_codes=tuple(sorted(codes)) if codes is not None else None,
+                   unit_map=unit_map, within=within)
+
+
+def check_levels(db, levels) -> None:
+    """A level of the tree in force, or a clear refusal: there is no district level after
+    1/7/2025, and a breakdown by it would silently show nothing of today."""
+    present = {u["level"] for u in unit_store.all_units(db, in_force=True)}
+    for level in levels:
+        if present and level not in present:
+            raise QueryError("no_level", value=level)
+
+
+def default_level(db) -> str:
+    """The level rankings use when none is asked: districts where they exist, else communes."""
+    present = {u["level"] for u in unit_store.all_units(db, in_force=True)}
+    return "huyen" if "huyen" in present or not present else "xa"
 
 
 def _ancestors(all_units: dict[str, dict]) -> dict[str, dict[str, str]]:
@@ -207,19 +259,24 @@ def compute_indices(db, query: IndexQuery, *, refresh: bool = True) -> list[Cell
     submissions are absent. Scores any submission not scored yet first, unless refresh=False."""
     ctx = resolve(db, forms=query.forms, unit=query.unit, scope=query.scope, channel=query.channel,
                   versions=query.versions, date_from=query.date_from, date_to=query.date_to,
-                  min_n=query.min_n, by=query.by)
+                  min_n=query.min_n, by=query.by, units=query.units)
     if refresh:
         refresh_scores(db)
     with read_snapshot(db):
         return _compute(db, ctx, query)
 
 
-def group_dims(by: tuple[str, ...]) -> tuple[str, ...]:
+def group_dims(by: tuple[str, ...], ctx: Context | None = None) -> tuple[str, ...]:
     dims: list[str] = []
 
     def need(dim):
         if dim not in dims:
             dims.append(dim)
+
+    if ctx is not None and ctx.unit_map is not None and (ctx.within or any(k in UNIT_KEYS for k in by)):
+        # which unit a submission belongs to depends on its code and its month
+        need("unit_code")
+        need("local_month")
 
     for key in by:
         if key in UNIT_KEYS:
@@ -249,6 +306,26 @@ class Keyer:
         self.index = {d: i for i, d in enumerate(dims)}
         self.cache: dict[tuple, tuple] = {}
 
+    def keep(self, values: tuple) -> bool:
+        """Whether a row lies inside the query's unit filter (a tree with a history only: a
+        code's versions may sit in different subtrees)."""
+        ctx = self.ctx
+        if ctx.unit_map is None or not ctx.within:
+            return True
+        unit = self.unit_key(values)
+        month = self._month(values)
+        return all(ctx.unit_map.within(unit, code, month) for code in ctx.within)
+
+    def _month(self, values: tuple) -> int | None:
+        return (values[self.index["local_month"]] or None) if "local_month" in self.index else None
+
+    def unit_key(self, values: tuple) -> str | None:
+        """The unit of the query's view for a row (the code itself without a history)."""
+        code = values[self.index["unit_code"]] or None
+        if self.ctx.unit_map is None or code is None:
+            return code
+        return self.ctx.unit_map.key(code, self._month(values))
+
     def __call__(self, values: tuple) -> tuple:
         key = self.cache.get(values)
         if key is None:
@@ -258,11 +335,13 @@ class Keyer:
     def _one(self, key: str, values: tuple):
         ctx = self.ctx
         if key in UNIT_KEYS:
-            code = values[self.index["unit_code"]] or None
+            code = self.unit_key(values)
             if key == "unit" or code is None:
                 return code
             if key == "level":
                 return ctx.units[code]["level"] if code in ctx.units else None
+            if ctx.unit_map is not None:
+                return ctx.unit_map.ancestors(code, self._month(values)).get(key)
             return ctx.ancestors.get(code, {}).get(key)
         if key in periods.KINDS:
             period = periods.period_of_month(key, values[self.index["local_month"]] or 0)
@@ -281,10 +360,11 @@ class _Sums:
     extra_sum: dict[str, Fraction] = field(default_factory=dict)
     extra_sq: dict[str, Fraction] = field(default_factory=dict)
     items: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    declined: int = 0
 
 
 def _compute(db, ctx: Context, query: IndexQuery) -> list[Cell]:
-    dims = group_dims(query.by)
+    dims = group_dims(query.by, ctx)
     keyer = Keyer(ctx, query.by, dims)
     groups: dict[tuple, _Sums] = {}
     width = len(dims)
@@ -293,8 +373,8 @@ def _compute(db, ctx: Context, query: IndexQuery) -> list[Cell]:
 
     def add(rows):
         for row in rows:
-            if not row[width + _M["submissions"]]:
-                continue            # the empty row of a sum over no submissions
+            if not row[width + _M["submissions"]] or not keyer.keep(row[:width]):
+                continue            # the empty row of a sum over no submissions, or outside
             key = keyer(row[:width])
             if key not in groups:
                 groups[key] = _Sums([0] * len(scores.MEASURES))
@@ -311,15 +391,20 @@ def _compute(db, ctx: Context, query: IndexQuery) -> list[Cell]:
         else:
             add(scores.scan_sums(db, ctx.selection(channel=query.channel), dims, *window))
 
+    # a month may be read as its quarter's first when nothing finer than a quarter is asked: no
+    # breakdown by month, and (a tree with a history) every list took effect on a quarter's
+    # first day, so that a code's unit is the same in each month of a quarter
+    quarterly = "month" not in query.by and (ctx.unit_map is None or ctx.unit_map.same_within_quarters())
     if all(d in scores.ROLLUP_DIMS for d in dims):
         # whole months from the rollup, the days around them from the submissions
         months, edges = periods.split_range(query.date_from, query.date_to)
         if months is not None:
             add(scores.rollup_sums(db, ctx.selection(channel=query.channel), dims, *months,
-                                   by_quarter="month" not in query.by))
+                                   by_quarter=quarterly))
         for edge in edges:
             scan(utc_window(*edge))
-    elif choice_dim := breakdowns.rollup_dim(db, ctx.forms, ctx.selected, dims, query.by, query.channel):
+    elif quarterly and (choice_dim := breakdowns.rollup_dim(db, ctx.forms, ctx.selected, dims, query.by,
+                                                             query.channel)):
         # whole quarters from the breakdown rollup, the days around them from the submissions
         quarters, edges = breakdowns.split_quarters(query.date_from, query.date_to)
         if quarters is not None:
@@ -329,6 +414,7 @@ def _compute(db, ctx: Context, query: IndexQuery) -> list[Cell]:
     else:
         scan(whole_window)
 
+    _add_declined(db, ctx, query, dims, keyer, groups, answer_dims, whole_window)
     if any(s.measures[_M["irregular"]] for s in groups.values()):
         _add_irregular(db, ctx, query, dims, keyer, groups, answer_dims, whole_window)
     items = _add_items(db, ctx, query, dims, keyer, groups, whole_window) if query.items else []
@@ -336,6 +422,20 @@ def _compute(db, ctx: Context, query: IndexQuery) -> list[Cell]:
              for key, sums in groups.items()]
     cells.sort(key=lambda c: [(v is None, v or "") for v in c.key.values()])
     return cells
+
+
+def _add_declined(db, ctx, query, dims, keyer, groups, answer_dims, window) -> None:
+    """Count the submissions that declined consent into their cells (they are already among
+    the cell's submissions, and never among its respondents)."""
+    width = len(dims)
+    for form_id in ctx.forms if answer_dims else (None,):
+        sel = ctx.selection(form_id, query.channel)
+        if not sel.version_ids:
+            continue
+        for row in scores.declined_counts(db, sel, dims, *window, form_id=form_id):
+            sums = groups.get(keyer(row[:width])) if keyer.keep(row[:width]) else None
+            if sums is not None:
+                sums.declined += row[-1]
 
 
 def _add_irregular(db, ctx, query, dims, keyer, groups, answer_dims, window) -> None:
@@ -347,7 +447,7 @@ def _add_irregular(db, ctx, query, dims, keyer, groups, answer_dims, window) -> 
         if not sel.version_ids:
             continue
         for row in scores.irregular_counts(db, sel, dims, *window, form_id=form_id):
-            sums = groups.get(keyer(row[:width]))
+            sums = groups.get(keyer(row[:width])) if keyer.keep(row[:width]) else None
             count = row[-1]
             for i, criterion in enumerate(CRITERIA):
                 valid, satisfied, missing = row[width + 3 * i: width + 3 * i + 3]
@@ -388,7 +488,7 @@ def _add_items(db, ctx, query, dims, keyer, groups, window) -> list[tuple[str, s
         rows = scores.item_counts(db, form_id, sel, dims, *window,
                                   [(path, rules) for path, _, rules in items])
         for row in rows:
-            sums = groups.get(keyer(row[:width]))
+            sums = groups.get(keyer(row[:width])) if keyer.keep(row[:width]) else None
             if sums is None:
                 continue
             for i, (path, _, _) in enumerate(items):
@@ -468,4 +568,4 @@ def _cell(key: dict, sums: _Sums, min_n: int, items: list[tuple[str, str, str]])
     return Cell(key=key, submissions=m[_M["submissions"]], n=respondents,
                 enough=respondents >= min_n, criteria=criteria, overall=overall,
                 overall_ci=overall_ci, answers=answers, dissatisfied=dissatisfied,
-                value_sum=value_sum, value_n=value_n, items=item_cells)
+                value_sum=value_sum, value_n=value_n, items=item_cells, declined=sums.declined)

@@ -12,11 +12,12 @@ from datetime import date
 from .dissatisfied import MAX_LIMIT, DissatisfiedQuery
 from .engine import DEFAULT_MIN_N, IndexQuery
 from .problems import QueryError
+from .unit_views import RECORDED, VIEWS
 from .rankings import RankQuery
 
 FILTERS = ("from", "to", "unit", "channel", "version")
-INDEX_PARAMS = ("by",) + FILTERS + ("min_n", "items", "weighted")
-RANK_PARAMS = ("level", "period", "unit", "channel", "version", "min_n")
+INDEX_PARAMS = ("by",) + FILTERS + ("min_n", "items", "weighted", "units")
+RANK_PARAMS = ("level", "period", "unit", "channel", "version", "min_n", "units")
 DISSATISFIED_PARAMS = FILTERS + ("limit", "offset")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _INT = re.compile(r"^\d{1,9}$")
@@ -81,7 +82,15 @@ def index_query(forms: tuple[str, ...], args: Mapping[str, str], scope: str | No
         date_from=parse_date("from", args.get("from")), date_to=parse_date("to", args.get("to")),
         unit=_blank(args.get("unit")), scope=scope, channel=_blank(args.get("channel")),
         versions=split_list(args.get("version")), min_n=parse_min_n(args.get("min_n")),
-        items=parse_flag("items", args.get("items")))
+        items=parse_flag("items", args.get("items")), units=parse_units(args.get("units")))
+
+
+def parse_units(text: str | None) -> str:
+    """units=recorded (the default) or units=current: the view of the past."""
+    value = (text or "").strip() or RECORDED
+    if value not in VIEWS:
+        raise QueryError("bad_units", value=text)
+    return value
 
 
 def wants_weighted(args: Mapping[str, str]) -> bool:
@@ -93,13 +102,13 @@ def wants_weighted(args: Mapping[str, str]) -> bool:
 def rank_query(forms: tuple[str, ...], args: Mapping[str, str], scope: str | None = None,
                extra: tuple[str, ...] = ()) -> RankQuery:
     check_known(args, RANK_PARAMS + extra)
-    for name in ("level", "period"):
-        if not _blank(args.get(name)):
-            raise QueryError("missing_parameter", name=name)
+    if not _blank(args.get("period")):
+        raise QueryError("missing_parameter", name="period")
     return RankQuery(
-        forms=forms, level=args["level"].strip(), period=args["period"].strip(),
+        forms=forms, level=(args.get("level") or "").strip(), period=args["period"].strip(),
         unit=_blank(args.get("unit")), scope=scope, channel=_blank(args.get("channel")),
-        versions=split_list(args.get("version")), min_n=parse_min_n(args.get("min_n")))
+        versions=split_list(args.get("version")), min_n=parse_min_n(args.get("min_n")),
+        units=parse_units(args.get("units")))
 
 
 def dissatisfied_query(forms: tuple[str, ...], args: Mapping[str, str], scope: str | None = None,

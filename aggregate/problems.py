@@ -55,6 +55,14 @@ PROBLEMS: dict[str, Problem] = {
              "hoặc 2026 (năm).",
         'Invalid period "{value}"; use 2026-07 (month), 2026-Q3 (quarter), 2026-H2 (half year) '
         "or 2026 (year)."),
+    "bad_units": Problem(
+        400, 'units="{value}" không hợp lệ; dùng recorded (như đã ghi nhận) hoặc current (theo đơn vị hiện nay).',
+        'Invalid units="{value}"; use recorded (as recorded) or current (on today\'s units).'),
+    "no_level": Problem(
+        400, 'Cây đơn vị hiện hành không có cấp "{value}" (từ 1/7/2025 không còn cấp huyện); hãy nhóm theo '
+             "tinh, xa hoặc unit. Số liệu cũ của các huyện xem theo unit.",
+        'The unit tree in force has no "{value}" level (there is no district level since 1 July 2025); '
+        "group by tinh, xa or unit. Figures of the former districts are under unit."),
     "bad_level": Problem(
         400, 'Cấp "{value}" không hợp lệ; dùng tinh, huyen hoặc xa.',
         'Invalid level "{value}"; use tinh, huyen or xa.'),

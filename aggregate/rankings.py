@@ -8,24 +8,26 @@ its 95% interval overlaps its neighbours' (then the order of the two is not sign
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from . import periods
-from .engine import DEFAULT_MIN_N, LEVELS, Cell, IndexQuery, compute_indices, resolve
+from .engine import DEFAULT_MIN_N, LEVELS, Cell, IndexQuery, compute_indices, default_level, resolve
 from .problems import QueryError
+from .unit_views import RECORDED
 
 
 @dataclass(frozen=True)
 class RankQuery:
     forms: tuple[str, ...]
-    level: str                       # tinh | huyen | xa
+    level: str                       # tinh | huyen | xa; "" = the level the tree in force has
     period: str                      # 2026-07, 2026-Q3, 2026-H2, 2026
     unit: str | None = None          # rank only the units inside this unit's subtree
     scope: str | None = None         # the asking account's unit (see IndexQuery)
     channel: str | None = None
     versions: tuple[str, ...] = ()
     min_n: int = DEFAULT_MIN_N
+    units: str = RECORDED            # the view of the past (aggregate/unit_views.py)
 
     def __post_init__(self):
         for name in ("forms", "versions"):
@@ -54,6 +56,8 @@ class Ranking:
 
 
 def rank_units(db, query: RankQuery) -> Ranking:
+    if not query.level:
+        query = replace(query, level=default_level(db))
     if query.level not in LEVELS:
         raise QueryError("bad_level", value=query.level)
     try:
@@ -61,19 +65,26 @@ def rank_units(db, query: RankQuery) -> Ranking:
     except ValueError:
         raise QueryError("bad_period", value=query.period) from None
     ctx = resolve(db, forms=query.forms, unit=query.unit, scope=query.scope, channel=query.channel,
-                  versions=query.versions, min_n=query.min_n)
+                  versions=query.versions, min_n=query.min_n, by=(query.level,), units=query.units)
     previous_period = period.previous()
 
     def cells_of(p: periods.Period) -> dict[str, Cell]:
         cells = compute_indices(db, IndexQuery(
             forms=query.forms, by=(query.level,), date_from=p.start, date_to=p.end, unit=query.unit,
-            scope=query.scope, channel=query.channel, versions=query.versions, min_n=query.min_n))
+            scope=query.scope, channel=query.channel, versions=query.versions, min_n=query.min_n,
+            units=query.units))
         return {c.key[query.level]: c for c in cells if c.key[query.level] is not None}
 
     now, before = cells_of(period), cells_of(previous_period)
     ranks_now, ranks_before = _ranks(now), _ranks(before)
-    codes = [code for code, unit in ctx.units.items() if unit["level"] == query.level
-             and (ctx.unit_codes is None or code in ctx.unit_codes)]
+    if ctx.unit_map is None:
+        codes = [code for code, unit in ctx.units.items() if unit["level"] == query.level
+                 and (ctx.unit_codes is None or code in ctx.unit_codes)]
+    else:
+        # units of the level that existed during the period (in this view), or have figures
+        codes = [key for key, unit in ctx.units.items() if unit["level"] == query.level
+                 and all(ctx.unit_map.within(key, code) for code in ctx.within)
+                 and (key in now or key in before or _in_force_during(unit, period))]
     rows = []
     for code in codes:
         cell, old = now.get(code), before.get(code)
@@ -88,6 +99,14 @@ def rank_units(db, query: RankQuery) -> Ranking:
         overlap = _overlap(above.cell.overall_ci, below.cell.overall_ci)
         above.overlaps_below = below.overlaps_above = overlap
     return Ranking(query.level, period, previous_period, rows)
+
+
+def _in_force_during(unit: dict, period: periods.Period) -> bool:
+    if unit.get("dissolved"):
+        return False
+    start, end = unit.get("valid_from"), unit.get("retired_on")
+    return ((start is None or start <= period.end.isoformat())
+            and (end is None or end > period.start.isoformat()))
 
 
 def _ranks(cells: dict[str, Cell]) -> dict[str, int]:

@@ -15,6 +15,7 @@ from . import periods, weighting
 from .dissatisfied import DissatisfiedPage, DissatisfiedQuery
 from .engine import CHANNELS, LEVELS, QUESTION, Cell, IndexQuery
 from .rankings import Ranking, RankQuery
+from .unit_views import DISSOLVED, RECORDED
 
 CRITERION_LABELS = {
     "procedure": ("Giải quyết TTHC", "Handling of the procedure"),
@@ -80,8 +81,11 @@ def _lang(labels: dict | None, lang: str) -> str | None:
 class Labels:
     """Names in Vietnamese and English for units, periods, choices, questions and items."""
 
-    def __init__(self, db, forms: tuple[str, ...]):
+    def __init__(self, db, forms: tuple[str, ...], units: str = RECORDED):
+        # the keys of the view: version keys as recorded, today's codes on today's units
         self.units = {u["code"]: u for u in unit_store.all_units(db)}
+        if units == RECORDED:
+            self.units.update({v["key"]: v for v in unit_store.all_versions(db)})
         self.versions = scores.form_versions(db, list(forms))
         self.fields: dict[str, dict] = {}           # path -> newest field with that path
         self.titles: dict[str, str] = {}
@@ -95,6 +99,10 @@ class Labels:
                 self.procedure_fields.append(role)
 
     def unit(self, code: str | None) -> dict:
+        if code and code.startswith(DISSOLVED):
+            gone = self.units.get(code[len(DISSOLVED):]) or {"name_vi": code, "name_en": code}
+            return _pair(f"{gone['name_vi']} (đơn vị đã giải thể)",
+                         f"{gone['name_en'] or gone['name_vi']} (unit no longer exists)")
         unit = self.units.get(code) if code else None
         if unit is None:
             return _pair(*UNKNOWN) if code is None else _pair(code, code)
@@ -156,6 +164,7 @@ def cell_json(cell: Cell, labels: Labels) -> dict:
         "key": cell.key,
         "label": {name: labels.key(name, value) for name, value in cell.key.items()},
         "submissions": cell.submissions,
+        "declined": cell.declined,
         "n": cell.n,
         "enough": cell.enough,
         "overall": {"index": rounded(cell.overall) if show else None,
@@ -187,6 +196,8 @@ def cell_json(cell: Cell, labels: Labels) -> dict:
 
 def _filters(query) -> dict:
     result = {"unit": query.unit, "channel": query.channel, "versions": list(query.versions) or None}
+    if hasattr(query, "units"):
+        result["units"] = query.units
     if hasattr(query, "date_from"):
         result = {"from": query.date_from.isoformat() if query.date_from else None,
                   "to": query.date_to.isoformat() if query.date_to else None, **result}
@@ -222,7 +233,7 @@ def indices_json(db, query: IndexQuery, cells: list[Cell],
                  weighted: dict[tuple, weighting.WeightedCell | None] | None = None) -> dict:
     """The API's answer; `weighted` (from weighting.weighted_indices, only when asked) adds a
     "weighted" key to every cell and a top-level "weighted_note"."""
-    labels = Labels(db, query.forms)
+    labels = Labels(db, query.forms, query.units)
     result = {
         "forms": list(query.forms),
         "by": list(query.by),
@@ -245,7 +256,7 @@ def _period_json(period: periods.Period) -> dict:
 
 
 def rankings_json(db, query: RankQuery, ranking: Ranking) -> dict:
-    labels = Labels(db, query.forms)
+    labels = Labels(db, query.forms, query.units)
     rows = []
     for row in ranking.rows:
         cell, old = row.cell, row.previous
@@ -281,6 +292,11 @@ def rankings_json(db, query: RankQuery, ranking: Ranking) -> dict:
     }
 
 
+def _recorded_key(db, code: str | None, day: str) -> str | None:
+    version = unit_store.version_at(db, code, day) if code else None
+    return version["key"] if version else code
+
+
 def dissatisfied_json(db, query: DissatisfiedQuery, page: DissatisfiedPage) -> dict:
     labels = Labels(db, query.forms)
     return {
@@ -296,7 +312,8 @@ def dissatisfied_json(db, query: DissatisfiedQuery, page: DissatisfiedPage) -> d
             "form": e.form_id,
             "version": e.version,
             "unit": e.unit_code,
-            "unit_label": labels.unit(e.unit_code),
+            # the unit as it was on the interview day (474 in 2024: Thành phố Huế)
+            "unit_label": labels.unit(_recorded_key(db, e.unit_code, e.local_time.date().isoformat())),
             "started_at": e.started_at,
             "local_time": e.local_time.strftime("%Y-%m-%dT%H:%M:%S+07:00"),
             "date": e.local_time.date().isoformat(),
@@ -380,7 +397,7 @@ def text_table(db, query: IndexQuery, cells: list[Cell],
                weighted: dict[tuple, weighting.WeightedCell | None] | None = None) -> str:
     """A plain-text table, Vietnamese / English headers, one line per cell (and per item);
     with `weighted`, the weighted indices as more columns."""
-    labels = Labels(db, query.forms)
+    labels = Labels(db, query.forms, query.units)
     key_headers = ["{} / {}".format(*labels.header(name)) for name in query.by]
     headers = key_headers + ["Số phiếu / Subm.", "n"]
     headers += ["{} / {}".format(*SHORT_CRITERION_LABELS[c]) for c in scores.CRITERIA]

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import storage
+from forms.conventions import consent_declined
 from storage import scores
 
 from . import breakdowns
 
 CRITERIA = scores.CRITERIA
-LOW_VALUES = ("1", "2")                  # DOMAIN.md: dissatisfied answers are 1 and 2
+LOW_VALUES = ("1", "2")                  # docs/index-definitions.md: dissatisfied answers are 1 and 2
 FIVE_POINT = frozenset("12345")          # the mean score (1–5) is taken on this scale only
 _BATCH = 5000
 
@@ -34,6 +35,7 @@ class VersionRules:
     low: frozenset[str]
     five_point: bool
     procedure_field: str | None           # path of the procedure_field question
+    consent: str | None                   # path of the consent question, if the version asks
     comment: str | None                   # path of the free-text comment, if any
     select_one: dict[str, dict]           # path -> field, select_one questions outside repeats
     criterion_items: dict[str, tuple[str, ...]]   # criterion -> its item paths
@@ -58,25 +60,33 @@ def rules_of(version: dict) -> VersionRules:
     procedure_field = conv.get("roles", {}).get("procedure_field")
     if procedure_field in sensitive:
         procedure_field = None
+    # an identifier's answer is not in the answer table scoring reads, so a consent question
+    # marked sensitive cannot be checked here (the standard form's never is)
+    consent = conv.get("roles", {}).get("consent")
+    if consent in sensitive:
+        consent = None
     return VersionRules(
         version_id=version["id"], form_id=version["form_id"], version=version["version"],
         items={p: criteria[p] for p in ordered}, scale=scale, valid=frozenset(scale),
         satisfied=satisfied & set(scale),
         low=frozenset(LOW_VALUES) & set(scale), five_point=set(scale) == FIVE_POINT,
-        procedure_field=procedure_field, comment=comment, select_one=select_one,
+        procedure_field=procedure_field, consent=consent, comment=comment, select_one=select_one,
         criterion_items={c: tuple(p for p in ordered if criteria[p] == c) for c in CRITERIA})
 
 
 def score_submission(rules: VersionRules, submission_id: int, local_month: int,
                      answers: dict[str, str | None]) -> tuple:
-    """One row of submission_scores (storage.scores.SCORE_COLUMNS order)."""
+    """One row of submission_scores (storage.scores.SCORE_COLUMNS order). A declined consent
+    scores as no valid answer at all: the submission is counted, never as a respondent."""
+    declined = consent_declined(rules.consent is not None, answers.get(rules.consent))
+    rated = {} if declined else answers
     per_criterion = []
     shares = []
     irregular = 0
     for criterion in CRITERIA:
         valid = satisfied = low = value_sum = 0
         for path in rules.criterion_items[criterion]:
-            value = answers.get(path)
+            value = rated.get(path)
             if value not in rules.valid:
                 continue
             valid += 1
@@ -97,7 +107,7 @@ def score_submission(rules: VersionRules, submission_id: int, local_month: int,
     overall = round(sum(shares) * scores.OVERALL_UNIT / len(shares)) if shares else None
     field = answers.get(rules.procedure_field) if rules.procedure_field else None
     return (submission_id, local_month, field or None, int(bool(shares)), overall, irregular,
-            *per_criterion)
+            *per_criterion, int(declined))
 
 
 def refresh(db, batch: int = _BATCH) -> int:
@@ -122,7 +132,8 @@ def refresh(db, batch: int = _BATCH) -> int:
                 # read inside the transaction: no version can be published half-way through
                 rules = {v["id"]: rules_of(v) for v in scores.form_versions(db, [form_id])}
                 columns = sorted({p for r in rules.values() for p in r.items}
-                                 | {r.procedure_field for r in rules.values() if r.procedure_field})
+                                 | {r.procedure_field for r in rules.values() if r.procedure_field}
+                                 | {r.consent for r in rules.values() if r.consent})
                 for row in scores.unscored_answers(db, form_id, after, through, columns):
                     rows.append(score_submission(rules[row[1]], row[0], row[2],
                                                  dict(zip(columns, row[3:]))))

@@ -70,7 +70,7 @@ def weighted_indices(db, query: IndexQuery) -> dict[tuple, WeightedCell | None]:
     gives for `query`; None for a cell without any dossier in the register."""
     ctx = resolve(db, forms=query.forms, unit=query.unit, scope=query.scope, channel=query.channel,
                   versions=query.versions, date_from=query.date_from, date_to=query.date_to,
-                  min_n=query.min_n, by=query.by)
+                  min_n=query.min_n, by=query.by, units=query.units)
     check_by(query.by)
     volumes = _volumes(ctx, query.by, registers.monthly_volumes(db, query.date_from, query.date_to))
     if not volumes:
@@ -87,15 +87,18 @@ def weighted_indices(db, query: IndexQuery) -> dict[tuple, WeightedCell | None]:
 def _volumes(ctx, by: tuple[str, ...], monthly: dict[tuple[str, int], int]) -> dict[tuple, dict[str, int]]:
     """{group key: {unit: dossiers}}, the register's months put in groups the way the engine puts
     submissions (the same keyer), so a unit's dossiers and answers meet in the same cell."""
-    dims = group_dims(by)
+    dims = group_dims(by + ("unit",), ctx)     # the unit is each stratum's name
     keyer = Keyer(ctx, by, dims)
     grouped: dict[tuple, dict[str, int]] = {}
     for (unit, month), count in monthly.items():
         if ctx.unit_codes is not None and unit not in ctx.unit_codes:
             continue
-        key = keyer(tuple(unit if dim == "unit_code" else month for dim in dims))
+        values = tuple(unit if dim == "unit_code" else month for dim in dims)
+        if not keyer.keep(values):
+            continue
+        key, name = keyer(values), keyer.unit_key(values)
         per_unit = grouped.setdefault(key, {})
-        per_unit[unit] = per_unit.get(unit, 0) + count
+        per_unit[name] = per_unit.get(name, 0) + count
     return grouped
 
 

@@ -46,12 +46,12 @@ from pathlib import Path
 from xml.etree import ElementTree  # builds an XForm; parses nothing  # nosec B405
 
 import storage
-from bench.instances import ITEM_PATHS, STANDARD_ITEMS, XF, fill_instance, primary_instance, standard_answers
-from bench.site import ROOT, cli, create_collector, setup
 from server.receive.accept import build_submission
 from server.receive.parse import parse_instance
 from storage import forms, reviews, submissions, units
 from storage.db import DB_FILENAME
+from tests.harness.instances import ITEM_PATHS, STANDARD_ITEMS, XF, fill_instance, primary_instance, standard_answers
+from tests.harness.site import ROOT, cli, create_collector, setup
 
 GENERATOR_VERSION = 3     # bump whenever the data a given (n, seed) produces changes
 META_FILENAME = "bench_dataset.json"

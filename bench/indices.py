@@ -7,7 +7,7 @@ Makes the data set of bench/generate.py if it is not there yet (cached afterward
   (a) the unit x quarter table and (b) the level x year table through the project's engine
       (`aggregate/`), and
   (c) ONE hand-written SQL GROUP BY computing the same criterion indices for unit x quarter
-      straight from the raw answer table, written from the definitions in DOMAIN.md and sharing
+      straight from the raw answer table, written from docs/index-definitions.md and sharing
       no code with the engine,
 
 each run `--runs` times after one untimed warm-up (best and median), prints the ratio
@@ -27,15 +27,15 @@ from pathlib import Path
 
 import storage
 from bench.generate import DEFAULT_CHUNK, DEFAULT_N, FORM_ID, generate
-from bench.instances import STANDARD_ITEMS
-from bench.site import ROOT
 from storage import forms
+from tests.harness.instances import STANDARD_ITEMS
+from tests.harness.site import ROOT
 
 TARGET_SECONDS = 1.0       # unit x quarter over 1M submissions
 TARGET_RATIO = 2.0         # engine / hand SQL
 TOLERANCE = 1e-9
 CRITERIA = ("procedure", "staff", "result")
-VALID = "'1', '2', '3', '4', '5'"      # DOMAIN.md: the five-point scale; 0 = no opinion
+VALID = "'1', '2', '3', '4', '5'"      # docs/index-definitions.md: the five-point scale; 0 = no opinion
 SATISFIED = "'4', '5'"
 
 
@@ -69,7 +69,7 @@ class EngineMissing(RuntimeError):
 # ------------------------------------------------------------------ the hand-written SQL
 
 def hand_sql(items: dict[str, list[str]]) -> str:
-    """unit x quarter criterion indices from the raw answer table, by DOMAIN.md.
+    """unit x quarter criterion indices from the raw answer table, by docs/index-definitions.md.
 
     Per submission (innermost): the unit it was recorded against, the month of the interview
     start in UTC+7, and per criterion how many of its items have a valid answer (1..5) and how

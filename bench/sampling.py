@@ -34,9 +34,9 @@ from pathlib import Path
 
 import storage
 from bench.generate import prepare_site
-from bench.instances import fill_instance, standard_answers
-from bench.site import create_collector
 from storage import forms, registers, sampling, units, users
+from tests.harness.instances import fill_instance, standard_answers
+from tests.harness.site import create_collector
 
 FIELDS = ("Đất đai", "Xây dựng", "Hộ tịch", "Đăng ký kinh doanh", "Lao động – thương binh – xã hội",
           "Giao thông vận tải", "Tài nguyên – môi trường", "Y tế", "Giáo dục")

@@ -34,9 +34,9 @@ from pathlib import Path
 import storage
 from server.user_admin import create_account
 from storage import forms
+from tests.harness.instances import fill_instance, standard_answers
+from tests.harness.site import LiveServer, setup
 
-from .instances import fill_instance, standard_answers
-from .site import LiveServer, setup
 from .submissions import BOUNDARY, multipart
 
 FORM_ID = "tthc_hailong"

@@ -28,9 +28,9 @@ from pathlib import Path
 
 import storage
 from storage import forms, submissions
+from tests.harness.instances import fill_instance, standard_answers
+from tests.harness.site import LiveServer, create_collector, setup
 
-from .instances import fill_instance, standard_answers
-from .site import LiveServer, create_collector, setup
 
 FORM_ID = "tthc_hailong"
 UNIT, LEVEL = "474", "huyen"

@@ -16,7 +16,8 @@ before a byte is written), `excel` (dates, sheet names), `problems` (refusals of
 """
 from .csvzip import stream_csv_zip  # noqa: F401
 from .problems import ExportError  # noqa: F401
-from .query import ExportPlan, ExportQuery, ReportQuery, export_query, prepare, report_query  # noqa: F401
+from .query import (ExportPlan, ExportQuery, ReportQuery, export_filename, export_query, prepare,  # noqa: F401
+                    report_query)
 from .report import prepare_report, write_report  # noqa: F401
 from .schema import FormSchema, load_schema, merge_versions  # noqa: F401
 from .xlsx import write_xlsx  # noqa: F401

@@ -20,6 +20,7 @@ def record_export(db, actor: str | None, kind: str, plan, **details) -> None:
         entry = {**plan.filters, "identifiers": query.include_identifiers}
         if kind == "csvzip":
             entry["media"] = query.media
+            entry["raw_cells"] = query.raw_cells
     entry.update(details)
     with storage.write_transaction(db):
         audit.record(db, actor, f"export.{kind}", query.form_id,

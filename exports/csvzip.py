@@ -1,4 +1,4 @@
-"""A zip of CSV files in ODK Central's layout (shared/OPENROSA.md), so the scripts and tools
+"""A zip of CSV files in ODK Central's export layout, so the scripts and tools
 people already run on Central exports read ours unchanged.
 
     {form}.csv            SubmissionDate, the fields (group paths joined by "-"), KEY,
@@ -10,13 +10,14 @@ people already run on Central exports read ours unchanged.
 Values are written as the device sent them (dates, numbers, choice names), a geopoint as its
 four parts, a select_multiple as its space-separated answer plus, when asked, a 0/1 column per
 choice named "field/choice". UTF-8 without a byte order mark and "\\n" line ends, as Central.
+A text cell that a spreadsheet would read as a formula gets a leading "'" unless the query asks
+for raw cells (exports/csvcells.py).
 
 `stream_csv_zip` yields the zip in pieces while it is being made: the HTTP response starts at
 once and memory stays constant, however many rows there are.
 """
 from __future__ import annotations
 
-import csv
 import io
 import re
 import zipfile
@@ -27,8 +28,10 @@ from storage import export_queries as q
 from storage.blobs import BlobCorrupt
 from storage.db import read_snapshot
 
+from . import csvcells
 from .query import ExportPlan
 from .rows import GEO_PARTS, Table, count, iter_rows, tables
+from .schema import file_stem
 
 CHUNK = 1 << 20
 ZIP64_FROM = 1 << 30
@@ -112,7 +115,7 @@ def _getter(slots: list[int]) -> Callable[[list], tuple]:
 
 def file_names(plan: ExportPlan, all_tables: list[Table]) -> list[str]:
     """{form}.csv and {form}-{repeat name}.csv; two repeats of one name get their whole path."""
-    form_id = plan.schema.form_id
+    form_id = file_stem(plan.schema.form_id)
     short = [plan.schema.table_name(t.repeat) for t in all_tables[1:]]
     names = [f"{form_id}.csv"]
     for table, name in zip(all_tables[1:], short):
@@ -137,7 +140,7 @@ def stream_csv_zip(db, plan: ExportPlan, *, blobs=None, progress: Callable[[int]
                 large = count(db, plan, table) * len(headers) * 64 > ZIP64_FROM
                 with archive.open(name, "w", force_zip64=large) as raw:
                     text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
-                    writer = csv.writer(text, lineterminator="\n")
+                    writer = csvcells.writer(text, raw=plan.query.raw_cells)
                     writer.writerow(headers)
                     for row in iter_rows(db, plan, table, progress):
                         writer.writerow(make(row))

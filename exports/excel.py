@@ -13,11 +13,12 @@ _EPOCH_DATE = _EPOCH.date()
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 SHEET_NAME_MAX = 31
 
+# the words the web pages show (server/web/i18n.py reads them from here)
 REVIEW_LABELS = {
-    "received": ("Đã nhận", "Received"),
+    "received": ("Mới nhận", "Received"),
     "approved": ("Đã duyệt", "Approved"),
     "hasIssues": ("Có vấn đề", "Has issues"),
-    "rejected": ("Bị từ chối", "Rejected"),
+    "rejected": ("Bị loại", "Rejected"),
 }
 
 

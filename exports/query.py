@@ -18,14 +18,15 @@ from storage import units as unit_store
 from storage.export_queries import ExportSelection
 
 from .problems import ExportError
-from .schema import LANGS, FormSchema, load_schema
+from .schema import LANGS, FormSchema, file_stem, load_schema
 
 REVIEW_STATES = ("received", "approved", "hasIssues", "rejected")
 HEADER_MODES = ("labels", "names")
+VALUE_MODES = ("labels", "codes", "both")     # how the workbook writes a select_one's answer
 FILTER_PARAMS = ("from", "to", "period", "unit", "review_state", "version")
-XLSX_PARAMS = FILTER_PARAMS + ("lang", "headers", "identifiers")
-CSVZIP_PARAMS = FILTER_PARAMS + ("identifiers", "media", "split_select")
-REPORT_PARAMS = ("period", "unit", "min_n")
+XLSX_PARAMS = FILTER_PARAMS + ("lang", "headers", "identifiers", "values")
+CSVZIP_PARAMS = FILTER_PARAMS + ("identifiers", "media", "split_select", "raw_cells")
+REPORT_PARAMS = ("period", "unit", "min_n", "units", "lang")
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,9 @@ class ExportQuery:
     headers: str = "labels"
     split_select: bool = False   # the CSV zip's 0/1 column per choice (Central's option); the workbook always has them
     media: bool = False          # the CSV zip's media/ folder
+    raw_cells: bool = False      # the CSV zip's cells as stored, formulas not neutralised (exports/csvcells.py)
+    values: str = "labels"       # the workbook's select_one answers: labels, codes or both (ratings are numbers)
+    period: str | None = None    # the period asked for, as typed (for the file's name)
 
 
 @dataclass
@@ -60,6 +64,8 @@ def prepare(db, query: ExportQuery) -> ExportPlan:
     """Check everything about an export; the plan then only has to be written."""
     if query.lang not in LANGS:
         raise ExportError("bad_choice", name="lang", allowed=", ".join(LANGS), value=query.lang)
+    if query.values not in VALUE_MODES:
+        raise ExportError("bad_choice", name="values", allowed=", ".join(VALUE_MODES), value=query.values)
     if query.headers not in HEADER_MODES:
         raise ExportError("bad_choice", name="headers", allowed=", ".join(HEADER_MODES), value=query.headers)
     for state in query.review_states:
@@ -69,7 +75,7 @@ def prepare(db, query: ExportQuery) -> ExportPlan:
     ctx = resolve(db, forms=(query.form_id,), unit=query.unit, scope=query.scope,
                   versions=query.versions, date_from=query.date_from, date_to=query.date_to)
     start, end = utc_window(query.date_from, query.date_to)
-    selection = ExportSelection(form_id=query.form_id, unit_codes=ctx.unit_codes, started_from=start,
+    selection = ExportSelection(form_id=query.form_id, unit_codes=ctx.codes_only_within(), started_from=start,
                                 started_before=end, review_states=query.review_states,
                                 versions=query.versions)
     unit_name = None
@@ -124,7 +130,22 @@ def export_query(form_id: str, fmt: str, args: Mapping[str, str], scope: str | N
         lang=_choice("lang", args.get("lang"), LANGS, "vi"),
         headers=_choice("headers", args.get("headers"), HEADER_MODES, "labels"),
         split_select=params.parse_flag("split_select", args.get("split_select")) if fmt == "csvzip" else False,
-        media=params.parse_flag("media", args.get("media")) if fmt == "csvzip" else False)
+        media=params.parse_flag("media", args.get("media")) if fmt == "csvzip" else False,
+        raw_cells=params.parse_flag("raw_cells", args.get("raw_cells")) if fmt == "csvzip" else False,
+        values=_choice("values", args.get("values"), VALUE_MODES, "labels") if fmt == "xlsx" else "labels",
+        period=(args.get("period") or "").strip().upper() or None)
+
+
+def export_filename(query: ExportQuery, extension: str) -> str:
+    """form_unit_period.ext, e.g. tthc_hailong_474_2026-Q3.xlsx: what the file holds, at a glance."""
+    unit = query.unit or query.scope or "toan-tinh"
+    if query.period:
+        period = query.period
+    elif query.date_from or query.date_to:
+        period = "_".join(d.isoformat() if d else "" for d in (query.date_from, query.date_to)).strip("_")
+    else:
+        period = "tat-ca"
+    return f"{file_stem(query.form_id)}_{file_stem(unit)}_{file_stem(period)}.{extension}"
 
 
 @dataclass(frozen=True)
@@ -134,6 +155,8 @@ class ReportQuery:
     unit: str | None = None
     scope: str | None = None
     min_n: int = DEFAULT_MIN_N
+    units: str = "recorded"          # the view of the past (aggregate/unit_views.py)
+    lang: str = "vi"             # the whole workbook in one language: vi (default) or en
 
 
 def report_query(form_id: str, args: Mapping[str, str], scope: str | None = None,
@@ -147,5 +170,7 @@ def report_query(form_id: str, args: Mapping[str, str], scope: str | None = None
         text = f"{now.year}-Q{(now.month - 1) // 3 + 1}"
     parse_period(text)
     return ReportQuery(form_id=form_id, period=text.upper(), unit=(args.get("unit") or "").strip() or None,
-                       scope=scope, min_n=params.parse_min_n(args.get("min_n")))
+                       scope=scope, min_n=params.parse_min_n(args.get("min_n")),
+                       units=params.parse_units(args.get("units")),
+                       lang=_choice("lang", args.get("lang"), LANGS, "vi"))
 

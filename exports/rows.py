@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from forms.conventions import consent_declined
 from storage import export_queries as q
 
 from .query import ExportPlan
@@ -27,6 +28,11 @@ GEO_PARTS = ("Latitude", "Longitude", "Altitude", "Accuracy")
 PROGRESS_EVERY = 1000
 _OWN_INDEX = q.REPEAT_META.index("index")
 _PARENT_ROW = q.REPEAT_META.index("parent_row_id")
+# a submission without consent = yes stays in every export, flagged: 1 in this column (the
+# indices leave it out); the column follows the consent question when the form asks for consent
+DECLINED = Field(path="_consent_declined", name="_consent_declined", type="int", repeat=None,
+                 labels={"vi": "Không đồng ý (không tính vào chỉ số)",
+                         "en": "Declined consent (not counted in the indices)"})
 
 
 @dataclass
@@ -37,6 +43,7 @@ class Table:
     slots: dict[str, int] = field(default_factory=dict)
     split: list[tuple[Field, list[str]]] = field(default_factory=list)   # select_multiple, choices
     geo: list[Field] = field(default_factory=list)
+    consent: Field | None = None       # the consent question the DECLINED flag is read from
 
     @property
     def parent(self) -> str | None:
@@ -46,20 +53,26 @@ class Table:
         return self.slots[key]
 
 
-def _exported(plan: ExportPlan, repeat: str | None) -> list[Field]:
+def _exported(plan: ExportPlan, repeat: str | None, notes: bool) -> list[Field]:
     return [f for f in plan.schema.leaves(repeat)
-            if not f.sensitive or plan.query.include_identifiers]
+            if (not f.sensitive or plan.query.include_identifiers) and (notes or not f.note)]
 
 
-def tables(plan: ExportPlan, split_select: bool | None = None) -> list[Table]:
+def tables(plan: ExportPlan, split_select: bool | None = None, notes: bool = True) -> list[Table]:
     """The tables of an export with the slot of every value their rows carry; a select_multiple
     gets a 0/1 value per choice when `split_select` (default: what the query asks)."""
     split_select = plan.query.split_select if split_select is None else split_select
     result = []
     for repeat in [None] + plan.schema.repeats:
         chain = plan.schema.chain(repeat) if repeat else []
-        fields = _exported(plan, repeat)
-        table = Table(repeat=repeat, chain=chain, fields=fields)
+        fields = _exported(plan, repeat, notes)
+        consent = plan.schema.get(plan.schema.roles.get("consent", "")) if repeat is None else None
+        if consent is not None and consent in fields:
+            at = fields.index(consent) + 1           # beside the answer it is read from
+            fields = fields[:at] + [DECLINED] + fields[at:]
+        else:
+            consent = None
+        table = Table(repeat=repeat, chain=chain, fields=fields, consent=consent)
         meta = q.ROOT_META if repeat is None else q.REPEAT_META
         keys = [f"m:{name}" for name in meta]
         keys += [f"ancestor:{a}" for a in chain[:-1]]
@@ -146,6 +159,9 @@ def iter_rows(db, plan: ExportPlan, table: Table,
                  for i, f in enumerate(table.fields) if f.sensitive]
     split = [(table.slots[f"f:{f.path}"], values) for f, values in table.split]
     geo_sources = [table.slots[f"f:{f.path}"] for f in table.geo]
+    if table.consent is not None:
+        consent_slot, declined_slot = table.slots[f"f:{table.consent.path}"], table.slots[f"f:{DECLINED.path}"]
+        version_slot, asking = table.slots["m:version"], set(table.consent.versions)
     index = 0
     for record in cursor:
         row = list(record)
@@ -161,6 +177,8 @@ def iter_rows(db, plan: ExportPlan, table: Table,
             parent_key = "/".join([instance_id] + segments[:-1])
             parent_position = parents.of((sid, sid) if table.parent is None else (sid, record[_PARENT_ROW]))
             row += [index, parent_position, f"{instance_id}/{key_path}", parent_key]
+        if table.consent is not None:
+            row[declined_slot] = int(consent_declined(row[version_slot] in asking, row[consent_slot]))
         if identifiers is not None:
             found = identifiers.of(record[0])
             prefix = key_path + "/" if key_path else ""

@@ -9,6 +9,9 @@ out everywhere is the only way not to leak them).
 """
 from __future__ import annotations
 
+import re
+import unicodedata
+from urllib.parse import quote
 from dataclasses import dataclass, field
 
 from storage import scores
@@ -20,6 +23,26 @@ _LANG_WORDS = {"vi": ("vietnamese", "tiếng việt", "tieng viet"), "en": ("eng
 INT_TYPES = ("int", "integer", "long", "short")
 DECIMAL_TYPES = ("decimal", "double", "float")
 CONTAINERS = ("group", "repeat")
+
+
+_NOT_IN_FILE_NAME = re.compile(r"[^\w.-]+")
+
+
+def file_stem(text: str) -> str:
+    """`text` (a form id, a version: any string ODK accepts) as part of a file name: letters,
+    digits, "_", ".", "-" kept, anything else ("/", "\\", quotes, spaces) one "_", no leading dot,
+    so a zip member or a download cannot name a path or break a header."""
+    return _NOT_IN_FILE_NAME.sub("_", text).lstrip(".") or "_"
+
+
+def attachment(filename: str) -> str:
+    """A Content-Disposition value for a download name that may hold Vietnamese letters: an
+    ASCII name for old clients and the exact one as RFC 6266's filename* (headers are Latin-1)."""
+    plain = unicodedata.normalize("NFKD", filename.replace("đ", "d").replace("Đ", "D"))
+    plain = _NOT_IN_FILE_NAME.sub("_", plain.encode("ascii", "ignore").decode("ascii"))
+    if plain == filename:
+        return f'attachment; filename="{filename}"'
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def pick_label(labels: dict | None, lang: str) -> str | None:
@@ -47,6 +70,13 @@ class Field:
     sensitive: bool = False
     criterion: str | None = None    # procedure | staff | result for an index item
     versions: tuple[str, ...] = ()  # the versions that have it, oldest first
+    note: bool = False              # a note in the newest version that has it: never an answer
+
+    @property
+    def is_rating(self) -> bool:
+        """An index item or a select_one whose codes are all whole numbers (a rating scale)."""
+        return self.type == "select1" and (self.criterion is not None or (
+            bool(self.choices) and all(v.lstrip("-").isdigit() for v, _ in self.choices)))
 
     @property
     def is_container(self) -> bool:
@@ -129,7 +159,8 @@ def merge_versions(form_id: str, versions: list[dict]) -> FormSchema:
         fields.append(Field(
             path=path, name=f["name"], type=f["type"] or "string", repeat=f.get("repeat"),
             labels=f.get("labels") or {}, choices=tuple((v, labels) for v, labels in choices[path]),
-            sensitive=path in sensitive, criterion=f.get("criterion"), versions=tuple(seen_in[path])))
+            sensitive=path in sensitive, criterion=f.get("criterion"), versions=tuple(seen_in[path]),
+            note=bool(f.get("note"))))
     fields = _parents_first(fields)
     roles: dict[str, str] = {}
     for version in versions:                    # oldest first: newer ones win

@@ -58,6 +58,7 @@ class Column:
     slot: int | None        # where the value is in a row; None: `constant`
     kind: str
     constant: str | None = None
+    field: Field | None = None   # for "choice": the question whose choice labels are written
 
 
 @dataclass
@@ -104,7 +105,7 @@ def columns(plan: ExportPlan, table: Table, sheet_of: dict[str | None, str]) -> 
                 header = f"{f.path}-{part}" if names else f"{title} ({GEO_LABELS[part][0 if vi else 1]})"
                 result.append(Column(header, table.slots[f"geo:{f.path}:{part}"], "decimal"))
             continue
-        result.append(Column(title, table.slots[f"f:{f.path}"], _field_kind(f)))
+        result.extend(_answer_columns(f, title, table.slots[f"f:{f.path}"], plan.query.values, vi, names))
         for value in split.get(f.path, ()):
             header = f"{f.path}/{value}" if names else f"{title}/{f.choice_label(value, lang)}"
             result.append(Column(header, table.slots[f"flag:{f.path}:{value}"], "number"))
@@ -120,6 +121,22 @@ def columns(plan: ExportPlan, table: Table, sheet_of: dict[str | None, str]) -> 
     return result
 
 
+def _answer_columns(f: Field, title: str, slot: int, values: str, vi: bool, names: bool) -> list[Column]:
+    """A rating is its number (so AVERAGE works), with its label beside it in `both`; another
+    select's answer is its label, its code, or both (`values`); any other field one column."""
+    code_title = f"{f.path}" if names else f"{title} ({'mã' if vi else 'code'})"
+    label_title = f"{f.path}_label" if names else f"{title} ({'nhãn' if vi else 'label'})"
+    if f.is_rating:
+        return [Column(title, slot, "int")] + ([Column(label_title, slot, "choice", field=f)] if values == "both" else [])
+    if f.type in ("select1", "select") and f.choices:
+        if values == "codes":
+            return [Column(title, slot, "text")]
+        if values == "labels":
+            return [Column(title, slot, "choice", field=f)]
+        return [Column(code_title, slot, "text"), Column(label_title, slot, "choice", field=f)]
+    return [Column(title, slot, _field_kind(f))]
+
+
 class _Formats:
     def __init__(self, book):
         self.header = book.add_format({"bold": True, "text_wrap": True, "valign": "top",
@@ -132,12 +149,17 @@ class _Formats:
         self.wrap = book.add_format({"text_wrap": True, "valign": "top"})
 
 
-def _writer(ws, kind: str, formats: _Formats, lang: str, names: bool) -> Callable:
+def _writer(ws, kind: str, formats: _Formats, lang: str, names: bool, field: Field | None = None) -> Callable:
     """put(row, col, value) for one column of one sheet; a value that does not read as its
     type is written as the text it is, so nothing is lost."""
     text, number = ws.write_string, ws.write_number
     if kind == "text":
         return text
+    if kind == "choice":
+        def put_choice(row, col, value):
+            # a select_multiple's answer is its codes separated by spaces
+            text(row, col, ", ".join(field.choice_label(code, lang) for code in value.split()))
+        return put_choice
     if kind == "number":
         return number
 
@@ -209,7 +231,7 @@ class _SheetWriter:
             ws.set_column(c, c, 19 if cell_format is self.formats.datetime else width)
             ws.write_string(0, c, col.header, self.formats.header)
         self.sheets.append([name, ws, 0])
-        self.bound = [(c, col.slot, _writer(ws, col.kind, self.formats, self.lang, self.names))
+        self.bound = [(c, col.slot, _writer(ws, col.kind, self.formats, self.lang, self.names, col.field))
                       for c, col in enumerate(self.cols) if col.slot is not None]
         self.constants = [(c, col.constant) for c, col in enumerate(self.cols) if col.slot is None]
         return ws
@@ -255,7 +277,7 @@ def write_xlsx(db, plan: ExportPlan, target, *, tmpdir: str | None = None,
     formats = _Formats(book)
     taken: set[str] = set()
     about = book.add_worksheet(sheet_name("Thông tin" if lang == "vi" else "About", taken))
-    all_tables = tables(plan, split_select=True)
+    all_tables = tables(plan, split_select=True, notes=False)     # a note never holds an answer
     sheet_of: dict[str | None, str] = {}
     writers = []
     for table in all_tables:
@@ -305,6 +327,13 @@ def _write_about(ws, formats: _Formats, plan: ExportPlan, results: list[TableRes
                    else ("Không kèm (mã hồ sơ, họ tên, số điện thoại được bỏ ra)" if vi
                          else "Left out (dossier codes, names, phone numbers)"))
     add("Thông tin định danh", "Identifiers", identifiers)
+    add("Câu hỏi chọn", "Choice questions", {
+        "labels": ("Nhãn của lựa chọn; câu hỏi chấm điểm ghi bằng số" if vi
+                   else "The choice's label; rating questions as numbers"),
+        "codes": "Mã của lựa chọn; câu hỏi chấm điểm ghi bằng số" if vi else "The choice's code; ratings as numbers",
+        "both": ("Hai cột: mã (hoặc điểm, bằng số) và nhãn" if vi
+                 else "Two columns: the code (or the rating, as a number) and the label")}[query.values])
+    add("Câu ghi chú (note)", "Notes", "Bỏ ra (không chứa câu trả lời)" if vi else "Left out (they hold no answer)")
     add("Ngày giờ", "Dates and times", "Ngày Excel theo giờ Việt Nam (Asia/Ho_Chi_Minh, UTC+7)" if vi
         else "Excel dates in Vietnam's time (Asia/Ho_Chi_Minh, UTC+7)")
     add("Liên kết nhóm lặp", "Repeat links",

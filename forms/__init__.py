@@ -2,7 +2,7 @@
 
 Public API:
     compile_xlsform(data, filename="form.xlsx", *, validate=None) -> CompiledForm
-    compile_xform(data, *, validate=False, require_version=False) -> CompiledForm
+    compile_xform(data, *, validate=None, require_version=False) -> CompiledForm  (validate=None: iff java)
     compile_file(path, *, validate=None) -> CompiledForm
     read_xform(data) -> XFormInfo
     conventions_from_xlsform(data) -> (dict, [Problem]); conventions_from_xform(info) -> dict

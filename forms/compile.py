@@ -6,12 +6,9 @@ messages pointing at spreadsheet cells; a designer never sees a traceback.
 
 from __future__ import annotations
 
-import os
-import re
 import shutil
-import tempfile
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from io import BytesIO
 from pathlib import Path
 
@@ -29,14 +26,18 @@ from .problems import (
     Problem,
     error,
     from_exception,
-    from_pyxform_message,
     from_pyxform_warnings,
     warning,
 )
+from .bounds import check_xlsx_container
+from .validate import odk_validate
 from .xform_schema import XFormInfo, read_xform
 
-# Also the XML name rule, so the id is safe in URLs, file names and OpenRosa lists.
-FORM_ID_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,63}")
+# ODK takes any string as a form id (Collect and Central accept "1_rank" or "Spec test"); the
+# server only refuses what it could not carry: a "/" cannot travel inside one URL path segment,
+# control characters cannot travel in XML or HTTP headers. Storage and URLs encode the rest.
+FORM_ID_MAX = 255
+VERSION_MAX = 255
 XLSFORM_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 XFORM_SUFFIXES = (".xml",)
 
@@ -44,7 +45,7 @@ XFORM_SUFFIXES = (".xml",)
 @dataclass(frozen=True)
 class CompiledForm:
     form_id: str
-    version: str  # "" only for an XForm uploaded without one (see compile_xform)
+    version: str  # "" for a form uploaded without one: publishing gives it one (server.publish)
     title: str
     xlsform: bytes | None  # original bytes (None for an XForm upload)
     xform: bytes  # exactly the bytes to serve to Collect (UTF-8)
@@ -52,6 +53,7 @@ class CompiledForm:
     conventions: dict
     itemsets_csv: bytes | None  # external choices (itemsets.csv) for select_one_external
     warnings: list[Problem] = field(default_factory=list)
+    validated: bool = False  # ODK Validate accepted these xform bytes (publish runs it otherwise)
 
 
 def java_available() -> bool:
@@ -91,49 +93,88 @@ def _run_pyxform(data: bytes, kind: str, stem: str, validate: bool):
     return result, pyx_warnings
 
 
-def _check_form_id(form_id: str, book: XLSFormBook | None, filename: str | None) -> Problem | None:
-    if FORM_ID_RE.fullmatch(form_id or ""):
+def _text_fault(value: str, limit: int, slash: bool = False) -> tuple[str, str] | None:
+    """Why a form id (or with slash=True a version) cannot be used (vi, en), or None."""
+    if len(value) > limit:
+        return f"dài hơn {limit} ký tự", f"is longer than {limit} characters"
+    if "/" in value and not slash:
+        return ('có dấu "/" (không đặt được vào địa chỉ web)', 'contains "/", which cannot go into a web address')
+    if any(not ch.isprintable() and ch != " " for ch in value):
+        return "có ký tự điều khiển hoặc ký tự ẩn", "contains control or invisible characters"
+    return None
+
+
+def _check_form_id(form_id: str, book: XLSFormBook | None, filename: str | None,
+                   root: str | None = None) -> Problem | None:
+    form_id = form_id or ""
+    fault = (("trống", "is empty") if not form_id.strip() else _text_fault(form_id, FORM_ID_MAX))
+    if fault is None:
         return None
-    rule_vi = (
-        "Mã biểu mẫu (form_id) chỉ gồm chữ cái không dấu, chữ số, dấu gạch dưới, gạch ngang, dấu chấm; "
-        "bắt đầu bằng chữ cái hoặc dấu gạch dưới; tối đa 64 ký tự; không có dấu cách. Ví dụ: tthc_hailong."
-    )
-    rule_en = (
-        "A form_id may hold ASCII letters, digits, '_', '-', '.'; it starts with a letter or '_', "
-        "has at most 64 characters and no spaces. Example: tthc_hailong."
-    )
+    why_vi, why_en = fault
     if book is None:
+        where = f"<{root}>" if root else "gốc của instance chính"
+        where_en = f"<{root}>" if root else "the primary instance root"
         return error(
-            f'Mã biểu mẫu "{form_id}" (thuộc tính id của instance) không hợp lệ. ' + rule_vi,
-            f'The form id "{form_id}" (instance id attribute) is invalid. ' + rule_en,
+            f'Mã biểu mẫu "{form_id}" (thuộc tính id của phần tử {where} trong <instance>) {why_vi}. '
+            'Hãy sửa thuộc tính id trong tệp XForm.',
+            f'The form id "{form_id}" (the id attribute of {where_en} in <instance>) {why_en}. '
+            "Change the id attribute in the XForm.",
         )
     row, settings = book.settings
     settings_sheet = book.sheet("settings")
     for key in ("form_id", "id_string", "set_form_id"):
         if key in settings:
             return error(
-                f'Mã biểu mẫu "{form_id}" không hợp lệ. ' + rule_vi,
-                f'The form_id "{form_id}" is invalid. ' + rule_en,
+                f'Mã biểu mẫu "{form_id}" {why_vi}.',
+                f'The form_id "{form_id}" {why_en}.',
                 settings_sheet.title, row, settings_sheet.header_for(key),
             )
     return error(
         f'Trang settings không có cột "form_id", nên mã biểu mẫu được lấy từ tên tệp "{filename}" '
-        f'thành "{form_id}" — không hợp lệ. Thêm cột "form_id" vào trang settings. ' + rule_vi,
+        f'thành "{form_id}", mà mã này {why_vi}. Thêm cột "form_id" vào trang settings.',
         f'The settings have no "form_id", so the id was taken from the file name "{filename}" '
-        f'as "{form_id}", which is invalid. Add a "form_id" column to the settings sheet. ' + rule_en,
+        f'as "{form_id}", which {why_en}. Add a "form_id" column to the settings sheet.',
         settings_sheet.title if settings_sheet else "settings", row, "form_id",
     )
 
 
-def _missing_version(book: XLSFormBook) -> Problem:
+def _check_version(version: str | None, book: XLSFormBook | None, root: str | None = None) -> Problem | None:
+    # a version may hold "/" ("05/12/2026"): its URLs take the rest of the path (server.url_converters)
+    fault = _text_fault(version, VERSION_MAX, slash=True) if version else None
+    if fault is None:
+        return None
+    why_vi, why_en = fault
+    if book is None:
+        return error(
+            f'Phiên bản "{version}" (thuộc tính version của <{root}> trong <instance>) {why_vi}.',
+            f'The version "{version}" (the version attribute of <{root}> in <instance>) {why_en}.',
+        )
+    row, _ = book.settings
+    sheet = book.sheet("settings")
+    return error(f'Phiên bản "{version}" {why_vi}.', f'The version "{version}" {why_en}.',
+                 sheet.title if sheet else "settings", row, sheet.header_for("version") if sheet else "version")
+
+
+def _version_to_assign(book: XLSFormBook | None, root: str | None = None) -> Problem:
+    """A form without a version is published with one the server gives it (see publish)."""
+    if book is None:
+        return warning(
+            f'XForm không có thuộc tính "version" trên phần tử <{root}> của instance. Khi xuất bản, máy chủ '
+            'tự đặt phiên bản theo thời điểm xuất bản (ví dụ 20261205143000) và ghi vào XForm, để ODK Collect '
+            "thấy đúng phiên bản đó. Muốn tự đặt, thêm version=\"...\" vào phần tử đó.",
+            f'The XForm has no "version" attribute on <{root}> in its instance. On publishing, the server gives it '
+            "a version from the publishing time (e.g. 20261205143000) and writes it into the XForm, so ODK Collect "
+            'sees that same version. To choose one, add version="..." to that element.',
+        )
     row, _ = book.settings
     settings_sheet = book.sheet("settings")
-    return error(
-        'Biểu mẫu chưa có phiên bản. Thêm cột "version" vào trang "settings" và điền một số tăng dần, '
-        'ví dụ 2026112601 (năm-tháng-ngày + số thứ tự). Mỗi lần sửa biểu mẫu, tăng version lên; '
-        "máy chủ dựa vào version để vẫn nhận được phiếu điền theo các bản cũ.",
-        'The form has no version. Add a "version" column to the "settings" sheet, e.g. 2026112601, '
-        "and raise it on every change: the server needs versions to keep receiving answers to older ones.",
+    return warning(
+        'Biểu mẫu chưa có phiên bản. Khi xuất bản, máy chủ tự đặt phiên bản theo thời điểm xuất bản '
+        '(ví dụ 20261205143000). Muốn tự đặt, thêm cột "version" vào trang "settings" và điền một số tăng dần, '
+        "ví dụ 2026112601 (năm-tháng-ngày + số thứ tự), tăng lên mỗi lần sửa biểu mẫu.",
+        'The form has no version. On publishing, the server gives it one from the publishing time '
+        '(e.g. 20261205143000). To choose one, add a "version" column to the "settings" sheet, e.g. 2026112601, '
+        "and raise it on every change.",
         settings_sheet.title if settings_sheet else "settings",
         row if row is not None else 2,
         settings_sheet.header_for("version") if settings_sheet else "version",
@@ -149,6 +190,8 @@ def compile_xlsform(
     kind = sniff_spreadsheet(data)
     if kind is None:
         raise FormProblems([not_a_spreadsheet()])
+    if kind == ".xlsx":
+        check_xlsx_container(data)  # before openpyxl or pyxform inflate anything
     book = read_xlsform(data)  # FormProblems if unreadable
     problems: list[Problem] = []
     try:
@@ -170,8 +213,10 @@ def compile_xlsform(
     if result is None:
         # Still report what the settings sheet alone shows, so one upload lists every fix.
         _, settings = book.settings
-        if not settings.get("version"):
-            problems.append(_missing_version(book))
+        version_problem = (_check_version(str(settings["version"]), book) if settings.get("version")
+                           else _version_to_assign(book))
+        if version_problem:
+            problems.append(version_problem)
         given_id = next((settings[k] for k in ("form_id", "id_string", "set_form_id") if k in settings), None)
         if given_id is not None:
             id_problem = _check_form_id(given_id, book, filename)
@@ -185,8 +230,9 @@ def compile_xlsform(
     except FormProblems as fp:
         raise FormProblems(_ordered(problems + fp.problems)) from None
 
-    if not info.version:
-        problems.append(_missing_version(book))
+    version_problem = _check_version(info.version, book) if info.version else _version_to_assign(book)
+    if version_problem:
+        problems.append(version_problem)
     id_problem = _check_form_id(info.form_id, book, filename)
     if id_problem:
         problems.append(id_problem)
@@ -207,36 +253,16 @@ def compile_xlsform(
         conventions=conv,
         itemsets_csv=itemsets,
         warnings=problems,
+        validated=bool(validate),
     )
 
 
-def _odk_validate(xform: bytes) -> list[Problem]:
-    from pyxform.validators import odk_validate
-
-    fd, tmp = tempfile.mkstemp(suffix=".xml")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(xform)
-        try:
-            messages = odk_validate.check_xform(tmp)
-        except Exception as exc:
-            return [from_exception(exc)]
-        return [from_pyxform_message(m, "warning") for m in messages]
-    finally:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-
-
 def compile_xform(
-    data: bytes, *, validate: bool | None = False, require_version: bool = False
+    data: bytes, *, validate: bool | None = None, require_version: bool = False
 ) -> CompiledForm:
-    """An XForm uploaded as-is (.xml): served byte for byte.
-
-    Unlike an XLSForm, a missing version is only a warning by default (version ""):
-    XForms written elsewhere (and Central's own test forms) often have none, and their
-    submissions carry none either. validate=None runs ODK Validate iff java is present."""
+    """An XForm uploaded as-is (.xml): served byte for byte (but for a version the server
+    writes in when it has none, see server.publish). validate=None runs ODK Validate iff java
+    is present; require_version=True refuses a form without a version instead."""
     if isinstance(data, str):
         data = data.encode("utf-8")
     data = bytes(data or b"")
@@ -249,21 +275,21 @@ def compile_xform(
             "Tệp XForm phải được mã hoá UTF-8.",
             "The XForm must be encoded as UTF-8.",
         ))
-    id_problem = _check_form_id(info.form_id, None, None)
+    id_problem = _check_form_id(info.form_id, None, None, info.root)
     if id_problem:
         problems.append(id_problem)
-    if not info.version:
-        make = error if require_version else warning
-        problems.append(make(
-            'XForm không có thuộc tính "version" trên phần tử gốc của instance. Nên thêm (ví dụ '
-            'version="2026112601") để máy chủ phân biệt và vẫn nhận phiếu của các phiên bản cũ.',
-            'The XForm has no "version" attribute on its instance root. Add one (e.g. version="2026112601") '
-            "so the server can tell versions apart and keep receiving older ones.",
-        ))
+    if info.version:
+        version_problem = _check_version(info.version, None, info.root)
+        if version_problem:
+            problems.append(version_problem)
+    elif require_version:
+        problems.append(replace(_version_to_assign(None, info.root), severity="error"))
+    else:
+        problems.append(_version_to_assign(None, info.root))
     if validate is None:
         validate = java_available()
-    if validate:
-        problems += _odk_validate(data)
+    if validate and not any(p.is_error for p in problems):
+        problems += odk_validate(data, info)
     problems = _ordered(problems)
     if any(p.is_error for p in problems):
         raise FormProblems(problems)
@@ -277,6 +303,7 @@ def compile_xform(
         conventions=conventions_from_xform(info),
         itemsets_csv=None,
         warnings=problems,
+        validated=bool(validate),
     )
 
 
@@ -298,5 +325,5 @@ def compile_file(path, *, validate: bool | None = None) -> CompiledForm:
             f'Could not read the file "{p}": {exc}.',
         )]) from None
     if suffix in XFORM_SUFFIXES:
-        return compile_xform(data, validate=bool(validate))
+        return compile_xform(data, validate=validate)
     return compile_xlsform(data, p.name, validate=validate)

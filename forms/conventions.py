@@ -1,4 +1,4 @@
-"""The questionnaire conventions (DOMAIN.md, "Questionnaire conventions").
+"""The questionnaire conventions (docs/questionnaire-conventions.md).
 
 pyxform ignores the columns that carry them (survey `criterion`, `sensitive`; settings
 `scale`, `satisfied`), so the workbook is read again here, cell by cell, keeping the
@@ -28,7 +28,7 @@ from .xform_schema import XFormInfo
 CRITERIA = ("procedure", "staff", "result")
 DEFAULT_SCALE = ("1", "2", "3", "4", "5")
 DEFAULT_SATISFIED = ("4", "5")
-# Recognised by name outside repeats (DOMAIN.md).
+# Recognised by name outside repeats (docs/questionnaire-conventions.md, section 3).
 ROLE_NAMES = (
     "unit", "channel", "procedure_field", "dossier_code", "consent",
     "start", "end", "today", "deviceid",
@@ -39,9 +39,34 @@ ROLE_NAMES = (
 # names are dossier codes): always kept out of exports.
 ALWAYS_SENSITIVE = ("dossier_code", "respondent")
 CHANNELS = ("interview", "online", "kiosk", "paper", "post", "other")
+# the one answer to `consent` that lets a submission count (forms/README.md): anything else, a
+# blank included, is a decline whatever a client's relevance rules did with the other answers
+CONSENT_GIVEN = "yes"
+
+
+def consent_declined(asks_consent: bool, value: str | None) -> bool:
+    """A submission of a version that asks for consent, without `consent = yes`."""
+    return asks_consent and value != CONSENT_GIVEN
 # what a dossier code may look like wherever one comes in (links, registers): no spaces, so it
 # is one token in a URL, a CSV cell and a select's value
 DOSSIER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:-]{0,63}$")
+# What a dossier code may carry without naming another dossier: spaces, tabs and line ends, the
+# no-break spaces, and the invisible characters that copying from a PDF, a chat message or a
+# right-to-left text brings along (soft hyphen, zero-width space and joiners, direction marks,
+# embeddings and isolates, word joiner, byte order mark). Any other invisible or full-width
+# character leaves the code invalid (DOSSIER_RE) rather than silently different.
+DOSSIER_IGNORED = "".join(map(chr, (9, 10, 13, 32, 160, 173, *range(8203, 8208), *range(8234, 8240), 8288,
+                                    *range(8294, 8298), 12288, 65279)))
+_DOSSIER_KEY = str.maketrans({**{c: None for c in DOSSIER_IGNORED},
+                              **{chr(c): chr(c - 32) for c in range(ord("a"), ord("z") + 1)}})
+
+
+def dossier_key(code: str | None) -> str:
+    """The form in which two dossier codes name the same dossier: without DOSSIER_IGNORED and
+    with ASCII letters upper-cased ("hs-001\u200b " and "HS-001" are one dossier). A key that
+    still fails DOSSIER_RE (another invisible character, a full-width letter) is no dossier code
+    at all. storage.schema.DOSSIER_KEY_SQL computes the same in SQL."""
+    return (code or "").translate(_DOSSIER_KEY)
 
 _YES = {"yes", "true", "1", "có", "co", "x"}
 _NO = {"no", "false", "0", "không", "khong"}
@@ -240,6 +265,13 @@ class XLSFormBook:
     def locate(self, kind: str, value: str) -> tuple[str, int, str] | None:
         """Where a value named in a pyxform message sits (see problems.Locator)."""
         value = " ".join(str(value).split())
+        if kind == "header":
+            # the sheet whose header row holds this column twice (pyxform names no sheet)
+            for sheet in self.sheets.values():
+                names = [_snake(h) for h in sheet.headers if h is not None]
+                if names.count(_snake(value)) > 1:
+                    return sheet.title, 1, sheet.header_for(_snake(value))
+            return None
         for r in self.survey_rows:
             if kind == "type" and (r.type == value or r.type.split(" ")[0] == value):
                 return "survey", r.row, "type"
@@ -514,7 +546,8 @@ def check_against_xform(conv: dict, info: XFormInfo) -> list[Problem]:
 
 
 __all__ = [
-    "CRITERIA", "DEFAULT_SCALE", "DEFAULT_SATISFIED", "ROLE_NAMES", "CHANNELS",
+    "CRITERIA", "DEFAULT_SCALE", "DEFAULT_SATISFIED", "ROLE_NAMES", "CHANNELS", "CONSENT_GIVEN",
+    "consent_declined",
     "XLSFormBook", "read_xlsform", "conventions_from_book", "conventions_from_xlsform",
     "conventions_from_xform", "check_against_xform", "default_conventions",
     "sniff_spreadsheet",

@@ -227,7 +227,15 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _r(
         r"Duplicate column header: (?P<header>.+)",
-        'Tiêu đề cột "{header}" bị lặp lại trong một trang; xoá hoặc đổi tên một cột.',
+        'Tiêu đề cột "{header}" bị lặp lại trong trang này; xoá hoặc đổi tên một trong hai cột.',
+        locate=("header", "header"),
+    ),
+    _r(
+        # pyxform's text for a row of type "include" when the included form is not at hand
+        r"This section has not been included",
+        'Loại câu hỏi "include" (chèn một biểu mẫu khác vào đây) cần cả tệp biểu mẫu kia, mà mỗi lần '
+        "chỉ tải lên được một tệp. Hãy chép các dòng của biểu mẫu kia vào trang survey thay cho dòng này.",
+        "survey", "type", ("type", "=include"),
     ),
     _r(
         r"Invalid headers provided for sheet: '(?P<sheet>[^']+)'",
@@ -340,6 +348,37 @@ def _clean_validate_detail(text: str) -> str:
     return " ".join(keep) or text.strip()
 
 
+# ODK Validate's usual complaints, said in Vietnamese with the expression that fails; the
+# English original follows so nothing is lost when the wording is new.
+_VALIDATE_ATTRIBUTES_VI = {"constraint": "ràng buộc (constraint)", "calculate": "công thức (calculation)",
+                           "relevant": "điều kiện hiện (relevant)", "required": "bắt buộc (required)",
+                           "readonly": "chỉ đọc (read_only)"}
+_VALIDATE_EXPLAINED = (
+    (re.compile(r"bind for (?P<field>\S+) contains invalid (?P<attr>\w+) expression \[(?P<expr>.*?)\] ?(?P<why>.*)", re.S),
+     lambda m: 'Biểu thức {attr} của {field} sai cú pháp: "{expr}"{why}.'.format(
+         attr=_VALIDATE_ATTRIBUTES_VI.get(m["attr"].lower(), m["attr"]), field=m["field"], expr=m["expr"],
+         why=" — ngoặc không khớp" if "bracket" in m["why"] or "parenthes" in m["why"] else
+             (f" — {m['why'].strip(' !.')}" if m["why"].strip() else ""))),
+    (re.compile(r"Cycle detected.*?loop:\s*(?P<nodes>.*?)(?:The following files|$)", re.S),
+     lambda m: "Các biểu thức relevant/calculation phụ thuộc vòng tròn vào nhau (vòng lặp), giữa các trường: "
+               + ", ".join(m["nodes"].split()) + "."),
+    (re.compile(r"located in (?P<attr>\w+) expression for (?P<field>\S+).*?cannot handle function '(?P<fn>[^']+)'", re.S),
+     lambda m: 'Biểu thức {attr} của {field} dùng hàm "{fn}" mà ODK Collect không có. Kiểm tra chính tả tên hàm.'.format(
+         attr=_VALIDATE_ATTRIBUTES_VI.get(m["attr"].lower(), m["attr"]), field=m["field"], fn=m["fn"])),
+    (re.compile(r"cannot handle function '(?P<fn>[^']+)'"),
+     lambda m: f'Biểu mẫu dùng hàm "{m["fn"]}" mà ODK Collect không có. Kiểm tra chính tả tên hàm.'),
+)
+
+
+def explain_validate(detail: str) -> str:
+    """ODK Validate's reason, in Vietnamese where its wording is known, the original kept after."""
+    for pattern, say in _VALIDATE_EXPLAINED:
+        m = pattern.search(detail)
+        if m:
+            return f"{say(m)} (ODK Validate: {detail})"
+    return detail
+
+
 def from_pyxform_message(
     text: str, severity: str = ERROR, locate: Locator | None = None
 ) -> Problem:
@@ -372,13 +411,14 @@ def from_pyxform_message(
             continue
         groups = {k: (v or "") for k, v in rm.groupdict().items()}
         if "detail" in groups:
-            groups["detail"] = _clean_validate_detail(groups["detail"])
+            groups["detail"] = explain_validate(_clean_validate_detail(groups["detail"]))
         message_vi = rule.vi.format(**groups)
         sheet = sheet or rule.sheet
         column = column or rule.column
         if row is None and locate is not None and rule.locate is not None:
             kind, group = rule.locate
-            found = _safe_locate(locate, kind, groups.get(group, ""))
+            # "=value": look for that literal value rather than a matched group
+            found = _safe_locate(locate, kind, group[1:] if group.startswith("=") else groups.get(group, ""))
             if found:
                 sheet, row, column = found
         break

@@ -17,6 +17,7 @@ from xml.etree.ElementTree import Element, ParseError  # types only; parsing is 
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
+from .bounds import BoundedTreeBuilder, check_xform_size
 from .problems import FormProblems, error
 
 JR_NS = "http://openrosa.org/javarosa"
@@ -35,6 +36,8 @@ class Field:
     # (value, {lang: label}); inline <item>s and itemsets over an inline secondary
     # instance (pyxform writes every choices list that way). Empty for external files.
     choices: tuple[tuple[str, dict[str, str]], ...] = field(default=(), hash=False)
+    # a note: a read-only text input with no calculation, which never holds an answer
+    note: bool = False
 
     @property
     def is_container(self) -> bool:
@@ -94,9 +97,22 @@ _RE_UNBOUND = re.compile(r"unbound prefix")
 _RE_PREFIX_USE = re.compile(r"<\s*/?\s*([A-Za-z_][\w.-]*):|\s([A-Za-z_][\w.-]*):[A-Za-z_][\w.-]*\s*=")
 
 
+_FEED = 64 * 1024
+
+
+def _bounded_fromstring(data: bytes) -> Element:
+    """defusedxml's parser with a builder that stops at the upload limits (forms.bounds),
+    fed in pieces so even one enormous text node is refused as it streams in."""
+    parser = SafeET.DefusedXMLParser(target=BoundedTreeBuilder(), forbid_dtd=True)
+    for start in range(0, len(data), _FEED):
+        parser.feed(data[start:start + _FEED])
+    return parser.close()
+
+
 def _parse(data: bytes) -> Element:
+    check_xform_size(data)
     try:
-        return SafeET.fromstring(data, forbid_dtd=True)
+        return _bounded_fromstring(data)
     except DefusedXmlException as exc:
         raise FormProblems([
             error(
@@ -109,7 +125,7 @@ def _parse(data: bytes) -> Element:
             patched = _declare_missing_prefixes(data)
             if patched is not None:
                 try:
-                    return SafeET.fromstring(patched, forbid_dtd=True)
+                    return _bounded_fromstring(patched)
                 except (ParseError, DefusedXmlException):
                     pass
         raise FormProblems([
@@ -272,11 +288,18 @@ class _Reader:
         self.languages, self.itext = _read_itext(self.model)
         self.used_default = False
         self.bind_types: dict[str, str] = {}
+        self.bound: set[str] = set()
+        self.read_only: set[str] = set()
         for b in _children(self.model, "bind"):
             path = _resolve(_attr(b, "nodeset") or _attr(b, "ref"), self.root, "")
+            if path is not None:
+                self.bound.add(path)
             btype = _attr(b, "type")
             if path is not None and btype:
                 self.bind_types.setdefault(path, btype.rsplit(":", 1)[-1])
+            if path is not None and (_attr(b, "readonly") or "").replace(" ", "") == "true()" \
+                    and not _attr(b, "calculate"):
+                self.read_only.add(path)
         # body facts keyed by path
         self.controls: dict[str, str] = {}
         self.labels: dict[str, dict[str, str]] = {}
@@ -433,7 +456,10 @@ class _Reader:
             has_children = any(_local(c.tag) for c in el)
             if path in repeat_set:
                 ftype = "repeat"
-            elif has_children or path in self.body_groups:
+            elif has_children or (path in self.body_groups and path not in self.bound
+                                  and not (el.text or "").strip()):
+                # A childless node a body group points at is still a field when a bind or a
+                # default gives it a value (a calculate used as a group's ref): keep its answer.
                 ftype = "group"
             else:
                 ftype = self.bind_types.get(path, "")
@@ -447,6 +473,8 @@ class _Reader:
                 repeat=enclosing_repeat(path),
                 labels=dict(self.labels.get(path, {})),
                 choices=self.choices.get(path, ()) if ftype not in ("group", "repeat") else (),
+                note=(path in self.read_only and self.controls.get(path) == "input"
+                      and ftype in ("", "string")),
             ))
         return tuple(out), tuple(repeats)
 

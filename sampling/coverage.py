@@ -16,7 +16,24 @@ def plan_coverage(db, plan: dict, within: set[str] | None = None) -> dict:
     by_unit, total = coverage(members, key=lambda m: m["unit_code"])
     by_collector, _ = coverage(members, key=lambda m: m["collector_name"] or UNASSIGNED)
     return {"plan": plan, "members": members, "total": total,
-            "by_unit": sorted(by_unit.items()), "by_collector": sorted(by_collector.items())}
+            "by_unit": sorted(by_unit.items()), "by_collector": sorted(by_collector.items()),
+            "out_of_scope": [row for row in out_of_scope(db, plan["id"])
+                             if within is None or row["unit_code"] in within]}
+
+
+def out_of_scope(db, plan_id: int) -> list[dict]:
+    """Assignments a surveyor cannot answer (their unit scope does not hold the member's unit;
+    made before such assignments were refused): {collector, collector_unit, unit_code, members}."""
+    subtrees: dict[str, set[str]] = {}
+    found = []
+    for name, scope, unit_code, count in sampling.assignments_by_unit(db, plan_id):
+        if scope is None:
+            continue
+        if scope not in subtrees:
+            subtrees[scope] = units.subtree_codes(db, scope)
+        if unit_code not in subtrees[scope]:
+            found.append({"collector": name, "collector_unit": scope, "unit_code": unit_code, "members": count})
+    return found
 
 
 def members_within(db, plan: dict, within: set[str] | None) -> list[dict]:

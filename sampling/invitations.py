@@ -8,10 +8,10 @@ one with diacritics (UCS-2) only 70, and gateways bill per part.
 """
 from __future__ import annotations
 
-import csv
 import io
 from typing import Callable
 
+from exports import csvcells
 from storage import registers
 
 SMS_TEMPLATE = ("Moi Ong/Ba danh gia muc do hai long ve viec giai quyet ho so {code}. "
@@ -32,10 +32,11 @@ def letter_rows(db, plan: dict, members: list[dict], *, base_url: str,
     return rows
 
 
-def sms_csv(rows: list[dict]) -> bytes:
-    """phone,message,dossier_code,unit_code,link for the rows that have a phone number."""
+def sms_csv(rows: list[dict], *, raw: bool = False) -> bytes:
+    """phone,message,dossier_code,unit_code,link for the rows that have a phone number; cells
+    formula-safe unless `raw` (exports/csvcells.py)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csvcells.writer(out, raw=raw)
     writer.writerow(["phone", "message", "dossier_code", "unit_code", "link"])
     for row in rows:
         if row["phone"]:

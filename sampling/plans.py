@@ -104,3 +104,23 @@ def rule_of(plan: dict) -> SampleRule:
     """The rule a stored plan was drawn by, to draw it again."""
     return SampleRule(plan["method"], Fraction(plan["margin"]) if plan["margin"] else None, plan["fixed_size"],
                       bool(plan["by_field"]), plan["reserve_percent"], plan["seed"])
+
+
+def assign(db, plan_id: int, collectors: list[dict], actor: str | None, *,
+           unit_codes: set[str] | None = None) -> int:
+    """Share the members of the plan's units (these, or all) among surveyors (users rows; none
+    unassigns). Refused when a surveyor's unit scope does not hold one of those units: the list
+    would reach their phone and every answer to it be refused."""
+    chosen = unit_codes if unit_codes is not None else {s["unit_code"] for s in sampling.plan_strata(db, plan_id)}
+    for collector in collectors:
+        scope = collector["unit_code"]
+        if scope is None:
+            continue
+        outside = sorted(chosen - units.subtree_codes(db, scope))
+        if outside:
+            raise PlanError(
+                f"Điều tra viên {collector['name']} chỉ thu phiếu cho đơn vị {scope} và các đơn vị trực thuộc; "
+                f"không giao được hồ sơ của đơn vị {', '.join(outside)}.",
+                f"Surveyor {collector['name']} collects only for unit {scope} and the units under it; "
+                f"the dossiers of unit {', '.join(outside)} cannot be assigned to them.")
+    return sampling.assign(db, plan_id, [c["id"] for c in collectors], actor, unit_codes=unit_codes)

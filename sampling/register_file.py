@@ -26,6 +26,7 @@ from aggregate.periods import parse_date
 from forms.conventions import DOSSIER_RE
 from forms.problems import ERROR, WARNING, Problem
 from storage.errors import BilingualError
+from storage.registers import MESSAGE_OWNED_EN, MESSAGE_OWNED_VI
 
 from .folding import folded_words
 
@@ -105,9 +106,12 @@ FIELD_BY_KEY: dict[str, tuple[str, int]] = {
 
 
 def read_register(filename: str, content: bytes, known_units: dict[str, dict], *,
-                  scope: set[str] | None = None) -> RegisterCheck:
+                  scope: set[str] | None = None,
+                  owners: Callable[[list[str]], dict[str, str]] | None = None) -> RegisterCheck:
     """Check a register file whole. `known_units` is {code: unit row}; `scope`, when given, the
-    unit codes the importing account may write (rows of other units become problems)."""
+    unit codes the importing account may write: rows of other units become problems, and so do
+    rows whose dossier code `owners` ({code: unit} of the codes already imported, e.g.
+    storage.registers.owner_units) gives to a unit outside the scope."""
     kind = _file_kind(filename, content)
     sheets = _xlsx_sheets(content) if kind == "xlsx" else _csv_sheets(content)
     header_row, columns, headers, sheet_name, rows = _find_header(sheets)
@@ -133,7 +137,25 @@ def read_register(filename: str, content: bytes, known_units: dict[str, dict], *
     if check.rows_total == 0:
         raise RegisterFileError("Tệp không có dòng hồ sơ nào dưới dòng tiêu đề.",
                                 "The file has no dossier rows below the header.")
+    if scope is not None and owners is not None:
+        _keep_owners(check, scope, owners([row["code"] for row in check.rows]), reader)
     return check
+
+
+def _keep_owners(check: RegisterCheck, scope: set[str], owner_of: dict[str, str], reader: "_RowChecker") -> None:
+    """A good row whose dossier already belongs to a unit outside the scope becomes a problem:
+    nobody moves another unit's dossier, nor adds to its applicant's details. The owner is not
+    named (it is outside the importer's scope); the row and the column are."""
+    kept = []
+    for row in check.rows:
+        owner = owner_of.get(row["code"])
+        if owner is None or owner in scope:
+            kept.append(row)
+        else:
+            check.problems.append(Problem(ERROR, MESSAGE_OWNED_VI, MESSAGE_OWNED_EN, check.sheet,
+                                          reader.first_row[row["code"]], reader.headers.get("code")))
+    check.rows = kept
+    check.problems.sort(key=lambda p: p.row or 0)
 
 
 def import_summary(result: dict) -> tuple[str, str]:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from itertools import groupby
 
+from forms.conventions import consent_declined
 from storage import forms, sampling
 
 OUTCOMES = ("reached", "refused", "unreachable")
@@ -25,15 +26,17 @@ _PRIORITY = {"reached": 3, "refused": 2, "unreachable": 1}
 
 
 def outcome_of(contact_outcome: str | None, consent: str | None) -> str:
+    """`consent` is None when the submission's version does not ask for it, and otherwise the
+    answer ('' when left blank): without a yes the citizen is no respondent, so not reached."""
     if contact_outcome in FAILED:
         return contact_outcome
-    if consent == "no":
+    if consent_declined(consent is not None, consent):
         return "refused"
     return "reached"
 
 
 def outcomes_by_code(rows) -> dict[str, str]:
-    """{dossier code: outcome} from (code, contact outcome, consent) rows."""
+    """{dossier code: outcome} from (code, contact outcome, consent) rows (see outcome_of)."""
     best: dict[str, str] = {}
     for code, contact, consent in rows:
         outcome = outcome_of(contact, consent)
@@ -54,7 +57,9 @@ def form_outcomes(db, form_id: str, plan_ids: list[int]) -> dict[str, str]:
     # the form (dossier_code included) was not relevant: refused, unreachable, consent declined
     rows = sampling.responses(db, form_id, plan_ids, paths["dossier_code"] + paths["respondent"],
                               paths["contact_outcome"], paths["consent"])
-    return outcomes_by_code(rows)
+    asking = forms.versions_asking_consent(db, form_id)
+    return outcomes_by_code((code, contact, (consent or "") if version_id in asking else None)
+                            for code, contact, consent, version_id in rows)
 
 
 def with_status(members: list[dict], outcomes: dict[str, str]) -> list[dict]:

@@ -17,6 +17,8 @@ def create_app(overrides: dict | None = None) -> Flask:
         app.config.update(overrides)
     config.ensure_secret_key(app)
     dbconn.init_app(app)
+    from . import url_converters  # <version:...> in the routes below
+    url_converters.init_app(app)
 
     from .openrosa import bp as openrosa_bp
     app.register_blueprint(openrosa_bp)
@@ -27,6 +29,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(api_bp)
     from .api_exports import bp as exports_bp  # /api/v1: export.xlsx, export.csv.zip, report.xlsx
     app.register_blueprint(exports_bp)
+    from .central import bp as central_bp  # /v1: ODK Central's API and OData feed (Excel, Power BI, pyodk)
+    app.register_blueprint(central_bp)
 
     from . import web
     web.init_app(app)

@@ -21,8 +21,12 @@ _SECRET_ATOMS = {"{authorization}i", "{proxy-authorization}i", "{cookie}i", "{x-
                  "{http_cookie}e", "{http_x_csrf_token}e"}
 
 
-# a dossier code in a public link's query identifies a citizen's case
-_DOSSIER_QUERY = re.compile(r"([?&]dossier=)[^&#\s\"]+", re.IGNORECASE)
+# a dossier code in a public link's query identifies a citizen's case. The name too may come
+# percent-encoded (werkzeug decodes `?%64ossier=` to `dossier` for the view), and so may the `?`,
+# `&` or `=` around it when a link was encoded twice: each is matched in either form.
+_DOSSIER_QUERY = re.compile(
+    r"((?:[?&;]|%3f|%26|%3b)(?:d|%[46]4)(?:o|%[46]f)(?:s|%[57]3)(?:s|%[57]3)(?:i|%[46]9)(?:e|%[46]5)(?:r|%[57]2)(?:=|%3d))"
+    r"(?:[^&#\s\"%]|%(?!26))+", re.IGNORECASE)
 
 
 def redact(text: str) -> str:

@@ -1,8 +1,8 @@
 """Downloads under /api/v1: a form's data as an Excel workbook or as ODK Central's CSV zip, and
 the report workbook for a period.
 
-    GET /api/v1/forms/<form_id>/export.xlsx     ?from&to|period&unit&review_state&version&lang&headers&identifiers
-    GET /api/v1/forms/<form_id>/export.csv.zip  ?from&to|period&unit&review_state&version&identifiers&media&split_select
+    GET /api/v1/forms/<form_id>/export.xlsx     ?from&to|period&unit&review_state&version&lang&headers&identifiers&values
+    GET /api/v1/forms/<form_id>/export.csv.zip  ?from&to|period&unit&review_state&version&identifiers&media&split_select&raw_cells
     GET /api/v1/forms/<form_id>/report.xlsx     ?period=2026-Q3&unit=CODE&min_n
 
 Same accounts and unit scope as the indices (server/api.py): an account bound to a unit gets the
@@ -27,6 +27,7 @@ from flask import Blueprint, Response, current_app, g, request, send_file, strea
 import exports
 from aggregate.problems import QueryError
 from exports.problems import ExportError
+from exports.schema import attachment, file_stem
 from storage import forms
 
 from . import scope
@@ -105,7 +106,7 @@ def export_xlsx(form_id):
         raise _failed(exc) from exc
     finally:
         os.unlink(path)                  # the open handle keeps the file until it is sent
-    return _download(handle, size, f"{form_id}.xlsx", XLSX)
+    return _download(handle, size, exports.export_filename(plan.query, "xlsx"), XLSX)
 
 
 @bp.get("/forms/<form_id>/export.csv.zip")
@@ -122,7 +123,7 @@ def export_csvzip(form_id):
         raise _failed(exc) from exc
     # the request's context (and with it the read transaction) lives until the last piece
     response = Response(stream_with_context(chain([first], pieces)), mimetype=ZIP)
-    response.headers["Content-Disposition"] = f'attachment; filename="{form_id}.csv.zip"'
+    response.headers["Content-Disposition"] = attachment(exports.export_filename(plan.query, "csv.zip"))
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
@@ -144,4 +145,4 @@ def report_xlsx(form_id):
     size = buffer.tell()
     buffer.seek(0)
     suffix = f"-{plan.unit}" if plan.unit else ""
-    return _download(buffer, size, f"bao-cao-{form_id}-{plan.period.key}{suffix}.xlsx", XLSX)
+    return _download(buffer, size, f"bao-cao-{file_stem(form_id)}-{plan.period.key}{suffix}.xlsx", XLSX)

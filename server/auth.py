@@ -2,17 +2,16 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from flask import current_app, g, request, session
+from flask import current_app, g, has_app_context, request, session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 import storage
-from storage import audit, logins, users
+from storage import audit, logins, users, web_sessions
 
 from .dbconn import get_db
 
@@ -24,7 +23,14 @@ _DUMMY_HASH = generate_password_hash(secrets.token_hex(8), method=PASSWORD_METHO
 
 
 def hash_password(password: str) -> str:
-    return generate_password_hash(password, method=PASSWORD_METHOD)
+    return generate_password_hash(password, method=_hash_method())
+
+
+def _hash_method() -> str:
+    # The test harness passes a cheaper scrypt through create_app(overrides), so a test run does
+    # not spend most of its time in the KDF; no environment variable sets it, so no deployment can.
+    method = current_app.config.get("PASSWORD_HASH_METHOD") if has_app_context() else None
+    return method if method and method.startswith("scrypt:") else PASSWORD_METHOD
 
 
 def new_token() -> tuple[str, str]:
@@ -86,25 +92,42 @@ def password_login(db, name: str, password: str, ip: str | None) -> LoginResult:
     return LoginResult(user)
 
 
-def session_fingerprint(user: dict) -> str:
-    """Ties a session to the password it was opened with: a reset ends every open session."""
-    key = str(current_app.config["SECRET_KEY"]).encode("utf-8")
-    return hmac.new(key, (user["password_hash"] or "").encode("utf-8"), "sha256").hexdigest()[:32]
+def locked_out(db, names: list[str]) -> set[str]:
+    """The accounts among `names` that the failed-login limit holds back right now."""
+    cfg = current_app.config
+    return logins.locked_names(db, names, window_seconds=int(cfg["LOGIN_WINDOW_SECONDS"]),
+                               limit=int(cfg["LOGIN_MAX_FAILURES"]))
+
+
+def _sid_digest(sid: str) -> str:
+    return hashlib.sha256(sid.encode("utf-8")).hexdigest()
 
 
 def start_session(user: dict) -> None:
+    """Sign the browser in: a new random session id, recorded on the server (storage.web_sessions)."""
     lang = session.get("lang")
     session.clear()  # a new session id and CSRF token, so nothing planted before login survives
     if lang:
         session["lang"] = lang
+    sid = secrets.token_urlsafe(32)
+    web_sessions.open_session(get_db(), _sid_digest(sid), user["id"],
+                              lifetime_seconds=int(current_app.permanent_session_lifetime.total_seconds()))
     session.permanent = True
     session["since"] = int(time.time())
     session["uid"] = user["id"]
-    session["pw"] = session_fingerprint(user)
+    session["sid"] = sid
     g.current_user = user
 
 
 def end_session() -> None:
+    """Sign out: the server forgets the session id, so a copy of the cookie opens nothing either."""
+    sid = session.get("sid")
+    if isinstance(sid, str):
+        web_sessions.close_session(get_db(), _sid_digest(sid))
+    _clear_cookie()
+
+
+def _clear_cookie() -> None:
     lang = session.get("lang")
     session.clear()
     if lang:
@@ -113,18 +136,23 @@ def end_session() -> None:
 
 
 def _session_user(db) -> dict | None:
-    uid = session.get("uid")
-    if not isinstance(uid, int):
+    uid, sid = session.get("uid"), session.get("sid")
+    if not isinstance(uid, int) or not isinstance(sid, str):
+        if uid is not None:
+            _clear_cookie()   # a cookie from before server-side sessions
         return None
     # the cookie's own expiry slides with every request; this bounds a session from its login
     lifetime = current_app.permanent_session_lifetime.total_seconds()
     if not isinstance(session.get("since"), int) or time.time() - session["since"] > lifetime:
         end_session()
         return None
+    # logout, a new password and a revocation delete the row: checked on every request
+    if web_sessions.session_user_id(db, _sid_digest(sid)) != uid:
+        _clear_cookie()
+        return None
     user = users.get_user_by_id(db, uid)
-    if (user is None or user["revoked_at"]
-            or not hmac.compare_digest(session.get("pw", ""), session_fingerprint(user))):
-        end_session()
+    if user is None or user["revoked_at"]:
+        _clear_cookie()
         return None
     return user
 

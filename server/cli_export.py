@@ -47,16 +47,21 @@ def _fail(*lines: str) -> None:
 @click.option("--review-state", help="received, approved, hasIssues, rejected (cách nhau bởi dấu phẩy / comma-separated).")
 @click.option("--version", help="Phiên bản biểu mẫu / form versions (comma-separated).")
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
-              help="Ngôn ngữ tiêu đề cột / language of the headers (xlsx).")
+              help="Ngôn ngữ tiêu đề cột (xlsx) hoặc của cả báo cáo / language of the headers (xlsx) or of the whole report.")
 @click.option("--headers", type=click.Choice(["labels", "names"]), default="labels", show_default=True,
               help="Tiêu đề là nhãn câu hỏi hay tên XML / headers as labels or XML names (xlsx).")
 @click.option("--include-identifiers", is_flag=True,
               help="Kèm mã hồ sơ, họ tên, số điện thoại (ghi nhật ký) / include identifiers (audited).")
 @click.option("--media", is_flag=True, help="Kèm tệp đính kèm trong media/ / include attachments (csvzip).")
 @click.option("--split-select", is_flag=True, help="Cột 0/1 cho từng lựa chọn / a 0/1 column per choice (csvzip).")
+@click.option("--raw-cells", is_flag=True,
+              help="Giữ nguyên ô bắt đầu bằng = + - @ (không thêm ') / cells as stored, formulas not "
+                   "neutralised (csvzip; for code, not spreadsheets).")
 @click.option("--min-n", "min_n", help="Số người trả lời tối thiểu để công bố / fewest respondents shown (report).")
+@click.option("--units", "units_view", help="Báo cáo: recorded (như đã ghi nhận, mặc định) hoặc current (theo đơn vị "
+              "hiện nay) / report: recorded (default) or current (on today's units).")
 def export_command(form_id, fmt, out, period, date_from, date_to, unit, review_state, version, lang,
-                   headers, include_identifiers, media, split_select, min_n):
+                   headers, include_identifiers, media, split_select, raw_cells, min_n, units_view):
     """Xuất dữ liệu hoặc báo cáo / Export a form's data or its report."""
     data_dir = Path(current_app.config["DATA_DIR"])
     db = storage.connect(data_dir, migrate=False)
@@ -70,12 +75,14 @@ def export_command(form_id, fmt, out, period, date_from, date_to, unit, review_s
                 if value:
                     _fail(f"LỖI: {name} không dùng cho báo cáo.", f"ERROR: {name} does not apply to a report.")
             plan = exports.prepare_report(db, exports.report_query(
-                form_id, {k: v for k, v in (("period", period), ("unit", unit), ("min_n", min_n)) if v}))
+                form_id, {k: v for k, v in (("period", period), ("unit", unit), ("min_n", min_n),
+                                            ("units", units_view), ("lang", lang)) if v}))
         else:
             if fmt == "xlsx":
                 args.update(lang=lang, headers=headers)
             else:
-                args.update(media="1" if media else "0", split_select="1" if split_select else "0")
+                args.update(media="1" if media else "0", split_select="1" if split_select else "0",
+                            raw_cells="1" if raw_cells else "0")
             args["identifiers"] = "1" if include_identifiers else "0"
             plan = exports.prepare(db, exports.export_query(form_id, fmt, args))
     except QueryError as exc:

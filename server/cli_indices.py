@@ -32,16 +32,18 @@ from aggregate.problems import QueryError
 @click.option("--items", is_flag=True, help="Kèm chỉ số từng câu hỏi / with each item's index.")
 @click.option("--weighted", is_flag=True, help="Kèm chỉ số có trọng số theo số hồ sơ (sổ hồ sơ) / "
               "with the index weighted by dossier volume (the register).")
+@click.option("--units", "units_view", help="recorded: như đã ghi nhận (mặc định) / as recorded (default); "
+              "current: theo đơn vị hiện nay (đơn vị kế thừa) / on today's units (successors).")
 @click.option("--json", "as_json", is_flag=True, help="In JSON như API / print the API's JSON.")
 def indices_command(form_id, by, date_from, date_to, unit, channel, version, min_n, items, weighted,
-                    as_json):
+                    units_view, as_json):
     """Chỉ số hài lòng / Satisfaction indices. FORM_ID: một mã hoặc nhiều mã cách nhau bởi dấu
     phẩy (gộp các biểu mẫu) / one form id, or several separated by commas (read together)."""
     db = storage.connect(current_app.config["DATA_DIR"])
     args = {name: value for name, value in (
         ("by", by), ("from", date_from), ("to", date_to), ("unit", unit), ("channel", channel),
         ("version", version), ("min_n", min_n), ("items", "1" if items else None),
-        ("weighted", "1" if weighted else None)) if value}
+        ("weighted", "1" if weighted else None), ("units", units_view)) if value}
     try:
         forms = params.split_list(form_id)
         query = params.index_query(forms, args)

@@ -33,13 +33,18 @@ def echo_check(check) -> None:
 @click.option("--skip-errors", is_flag=True,
               help="Bỏ qua các dòng lỗi, nhập các dòng hợp lệ / skip rows with problems, import the good ones.")
 @click.option("--actor", default="cli", show_default=True, help="Ghi vào nhật ký / name written to the audit log.")
-def register_import(path, skip_errors, actor):
+@click.option("--unit", "unit_code",
+              help="Nhập thay cho đơn vị này: chỉ hồ sơ của đơn vị và các đơn vị trực thuộc / import as this "
+                   "unit: only dossiers of its subtree, never another unit's.")
+def register_import(path, skip_errors, actor, unit_code):
     """Nhập sổ hồ sơ (CSV, XLSX) / Import a dossier register (CSV, XLSX)."""
     with path.open("rb") as handle:
         content = handle.read(MAX_BYTES + 1)   # read_register refuses anything larger
     db = _db()
+    scope = _scope(db, unit_code)
     try:
-        check = read_register(path.name, content, {u["code"]: u for u in units.all_units(db)})
+        check = read_register(path.name, content, {u["code"]: u for u in units.all_units(db)}, scope=scope,
+                              owners=lambda codes: registers.owner_units(db, codes))
     except RegisterFileError as exc:
         _fail(f"LỖI / ERROR: {exc.describe()}")
     echo_check(check)
@@ -50,19 +55,33 @@ def register_import(path, skip_errors, actor):
               "Fix the file, or use --skip-errors to leave out the rows with problems.")
     if not check.rows:
         _fail("Không có dòng hợp lệ nào để nhập. / There is no good row to import.")
-    result = registers.import_dossiers(db, check.rows, filename=path.name,
-                                       sha256=hashlib.sha256(content).hexdigest(), rows_total=check.rows_total,
-                                       rows_skipped=check.rows_skipped, actor=actor)
+    try:
+        result = registers.import_dossiers(db, check.rows, filename=path.name,
+                                           sha256=hashlib.sha256(content).hexdigest(), rows_total=check.rows_total,
+                                           rows_skipped=check.rows_skipped, actor=actor, scope=scope,
+                                           actor_unit=unit_code)
+    except registers.DossierOwnedElsewhere as exc:
+        _fail(f"LỖI / ERROR: {exc.describe()}")
     vi, en = import_summary(result)
     click.echo(f"{vi} / {en}")
 
 
+def _scope(db, unit_code: str | None) -> set[str] | None:
+    if unit_code is None:
+        return None
+    if units.get_unit(db, unit_code) is None:
+        _fail(f'LỖI: Không có đơn vị "{unit_code}". / ERROR: Unknown unit "{unit_code}".')
+    return units.subtree_codes(db, unit_code)
+
+
 @register_cli.command("list")
-def register_list():
+@click.option("--unit", "unit_code", help="Chỉ các lần nhập và hồ sơ của đơn vị này / this unit's imports and dossiers only.")
+def register_list(unit_code):
     """Các lần nhập gần đây và số hồ sơ / Recent imports and the number of dossiers."""
     db = _db()
-    for row in registers.recent_imports(db):
+    scope = _scope(db, unit_code)
+    for row in registers.recent_imports(db, scope=scope):
         click.echo(f"{row['id']}\t{row['imported_at']}\t{row['imported_by'] or '-'}\t{row['filename']}\t"
                    f"{row['rows_imported']}/{row['rows_total']} dòng/rows, {row['rows_skipped']} bỏ qua/skipped")
-    count = registers.dossier_count(db)
+    count = registers.dossier_count(db, scope=scope)
     click.echo(f"Tổng số hồ sơ: {count}. / Dossiers: {count}.")

@@ -69,13 +69,16 @@ def assign_command(plan_id, collectors, unit_codes, actor):
     plan = sampling.get_plan(db, plan_id)
     if plan is None or plan["withdrawn_at"]:
         _fail(f"Không có kế hoạch {plan_id} đang dùng.\nThere is no live plan {plan_id}.")
-    ids = []
+    chosen = []
     for name in collectors:
         user = users.get_user_by_name(db, name)
         if user is None or user["role"] != "collector" or user["revoked_at"]:
             _fail(f"{name} không phải điều tra viên đang hoạt động.\n{name} is not an active surveyor.")
-        ids.append(user["id"])
-    count = sampling.assign(db, plan_id, ids, actor, unit_codes=set(unit_codes) or None)
+        chosen.append(user)
+    try:
+        count = plans.assign(db, plan_id, chosen, actor, unit_codes=set(unit_codes) or None)
+    except plans.PlanError as exc:
+        _fail(f"{exc.vi}\n{exc.en}")
     click.echo(f"Đã giao {count} hồ sơ. / {count} dossiers assigned.")
 
 
@@ -97,6 +100,10 @@ def coverage_command(plan_id):
                        f"{c.unreachable:>11} {c.pending:>7} {cover.rate_text(c.response_rate):>13} "
                        f"{cover.rate_text(c.completion):>10}")
         click.echo()
+    for row in result["out_of_scope"]:
+        click.echo(f"Ngoài phạm vi / out of scope: {row['collector']} (đơn vị / unit {row['collector_unit']}) "
+                   f"giữ / holds {row['members']} hồ sơ / dossiers của / of {row['unit_code']}: "
+                   "giao lại / assign again")
 
 
 @sample_cli.command("withdraw")

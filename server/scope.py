@@ -6,6 +6,8 @@ no unit (the standard questionnaire) is used everywhere.
 """
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from storage import units
 
 
@@ -15,6 +17,25 @@ def unit_in_scope(db, user: dict, unit_code: str | None) -> bool:
     if unit_code is None:
         return False
     return unit_code in units.subtree_codes(db, user["unit_code"])
+
+
+def retired_unit(db, unit_code: str | None, started_at: str | None) -> bool:
+    """Whether an answer names a unit that was retired before the interview's local day
+    (Collect may still hold a form with the old unit list). Unknown codes are another rule's."""
+    if not unit_code or not started_at:
+        return False
+    day = local_day(started_at)
+    version = units.version_at(db, unit_code, day) if day else None
+    return version is not None and version["retired_on"] is not None and version["retired_on"] <= day
+
+
+def local_day(utc_text: str) -> str | None:
+    """YYYY-MM-DD in Vietnam (UTC+7) of a stored UTC time."""
+    try:
+        moment = datetime.fromisoformat(utc_text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (moment + timedelta(hours=7)).date().isoformat()
 
 
 def form_in_scope(db, user: dict, form: dict) -> bool:

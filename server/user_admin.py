@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 
 import storage
-from storage import audit, units, users
+from storage import audit, logins, units, users
 from storage.errors import BilingualError
 
 from . import auth, collect_settings
@@ -44,10 +44,12 @@ def create_account(db, *, name: str, role: str, unit_code: str | None, password:
             "An account name may hold ASCII letters, digits and _ . @ -, at most 64 characters.")
     if role not in users.ROLES:
         raise AccountRefused(f'Vai trò "{role}" không hợp lệ.', f'Unknown role "{role}".')
-    if users.get_user_by_name(db, name) is not None:
+    existing = users.get_user_by_name(db, name)
+    if existing is not None and existing["revoked_at"] is None:
         raise AccountRefused(f'Tài khoản "{name}" đã có.', f'Account "{name}" already exists.')
-    if unit_code and units.get_unit(db, unit_code) is None:
-        raise AccountRefused(f'Không có đơn vị "{unit_code}".', f'Unknown unit "{unit_code}".')
+    if unit_code and units.get_unit_in_force(db, unit_code) is None:
+        raise AccountRefused(f'Không có đơn vị "{unit_code}" đang có hiệu lực (chưa có hoặc đã giải thể).',
+                             f'No unit "{unit_code}" in force (unknown or retired).')
     token = token_sha = password_hash = None
     if role == "collector":
         token, token_sha = auth.new_token()
@@ -58,7 +60,8 @@ def create_account(db, *, name: str, role: str, unit_code: str | None, password:
         raise AccountRefused("Cần đặt mật khẩu cho tài khoản này.", "This account needs a password.")
     user_id = users.create_user(db, name, role, unit_code or None, password_hash, token_sha)
     with storage.write_transaction(db):
-        audit.record(db, actor, "user.create", name, role=role, unit=unit_code or None)
+        audit.record(db, actor, "user.create", name, role=role, unit=unit_code or None,
+                     **({"replaces_revoked_id": existing["id"]} if existing is not None else {}))
     return NewAccount(user_id, name, role, token)
 
 
@@ -67,7 +70,19 @@ def reset_password(db, *, name: str, password: str, actor: str | None) -> None:
     if not users.set_password(db, name, auth.hash_password(password)):
         raise AccountRefused(f'Không có tài khoản đang hoạt động "{name}".', f'No active account "{name}".')
     with storage.write_transaction(db):
+        # storage.users.set_password also ended the account's sessions and lifted its lock-out
         audit.record(db, actor, "user.password_reset", name)
+
+
+def unlock_account(db, *, name: str, actor: str | None) -> int:
+    """Lift the lock-out of an account: forget the failed logins counted against its name (those
+    counted against a client address stay). How many were forgotten; audited either way."""
+    if users.get_user_by_name(db, name) is None:
+        raise AccountRefused(f'Không có tài khoản "{name}".', f'No account "{name}".')
+    with storage.write_transaction(db):
+        forgotten = logins.forget_failures(db, name)
+        audit.record(db, actor, "user.unlock", name, failures=forgotten)
+    return forgotten
 
 
 def revoke_account(db, *, name: str, actor: str | None) -> None:

@@ -23,13 +23,17 @@ ANCESTORS = """(WITH RECURSIVE up(code, parent) AS (
 
 # --- units ---------------------------------------------------------------------------------
 
-def units_in_scope(db, scope: str | None) -> list[dict]:
-    """The units an account may pick, parents before children, each with its depth."""
+def units_in_scope(db, scope: str | None, in_force: bool = False) -> list[dict]:
+    """The units an account may pick, parents before children, each with its depth; with
+    in_force, only units in force (for anything new: accounts, links, kiosks, forms)."""
     if scope is None:
-        rows = list(db.query("SELECT code, parent_code, level, name_vi, name_en FROM units"))
+        rows = list(db.query("SELECT code, parent_code, level, name_vi, name_en, retired_on FROM units"))
     else:
         rows = list(db.query(
-            f"SELECT code, parent_code, level, name_vi, name_en FROM units WHERE code IN {SUBTREE}", [scope]))
+            f"SELECT code, parent_code, level, name_vi, name_en, retired_on FROM units WHERE code IN {SUBTREE}",
+            [scope]))
+    if in_force:
+        rows = [r for r in rows if r["retired_on"] is None]
     children: dict[str | None, list[dict]] = {}
     codes = {r["code"] for r in rows}
     for row in rows:

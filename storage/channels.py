@@ -15,6 +15,7 @@ from pathlib import Path
 from . import audit
 from .clock import now_iso
 from .db import write_transaction
+from .schema import DOSSIER_KEY_SQL
 
 
 # --- a lock for check-then-store sequences --------------------------------------------------
@@ -122,13 +123,16 @@ def count_request(db, limits: list[tuple[str, int]], now: float, window: int) ->
 
 # --- answers already given for a dossier code ------------------------------------------------
 
-def dossier_answered(db, form_id: str, path: str, code: str) -> list[str]:
-    """instanceIDs of the counted submissions of a form that carry this dossier code."""
+def dossier_answered(db, form_id: str, path: str, key: str) -> list[str]:
+    """instanceIDs of the counted submissions of a form whose dossier code has this key
+    (forms.conventions.dossier_key: "hs-001 " and "HS-001" are one dossier)."""
     return [r[0] for r in db.execute(
-        """SELECT s.instance_id FROM identifiers i JOIN submissions s ON s.id = i.submission_id
-           WHERE i.path = ? AND i.value = ? AND s.form_id = ? AND s.current = 1
-             AND s.deleted_at IS NULL AND s.review_state <> 'rejected'""",
-        [path, code, form_id])]
+        # INDEXED BY: the planner, without statistics, may prefer (path, value) and read every code
+        f"""SELECT s.instance_id FROM identifiers i INDEXED BY identifiers_dossier_key
+            JOIN submissions s ON s.id = i.submission_id
+            WHERE i.path = ? AND {DOSSIER_KEY_SQL.replace("value", "i.value")} = ? AND s.form_id = ?
+              AND s.current = 1 AND s.deleted_at IS NULL AND s.review_state <> 'rejected'""",
+        [path, key, form_id])]
 
 
 # --- paper ---------------------------------------------------------------------------------

@@ -2,5 +2,10 @@
 from datetime import datetime, timezone
 
 
+def iso(moment: datetime) -> str:
+    """`moment` as stored (an aware datetime, in any zone)."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return iso(datetime.now(timezone.utc))

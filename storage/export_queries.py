@@ -91,7 +91,10 @@ def root_rows(db, sel: ExportSelection, columns: list[str]):
     # the answer table drives the scan: its rowid is the submission id, so rows come in id
     # order without a sort, each submission found by its primary key
     sql = f"""SELECT s.id, s.instance_id, s.received_at, s.started_at, s.submitter_id, u.name,
-                     s.device_id, s.channel, s.unit_code, un.name_vi, un.name_en, s.review_state,
+                     s.device_id, s.channel, s.unit_code,
+                     (SELECT un.name_vi FROM unit_versions un WHERE un.id = ({UNIT_VERSION_AT_INTERVIEW})),
+                     (SELECT un.name_en FROM unit_versions un WHERE un.id = ({UNIT_VERSION_AT_INTERVIEW})),
+                     s.review_state,
                      s.version, s.attachments_expected,
                      (SELECT count(*) FROM attachments a WHERE a.submission_id = s.id),
                      CASE WHEN s.root_id = s.id THEN 0
@@ -99,9 +102,19 @@ def root_rows(db, sel: ExportSelection, columns: list[str]):
                      s.encrypted{''.join(', ' + p for p in picked)}
               FROM {_ident(answer_table(sel.form_id))} d CROSS JOIN submissions s ON s.id = d._submission_id
               LEFT JOIN users u ON u.id = s.submitter_id
-              LEFT JOIN units un ON un.code = s.unit_code
               WHERE {where} ORDER BY d._submission_id"""
     return db.execute(sql, params)
+
+
+# The unit a submission was recorded for: its code's version in force on the interview's local
+# day (storage.units.version_at, in SQL), so a 2024 answer of 474 is named Thành phố Huế even
+# after 474 came to mean Quận Thuận Hóa.
+UNIT_VERSION_AT_INTERVIEW = """coalesce(
+    (SELECT v.id FROM unit_versions v WHERE v.code = s.unit_code
+       AND coalesce(v.valid_from, '') <= date(s.started_at, '+7 hours')
+     ORDER BY coalesce(v.valid_from, '') DESC, v.id DESC LIMIT 1),
+    (SELECT v.id FROM unit_versions v WHERE v.code = s.unit_code
+     ORDER BY coalesce(v.valid_from, ''), v.id LIMIT 1))"""
 
 
 def repeat_rows(db, sel: ExportSelection, chain: list[str], columns: list[str]):

@@ -49,6 +49,20 @@ def get_form(db, form_id: str) -> dict | None:
     return first_row(db, "SELECT * FROM forms WHERE form_id = ?", [form_id])
 
 
+def form_differing_in_case(db, form_id: str) -> str | None:
+    """Another form's id equal to `form_id` but for letter case: SQLite's table names ignore
+    case, so the two would share answer tables."""
+    row = db.execute("SELECT form_id FROM forms WHERE form_id = ? COLLATE NOCASE AND form_id != ?",
+                     [form_id, form_id]).fetchone()
+    return row[0] if row else None
+
+
+def versions_of(db, form_id: str) -> list[dict]:
+    """Every version of a form (version and conventions only), oldest first."""
+    return [{"version": version, "conventions": json.loads(text)} for version, text in db.execute(
+        "SELECT version, conventions_json FROM form_versions WHERE form_id = ? ORDER BY id", [form_id])]
+
+
 def list_forms(db) -> list[dict]:
     """Every form with its newest version (by publish order)."""
     return list(db.query(
@@ -80,6 +94,15 @@ def receiving_version(db, form_id: str, version: str) -> dict | None:
         rows = list(db.query(
             """SELECT id, form_id, version, fields_json, conventions_json FROM form_versions
                WHERE form_id = ? AND version = ?""", [form_id, version]))
+        if not rows and version == "":
+            # An instance naming no version was filled in from the form as uploaded, before the
+            # server gave it a version (server.publish): it belongs to the newest such version,
+            # which a later publish may change, so this answer is not cached.
+            rows = list(db.query(
+                """SELECT id, form_id, version, fields_json, conventions_json FROM form_versions
+                   WHERE form_id = ? AND json_extract(conventions_json, '$.version_assigned')
+                   ORDER BY id DESC LIMIT 1""", [form_id]))
+            return _decode(rows[0]) if rows else None
         if not rows:
             return None
         cache[key] = _decode(rows[0])
@@ -94,8 +117,14 @@ def latest_version(db, form_id: str) -> dict | None:
 
 def conventions_of_versions(db, form_id: str) -> list[dict]:
     """The conventions of every version of a form, oldest first."""
-    return [json.loads(text) for (text,) in db.execute(
-        "SELECT conventions_json FROM form_versions WHERE form_id = ? ORDER BY id", [form_id])]
+    return [row["conventions"] for row in versions_of(db, form_id)]
+
+
+def versions_asking_consent(db, form_id: str) -> set[int]:
+    """Ids of the form's versions that have a `consent` question outside repeats."""
+    return {vid for (vid,) in db.execute(
+        "SELECT id FROM form_versions WHERE form_id = ? "
+        "AND json_extract(conventions_json, '$.roles.consent') IS NOT NULL", [form_id])}
 
 
 def version_by_id(db, version_id: int) -> dict | None:

@@ -30,6 +30,20 @@ def recent_failures(db, *, name: str, ip: str | None, window_seconds: int) -> di
 
 
 def clear_failures(db, name: str) -> None:
-    """Forget an account's failures once its owner has logged in."""
+    """Forget an account's failures once its owner has logged in, or an administrator unlocked it."""
     with write_transaction(db):
-        db.execute("DELETE FROM login_failures WHERE name = ?", [name])
+        forget_failures(db, name)
+
+
+def forget_failures(db, name: str) -> int:
+    """clear_failures inside the caller's transaction; how many failures were forgotten."""
+    return db.execute("DELETE FROM login_failures WHERE name = ?", [name]).rowcount
+
+
+def locked_names(db, names: list[str], *, window_seconds: int, limit: int) -> set[str]:
+    """The names among `names` with `limit` or more failures within the window: locked out."""
+    since = _iso(datetime.now(timezone.utc) - timedelta(seconds=window_seconds))
+    found = db.execute("SELECT name FROM login_failures WHERE at >= ? GROUP BY name HAVING count(*) >= ?",
+                       [since, limit]).fetchall()
+    wanted = set(names)
+    return {name for (name,) in found if name in wanted}

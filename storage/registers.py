@@ -11,28 +11,49 @@ from datetime import date
 from . import audit
 from .clock import now_iso
 from .db import write_transaction
+from .errors import BilingualError
 
 DOSSIER_COLUMNS = ("unit_code", "procedure_name", "procedure_field", "received_on", "due_on", "returned_on")
 CONTACT_COLUMNS = ("applicant_name", "phone")
 
 
+class DossierOwnedElsewhere(BilingualError):
+    """A row would change a dossier of a unit outside the importer's scope; nothing was imported."""
+
+    def __init__(self):
+        super().__init__(MESSAGE_OWNED_VI + " Không nhập hồ sơ nào; hãy kiểm tra lại tệp.",
+                         MESSAGE_OWNED_EN + " Nothing was imported; check the file again.")
+
+
+# the unit that holds the dossier is not named: it is outside the importer's scope
+MESSAGE_OWNED_VI = "Mã hồ sơ đã thuộc đơn vị khác."
+MESSAGE_OWNED_EN = "The dossier code already belongs to another unit."
+
+
 def import_dossiers(db, rows: list[dict], *, filename: str, sha256: str, rows_total: int,
-                    rows_skipped: int, actor: str | None) -> dict:
+                    rows_skipped: int, actor: str | None, scope: set[str] | None = None,
+                    actor_unit: str | None = None) -> dict:
     """Insert or update dossiers by code, all in one transaction: either every row lands or none.
 
     Each row has `code`, the DOSSIER_COLUMNS and the CONTACT_COLUMNS (None when unknown). An
     empty contact value never erases one imported before (a later export may leave it out).
+    `scope` (the unit codes the importer may write; None: the whole province) holds both the
+    rows' units and the units that own the dossiers already: a dossier of another unit is never
+    moved or given contacts, even when it was imported between the file's check and now
+    (DossierOwnedElsewhere). `actor_unit` is the importer's unit, which scopes the history.
     """
     with write_transaction(db):
+        known = _known_by_code(db, [r["code"] for r in rows])
+        if scope is not None and any(unit not in scope for _, unit in known.values()):
+            raise DossierOwnedElsewhere()
         import_id = db.execute(
             """INSERT INTO register_imports (filename, sha256, rows_total, rows_imported, rows_skipped,
-                 imported_at, imported_by) VALUES (?, ?, ?, ?, ?, ?, ?)""",
-            [filename, sha256, rows_total, len(rows), rows_skipped, now_iso(), actor]).lastrowid
-        known = _ids_by_code(db, [r["code"] for r in rows])
+                 imported_at, imported_by, unit_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+            [filename, sha256, rows_total, len(rows), rows_skipped, now_iso(), actor, actor_unit]).lastrowid
         added = 0
         for row in rows:
             values = [row.get(c) for c in DOSSIER_COLUMNS]
-            dossier_id = known.get(row["code"])
+            dossier_id = known[row["code"]][0] if row["code"] in known else None
             if dossier_id is None:
                 dossier_id = db.execute(
                     f"""INSERT INTO dossiers (code, {", ".join(DOSSIER_COLUMNS)}, import_id)
@@ -56,21 +77,37 @@ def import_dossiers(db, rows: list[dict], *, filename: str, sha256: str, rows_to
     return {"import_id": import_id, "added": added, "updated": len(rows) - added, "skipped": rows_skipped}
 
 
-def _ids_by_code(db, codes: list[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
+def _known_by_code(db, codes: list[str]) -> dict[str, tuple[int, str]]:
+    """{code: (dossier id, unit code)} of the codes already in the register."""
+    found: dict[str, tuple[int, str]] = {}
     for start in range(0, len(codes), 500):
         chunk = codes[start:start + 500]
-        found.update(db.execute(
-            f"SELECT code, id FROM dossiers WHERE code IN ({', '.join('?' for _ in chunk)})", chunk).fetchall())
+        for code, dossier_id, unit in db.execute(
+                f"SELECT code, id, unit_code FROM dossiers WHERE code IN ({', '.join('?' for _ in chunk)})", chunk):
+            found[code] = (dossier_id, unit)
     return found
 
 
-def recent_imports(db, limit: int = 20) -> list[dict]:
-    return list(db.query("SELECT * FROM register_imports ORDER BY id DESC LIMIT ?", [limit]))
+def owner_units(db, codes: list[str]) -> dict[str, str]:
+    """{code: unit code} of the codes already in the register (for checking a file's rows)."""
+    return {code: unit for code, (_, unit) in _known_by_code(db, codes).items()}
 
 
-def dossier_count(db) -> int:
-    return db.execute("SELECT count(*) FROM dossiers").fetchone()[0]
+def recent_imports(db, limit: int = 20, *, scope: set[str] | None = None) -> list[dict]:
+    """The latest imports; with `scope`, only those made by accounts of those units (an import
+    by a province-wide account is not shown to a unit's staff)."""
+    if scope is None:
+        return list(db.query("SELECT * FROM register_imports ORDER BY id DESC LIMIT ?", [limit]))
+    return list(db.query(
+        f"""SELECT * FROM register_imports WHERE unit_code IN ({', '.join('?' for _ in scope)})
+            ORDER BY id DESC LIMIT ?""", [*sorted(scope), limit]))
+
+
+def dossier_count(db, *, scope: set[str] | None = None) -> int:
+    if scope is None:
+        return db.execute("SELECT count(*) FROM dossiers").fetchone()[0]
+    return db.execute(f"SELECT count(*) FROM dossiers WHERE unit_code IN ({', '.join('?' for _ in scope)})",
+                      sorted(scope)).fetchone()[0]
 
 
 def returned_between(db, date_from: date, date_to: date, unit_codes: set[str] | None = None) -> list[dict]:

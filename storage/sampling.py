@@ -111,6 +111,14 @@ def strata_members_of_collector(db, collector_id: int, form_id: str) -> list[dic
            ORDER BY m.plan_id, m.unit_code, m.procedure_field, m.rank""", [collector_id, form_id]))
 
 
+def assignments_by_unit(db, plan_id: int) -> list[tuple[str, str | None, str, int]]:
+    """(surveyor, the surveyor's unit, member unit, members) of a plan's assigned members."""
+    return db.execute(
+        """SELECT u.name, u.unit_code, m.unit_code, count(*) FROM sample_members m
+           JOIN users u ON u.id = m.collector_id WHERE m.plan_id = ?
+           GROUP BY u.name, u.unit_code, m.unit_code ORDER BY u.name, m.unit_code""", [plan_id]).fetchall()
+
+
 def assign(db, plan_id: int, collector_ids: list[int], actor: str | None, *,
            unit_codes: set[str] | None = None) -> int:
     """Share the members of a plan's strata (of these units, or all) among surveyors, in rank
@@ -131,9 +139,9 @@ def assign(db, plan_id: int, collector_ids: list[int], actor: str | None, *,
 
 def responses(db, form_id: str, plan_ids: list[int], dossier_paths: list[str],
               outcome_columns: list[str], consent_columns: list[str]) -> list[tuple]:
-    """(dossier code, contact outcome, consent) of every counted submission of the form that
-    carries the code of a member of these plans. Columns are the answer table's (the role
-    paths of the form's versions); a NULL where a version had no such question."""
+    """(dossier code, contact outcome, consent, form version id) of every counted submission of
+    the form that carries the code of a member of these plans. Columns are the answer table's
+    (the role paths of the form's versions); a NULL where a version had no such question."""
     from .schema import answer_table
     if not plan_ids or not dossier_paths:
         return []
@@ -148,7 +156,7 @@ def responses(db, form_id: str, plan_ids: list[int], dossier_paths: list[str],
 
     join = f"LEFT JOIN [{table}] a ON a._submission_id = s.id" if present else ""
     return db.execute(
-        f"""SELECT i.value, {first_of(outcome_columns)}, {first_of(consent_columns)}
+        f"""SELECT i.value, {first_of(outcome_columns)}, {first_of(consent_columns)}, s.form_version_id
             FROM identifiers i JOIN submissions s ON s.id = i.submission_id {join}
             WHERE i.path IN ({", ".join("?" for _ in dossier_paths)}) AND s.form_id = ?
               AND s.current = 1 AND s.deleted_at IS NULL AND s.review_state <> 'rejected'

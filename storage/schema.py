@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import sqlite3
 
-SCHEMA_VERSION = 13
+SCHEMA_VERSION = 14
 
 # score_rollup's measures (storage.scores.MEASURES), which step 13's rollup repeats
 _MEASURES = (("submissions", "respondents", "overall_sum", "overall_sq", "irregular")
@@ -112,6 +112,15 @@ _CHOICE_ROLLUP = f"""
     END;
     """
 
+# forms.conventions.dossier_key in SQL (built-in functions only, so that an index can hold it):
+# the value without whitespace and invisible characters, ASCII letters upper-cased. Frozen: step
+# 8's index is built on exactly this text, and a query uses the index only when it repeats it.
+# tests/test_identifier_doors.py checks it against forms.conventions.DOSSIER_IGNORED.
+# (At most 24 characters: SQLite's parser takes no deeper nesting; others make a code invalid.)
+_DOSSIER_IGNORED_CODES = (9, 10, 13, 32, 160, 173, *range(8203, 8208), *range(8234, 8240), 8288,
+                          *range(8294, 8298), 12288, 65279)
+DOSSIER_KEY_SQL = ("upper(" + "replace(" * len(_DOSSIER_IGNORED_CODES) + "value"
+                   + "".join(f", char({code}), '')" for code in _DOSSIER_IGNORED_CODES) + ")")
 # Bumping SCHEMA_VERSION means adding the step that brings version N-1 to N here; steps only add.
 _MIGRATIONS: dict[int, str] = {
     1: """
@@ -619,18 +628,100 @@ _MIGRATIONS: dict[int, str] = {
     CREATE INDEX sample_members_stratum ON sample_members(plan_id, unit_code, procedure_field, rank);
     CREATE INDEX sample_members_collector ON sample_members(collector_id, plan_id);
     """,
-    8: "",
-    9: "",
-    10: "",
+    8: f"""
+    -- trust at the edge (issue 12)
+
+    -- A signed-in web session, by the SHA-256 of the random id its cookie carries: logging out,
+    -- a new password or a revocation deletes the row, and a saved cookie then opens nothing.
+    CREATE TABLE web_sessions (
+        sid_sha256 TEXT PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        started_at TEXT NOT NULL
+    );
+    CREATE INDEX web_sessions_user ON web_sessions(user_id);
+
+    -- The unit scope of the account that imported a register (NULL: province-wide), so that
+    -- the history of imports is shown within scope like everything else.
+    ALTER TABLE register_imports ADD COLUMN unit_code TEXT;
+
+    -- One answer per dossier compares codes without case, spaces or invisible characters
+    -- (forms.conventions.dossier_key); this finds the earlier answers by that key.
+    CREATE INDEX identifiers_dossier_key ON identifiers(path, {DOSSIER_KEY_SQL});
+    """,
+    9: """
+    -- unit history (storage/units.py): a unit list takes effect on a date; units that leave
+    -- it are retired, never deleted, and a code that comes back with another meaning is a new
+    -- version. `units` keeps, per code, its latest version (what foreign keys point at).
+    ALTER TABLE units ADD COLUMN valid_from TEXT;
+    ALTER TABLE units ADD COLUMN retired_on TEXT;
+
+    -- One meaning of a code over a period: key = the code for its first meaning, code@valid_from
+    -- for each later one, so the keys already shown never change. Dates are local days;
+    -- valid_from NULL = since before any dated list; retired_on = the first day it is no longer
+    -- in force (NULL = in force). successor_key = the version its work went to.
+    CREATE TABLE unit_versions (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        code TEXT NOT NULL,
+        parent_key TEXT,
+        level TEXT NOT NULL CHECK (level IN ('tinh', 'huyen', 'xa')),
+        name_vi TEXT NOT NULL,
+        name_en TEXT,
+        valid_from TEXT,
+        retired_on TEXT,
+        successor_key TEXT,
+        recorded_at TEXT NOT NULL
+    );
+    CREATE INDEX unit_versions_code ON unit_versions(code, valid_from);
+
+    INSERT INTO unit_versions (key, code, parent_key, level, name_vi, name_en, recorded_at)
+    SELECT code, code, parent_code, level, name_vi, name_en, imported_at FROM units;
+    """,
+    10: """
+    -- consent enforced where the numbers are made (aggregate/scoring.py): a submission of a
+    -- version that asks for consent, without consent = yes, is scored as having no valid answer
+    -- (so it is counted, never a respondent) and marked declined, counted on its own
+    ALTER TABLE submission_scores ADD COLUMN declined INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX submission_scores_declined ON submission_scores(submission_id) WHERE declined = 1;
+    -- the scores stored so far were made without that rule; they are derived data (the answers
+    -- are untouched), so they are dropped here and aggregate.scoring.refresh makes them again,
+    -- and the rollup with them, at the next index request
+    DELETE FROM score_rollup;
+    DELETE FROM submission_scores;
+    """,
     11: "",
-    12: "",
+    12: """
+    -- Bearer tokens of ODK Central's API (/v1/sessions, server/central): only the token's
+    -- SHA-256 is kept; a new password or a revocation deletes the account's rows, as for
+    -- web_sessions.
+    CREATE TABLE api_sessions (
+        token_sha256 TEXT PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    );
+    CREATE INDEX api_sessions_user ON api_sessions(user_id);
+    """,
     13: _CHOICE_ROLLUP,
+    14: """
+    -- Settings an administrator changes in the web pages (storage/settings.py): the public
+    -- address used in every QR code and link, the report's issuing body and signature.
+    CREATE TABLE settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        updated_by TEXT
+    );
+    """,
 }
 
 # Columns every answer table has; a form field may not take one of these names.
 ANSWER_META_COLUMNS = ("_submission_id", "_row_id", "_parent_row_id", "_index")
 
-_FORM_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$")
+# Form ids are any text ODK accepts ("1_rank", "Spec test"); in a table name every character
+# outside this set is percent-encoded, which leaves the ids of the old rule (and so the tables
+# made under it) unchanged and keeps ":" free to separate the form from its repeat.
+_TABLE_SAFE = re.compile(r"[A-Za-z0-9_.-]")
 
 
 def migrate(db) -> None:
@@ -664,9 +755,11 @@ def _statements(script: str):
 
 def answer_table(form_id: str, repeat: str | None = None) -> str:
     """Name of the answer table for a form's top level or one of its repeats."""
-    if not _FORM_ID.match(form_id):
-        raise ValueError(f"invalid form id {form_id!r}")
-    return f"data:{form_id}" if repeat is None else f"data:{form_id}:{repeat}"
+    if not form_id:
+        raise ValueError("empty form id")
+    encoded = "".join(ch if _TABLE_SAFE.fullmatch(ch) else "".join(f"%{b:02X}" for b in ch.encode("utf-8"))
+                      for ch in form_id)
+    return f"data:{encoded}" if repeat is None else f"data:{encoded}:{repeat}"
 
 
 def ensure_answer_tables(db, form_id: str, fields: list[dict]) -> None:

@@ -29,7 +29,8 @@ OVERALL_UNIT = 6 * SCORE_UNIT
 PER_CRITERION = ("valid", "satisfied", "score", "low", "value_sum", "value_n")
 SCORE_COLUMNS = (("submission_id", "local_month", "procedure_field", "respondent", "overall_score",
                   "irregular")
-                 + tuple(f"{c}_{part}" for c in CRITERIA for part in PER_CRITERION))
+                 + tuple(f"{c}_{part}" for c in CRITERIA for part in PER_CRITERION)
+                 + ("declined",))
 
 MEASURES = (("submissions", "respondents", "overall_sum", "overall_sq", "irregular")
             + tuple(f"{c}_{part}" for c in CRITERIA
@@ -184,9 +185,11 @@ def _group(keys: list[str], count: str) -> str:
 
 def _scan_from(db, sel: Selection, dims: tuple[str, ...], start: str | None, end: str | None,
                form_id: str | None = None, extra_where: str = "", join_answers: bool = False,
-               scores: str = "score_measures", newest_first: bool = False) -> tuple[str, list[str], list, set[str]]:
+               scores: str = "score_measures", newest_first: bool = False,
+               declined_only: bool = False) -> tuple[str, list[str], list, set[str]]:
     """FROM ... WHERE ... over the counted, scored submissions; the SQL of each dimension; the
-    parameters; and the answer columns that can be read (as d.<column>)."""
+    parameters; and the answer columns that can be read (as d.<column>). `declined_only` keeps
+    the submissions that declined consent, found from their (few) scores rather than by a scan."""
     join_answers = join_answers or any(d.startswith(ANSWER_DIM) for d in dims)
     if join_answers and form_id is None:
         raise ValueError("answers are read form by form")
@@ -208,7 +211,12 @@ def _scan_from(db, sel: Selection, dims: tuple[str, ...], start: str | None, end
     # the table in id order beats following the index into random pages
     # the index pays too for the newest rows of one form, read in its order until a page is full
     hint = "" if newest_first or _short_window(start, end) else "NOT INDEXED"
-    sql = f"FROM submissions s {hint} JOIN {scores} m ON m.submission_id = s.id"
+    if declined_only:
+        sql = ("FROM submission_scores m INDEXED BY submission_scores_declined "
+               "CROSS JOIN submissions s ON s.id = m.submission_id")
+        extra_where = " AND ".join(w for w in ("m.declined = 1", extra_where) if w)
+    else:
+        sql = f"FROM submissions s {hint} JOIN {scores} m ON m.submission_id = s.id"
     if present:
         sql += f" LEFT JOIN {_data_table(form_id)} d ON d._submission_id = s.id"
     where = ["s.form_id = ?" if form_id else "s.form_id IN (SELECT value FROM json_each(?))",
@@ -248,6 +256,15 @@ def scan_sums(db, sel: Selection, dims: tuple[str, ...], start: str | None, end:
                       params).fetchall()
 
 
+def declined_counts(db, sel: Selection, dims: tuple[str, ...], start: str | None, end: str | None,
+                    form_id: str | None = None) -> list[tuple]:
+    """By any dimensions: how many of the counted submissions started in [start, end) declined
+    consent (they are in MEASURES' `submissions`, never in `respondents`)."""
+    sql, keys, params, _ = _scan_from(db, sel, dims, start, end, form_id, declined_only=True)
+    return db.execute(f"SELECT {''.join(k + ', ' for k in keys)}count(*) {sql} "
+                      f"{'GROUP BY ' + ', '.join(keys) if keys else ''}", params).fetchall()
+
+
 def irregular_counts(db, sel: Selection, dims: tuple[str, ...], start: str | None, end: str | None,
                      form_id: str | None = None) -> list[tuple]:
     """For the submissions whose score could not be stored in SCORE_UNITs: the dimensions, then
@@ -272,7 +289,8 @@ def item_counts(db, form_id: str, sel: Selection, dims: tuple[str, ...], start: 
                 end: str | None, items: list[tuple[str, list[ItemRule]]]) -> list[tuple]:
     """By `dims`: for each (path, rules) of `items`, the number of valid and of satisfied answers,
     each answer judged by the rule of its own version."""
-    sql, keys, params, present = _scan_from(db, sel, dims, start, end, form_id, join_answers=True)
+    sql, keys, params, present = _scan_from(db, sel, dims, start, end, form_id, "m.declined = 0",
+                                            join_answers=True, scores="submission_scores")
     select_params: list = []
     sums = []
     for path, rules in items:

@@ -1,6 +1,7 @@
 """Accounts: people who log in and collectors' devices that hold a token URL."""
 from __future__ import annotations
 
+from . import api_sessions, logins, web_sessions
 from .clock import now_iso
 from .db import first_row, write_transaction
 
@@ -9,7 +10,13 @@ ROLES = ("admin", "designer", "reporter", "collector", "viewer")
 
 def create_user(db, name: str, role: str, unit_code: str | None,
                 password_hash: str | None, token_sha256: str | None) -> int:
+    """Insert an account; a revoked account holding the name gives it up in the same transaction.
+
+    The revoked row becomes `name~id` ("~" is outside the allowed account names, so that name can
+    never be taken again): its token stays dead and its submissions keep pointing at it.
+    """
     with write_transaction(db):
+        db.execute("UPDATE users SET name = name || '~' || id WHERE name = ? AND revoked_at IS NOT NULL", [name])
         cursor = db.execute(
             """INSERT INTO users (name, role, unit_code, password_hash, token_sha256, created_at)
                VALUES (?, ?, ?, ?, ?, ?)""",
@@ -32,9 +39,11 @@ def list_users(db) -> list[dict]:
 
 
 def revoke_user(db, name: str) -> bool:
+    """Revoke an account (its token too) and end its web sessions at once."""
     with write_transaction(db):
         cursor = db.execute(
             "UPDATE users SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL", [now_iso(), name])
+        _end_sessions(db, name)
         return cursor.rowcount == 1
 
 
@@ -44,8 +53,20 @@ def get_user_by_id(db, user_id: int) -> dict | None:
 
 
 def set_password(db, name: str, password_hash: str) -> bool:
-    """Replace an active account's password hash; False when there is no such active account."""
+    """Replace an active account's password hash, ending its web sessions and lifting its
+    lock-out (the failed logins counted against the name); False when there is no such account."""
     with write_transaction(db):
         cursor = db.execute(
             "UPDATE users SET password_hash = ? WHERE name = ? AND revoked_at IS NULL", [password_hash, name])
-        return cursor.rowcount == 1
+        if cursor.rowcount != 1:
+            return False
+        _end_sessions(db, name)
+        logins.forget_failures(db, name)
+        return True
+
+
+def _end_sessions(db, name: str) -> None:
+    user = get_user_by_name(db, name)
+    if user is not None:
+        web_sessions.close_user_sessions(db, user["id"])
+        api_sessions.close_user_sessions(db, user["id"])

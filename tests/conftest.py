@@ -1,4 +1,8 @@
-"""Shared fixtures: a real server process (gunicorn, 2 workers) on a real SQLite file."""
+"""Shared fixtures: a real server process (gunicorn, 2 workers) on a real SQLite file.
+
+Each test is marked with its tier from what it uses (tests/harness/tiers.py): `server` when it
+starts a server process, `browser` when it drives Chromium; `make test-fast` runs the others.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,8 +10,13 @@ from pathlib import Path
 
 import pytest
 
-# the server process and the seeding are shared with the benchmarks
-from bench.site import PASSWORD, ROOT, LiveServer, cli, free_port, seed  # noqa: F401
+# the harness (tests/harness/) is shared with the benchmarks; its names stay importable from here
+from tests.harness.collect_client import CollectClient, message_of  # noqa: F401
+from tests.harness.instances import fill_instance, rate_all, standard_answers  # noqa: F401
+from tests.harness.requirements import chromium_path, missing_message
+from tests.harness.site import (  # noqa: F401
+    PASSWORD, ROOT, LiveServer, cli, create_collector, create_password_user, free_port, refuse_servers, seed)
+from tests.harness.tiers import tiers_of
 
 # real forms and submissions from the ODK ecosystem, with their sources and licences (README there)
 FIXTURES = ROOT / "tests" / "fixtures" / "odk"
@@ -66,6 +75,30 @@ def web_copy(web_site, tmp_path):
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     # Debian's Chromium instead of a browser downloaded by `playwright install` (README, Requirements)
-    return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium",
+    return {**browser_type_launch_args, "executable_path": chromium_path() or "/usr/bin/chromium",
             "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                      "--disable-component-update", "--disable-sync", "--no-first-run"]}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    # before `-m` selects: the tier markers are what it selects on
+    for item in items:
+        for tier in sorted(tiers_of(item)):
+            item.add_marker(tier)
+
+
+def pytest_collection_finish(session):
+    """Stop before the first test when the machine lacks what the selected tests need."""
+    items = session.items
+    if session.config.option.collectonly or not items:
+        return
+    need_browser = any(item.get_closest_marker("browser") for item in items)
+    # Java for every run: ODK Validate checks each form the tests publish, and is tested itself
+    message = missing_message(need_browser=need_browser, need_java=True)
+    if message:
+        pytest.exit(message, returncode=pytest.ExitCode.USAGE_ERROR)
+    if not any(item.get_closest_marker("server") or item.get_closest_marker("browser") for item in items):
+        refuse_servers("Kiểm thử này khởi động một máy chủ nhưng không được nhận ra là kiểm thử `server` / "
+                       "this test starts a server process but was not recognised as a `server` test: start it "
+                       "from a fixture or function that uses LiveServer, or mark it @pytest.mark.server.")

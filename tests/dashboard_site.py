@@ -13,8 +13,8 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from bench.instances import fill_instance, standard_answers
-from bench.site import cli
+from tests.harness.instances import fill_instance, standard_answers
+from tests.harness.site import cli
 from web_site import UNIT_A, UNIT_B, WebSite, _submit
 
 COMMUNE_A1, COMMUNE_A2 = "47401", "47402"

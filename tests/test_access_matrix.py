@@ -28,8 +28,8 @@ import openpyxl
 import pytest
 
 import test_web_access
-from bench.instances import fill_instance, standard_answers
-from bench.site import PASSWORD, ROOT, cli, create_password_user
+from tests.harness.instances import fill_instance, standard_answers
+from tests.harness.site import PASSWORD, ROOT, cli, create_password_user
 from storage import forms
 from web_site import UNIT_B, csrf_token, login, signed_in
 
@@ -53,6 +53,7 @@ class Route:
     data: Callable[["Matrix"], dict] | None = None
     notes: str = ""
     fresh_session: bool = False      # the request ends or changes the session: sign in anew for it
+    body: Callable[["Matrix"], tuple[bytes, str]] | None = None   # a raw body and its content type
 
 
 def table(**groups) -> dict[str, int | None]:
@@ -100,8 +101,22 @@ def api(ok=200):
                  seen_by_b=(ok, 404))
 
 
+def central(ok=200, *, scoped: bool = True, collector=403, **over):
+    """/v1 (Central's API): Basic for every account, never the web session; a form of 481 is
+    unknown (404) to accounts of 474."""
+    base = {"anonymous": 401, "forged": 401, "revoked": 401, "collector_a": collector, "collector_tinh": N_A}
+    base.update({r: (ok if r in SEES_B or not scoped else 404) for r in ALL_WEB})
+    base.update(over)
+    return table(**base)
+
+
 def public(ok=200):
     return table(anonymous=ok, forged=ok, revoked=ok, collector_a=ok, collector_tinh=N_A, web=ok)
+
+
+def _central_xml(m: "Matrix") -> tuple[bytes, str]:
+    xml = fill_instance(m.out_xform, standard_answers(random.Random(), UNIT_B, "huyen"), f"uuid:{uuid.uuid4()}")
+    return xml, "application/xml"
 
 
 def _submission(m: "Matrix") -> dict:
@@ -174,6 +189,8 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("dashboard.index", "GET"): Route("GET", "/dashboard/", web_page(200)),
     ("dashboard.form", "GET"): Route("GET", f"/dashboard/{OUT_FORM}",
                                      web_page(**{r: 200 if r in SEES_B else 404 for r in ALL_WEB})),
+    ("followups.page", "GET"): Route("GET", f"/dashboard/{OUT_FORM}/followups?status=open",
+                                     web_page(**{r: 200 if r in SEES_B else 404 for r in ALL_WEB})),
     ("dashboard.followup", "POST"): Route(
         "POST", f"/dashboard/{OUT_FORM}/followups/{{b_sid}}",
         web_page(403, reporter=302, admin=302, reporter_a=404, admin_a=404), lambda m: {"status": "bogus"},
@@ -199,6 +216,9 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("channels.create_kiosk", "POST"): Route("POST", "/channels/kiosks", web_page(403, admin=400, admin_a=400),
                                              lambda m: {"name": "", "unit": UNIT_B},
                                              "no name: refused on content; 481 is outside admin_a's scope"),
+    ("admin.user_unlock", "POST"): Route("POST", "/admin/users/xem_aluoi/unlock",
+                                         web_page(403, admin=302, admin_a=404), lambda m: {},
+                                         notes="an account of 481: outside admin_hue's scope"),
     ("channels.revoke_kiosk", "POST"): Route("POST", "/channels/kiosks/khong-co/revoke",
                                              web_page(403, admin=404, admin_a=404), lambda m: {"confirm": "yes"}),
     ("paper.index", "GET"): Route("GET", "/channels/paper/", web_page(403, **{r: 200 for r in LINK_ROLES})),
@@ -222,14 +242,19 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("citizen_link.page", "GET"): Route("GET", f"/f/{OUT_FORM}?unit={UNIT_B}", public(200)),
     ("citizen_link.form_xml", "GET"): Route("GET", f"/f/{OUT_FORM}/form.xml?unit={UNIT_B}", public(200)),
     ("citizen_link.media", "GET"): Route("GET", f"/f/{OUT_FORM}/v/{{version}}/media/units.csv", public(200)),
+    ("citizen_link.thanks", "GET"): Route("GET", f"/f/{OUT_FORM}/thanks?unit={UNIT_B}", public(200)),
     ("citizen_link.submission", "POST"): Route("POST", f"/f/{OUT_FORM}/submission?unit={UNIT_B}", public(400),
                                                lambda m: {}, "no answers in the body: 400 for anyone"),
     ("kiosk.page", "GET"): Route("GET", f"/kiosk/{UNIT_B}", public(200), notes="the activation page"),
     ("kiosk.activate", "POST"): Route("POST", f"/kiosk/{UNIT_B}/activate", public(403), lambda m: {"token": "sai"}),
     ("kiosk.form_xml", "GET"): Route("GET", f"/kiosk/{UNIT_B}/form.xml", public(403), notes="not a registered kiosk"),
+    ("kiosk.service_worker", "GET"): Route("GET", "/kiosk/sw.js", public(200)),
     ("kiosk.submission", "POST"): Route("POST", f"/kiosk/{UNIT_B}/submission", public(400), lambda m: {}),
     ("odk_assets.vue_file", "GET"): Route("GET", "/static/odk/vue/vue.esm-browser.prod.js", public(200)),
     ("odk_assets.web_forms_file", "GET"): Route("GET", "/static/odk/web-forms/index.js", public(200)),
+    ("odk_assets.font_css", "GET"): Route("GET", "/static/odk/fonts/be-vietnam-pro/400.css", public(200)),
+    ("odk_assets.font_file", "GET"): Route("GET", "/static/odk/fonts/be-vietnam-pro/files/be-vietnam-pro-vietnamese-400-normal.woff2",
+                                          public(200)),
     # --- dossier registers: admins and reporters; a unit-bound one within its scope ---
     ("registers.index", "GET"): Route("GET", "/registers/", web_page(403, **SAMPLERS_OK)),
     ("registers.upload", "POST"): Route("POST", "/registers/upload", web_page(403, **{r: 400 for r in SAMPLERS}),
@@ -252,6 +277,57 @@ ROUTES: dict[tuple[str, str], Route] = {
                                        lambda m: {}, "no unit chosen: back with a message"),
     ("sampling.withdraw", "POST"): Route("POST", "/sampling/plans/{plan_b}/withdraw", web_page(403, **PLAN_B_POST),
                                          lambda m: {}, "not confirmed: back with a message, nothing withdrawn"),
+    # --- ODK Central's API and OData feed (server/central): Basic or Bearer, never the cookie ---
+    ("central.create_session", "POST"): Route("POST", "/v1/sessions", table(
+        anonymous=400, forged=400, revoked=400, collector_a=400, collector_tinh=N_A, web=400),
+        body=lambda m: (b"{}", "application/json"), notes="no name or password: 400 for everyone"),
+    ("central.delete_session", "DELETE"): Route("DELETE", "/v1/sessions/khong-co", central(404, scoped=False,
+                                                                                           collector=404)),
+    ("central.current_user", "GET"): Route("GET", "/v1/users/current", central(200, scoped=False, collector=200)),
+    ("central.list_projects", "GET"): Route("GET", "/v1/projects", central(200, scoped=False)),
+    ("central.get_project", "GET"): Route("GET", "/v1/projects/1", central(200, scoped=False)),
+    ("central.list_forms", "GET"): Route("GET", "/v1/projects/1/forms", central(200, scoped=False)),
+    ("central.get_form", "GET"): Route("GET", f"/v1/projects/1/forms/{OUT_FORM}", central()),
+    ("central.form_xml", "GET"): Route("GET", f"/v1/projects/1/forms/{OUT_FORM}.xml", central()),
+    ("central.form_xlsx", "GET"): Route("GET", f"/v1/projects/1/forms/{OUT_FORM}.xlsx", central()),
+    ("central.form_versions", "GET"): Route("GET", f"/v1/projects/1/forms/{OUT_FORM}/versions", central()),
+    ("central.odata_service", "GET"): Route("GET", f"/v1/projects/1/forms/{OUT_FORM}.svc", central()),
+    ("central.odata_metadata", "GET"): Route("GET", f"/v1/projects/1/forms/{OUT_FORM}.svc/$metadata", central()),
+    ("central.odata_rows", "GET"): Route("GET", f"/v1/projects/1/forms/{OUT_FORM}.svc/Submissions?$top=5", central()),
+    ("central.list_submissions", "GET"): Route("GET", f"/v1/projects/1/forms/{OUT_FORM}/submissions", central()),
+    ("central.get_submission", "GET"): Route("GET", f"/v1/projects/1/forms/{OUT_FORM}/submissions/{{b_iid}}",
+                                             central()),
+    ("central.submission_xml", "GET"): Route(
+        "GET", f"/v1/projects/1/forms/{OUT_FORM}/submissions/{{b_iid}}.xml",
+        central(403, admin=200), notes="the raw XML holds identifiers: administrators only"),
+    ("central.submission_versions", "GET"): Route(
+        "GET", f"/v1/projects/1/forms/{OUT_FORM}/submissions/{{b_iid}}/versions", central()),
+    ("central.list_attachments", "GET"): Route(
+        "GET", f"/v1/projects/1/forms/{OUT_FORM}/submissions/{{b_iid}}/attachments", central(collector=404),
+        notes="a collector sees the attachments of its own submissions only"),
+    ("central.get_attachment", "GET"): Route(
+        "GET", f"/v1/projects/1/forms/{OUT_FORM}/submissions/{{b_iid}}/attachments/khong.jpg", central(404)),
+    ("central.create_submission", "POST"): Route(
+        "POST", f"/v1/projects/1/forms/{OUT_FORM}/submissions",
+        central(403, collector=404, designer=200, admin=200, designer_a=404, admin_a=404, viewer_a=403,
+                reporter_a=403), body=_central_xml,
+        notes="roles that collect (admin, designer, collector), within their scope"),
+    ("central.review_submission", "PATCH"): Route(
+        "PATCH", f"/v1/projects/1/forms/{OUT_FORM}/submissions/{{b_iid}}",
+        central(403, reporter=400, admin=400, reporter_a=404, admin_a=404, viewer_a=403, designer_a=403),
+        body=lambda m: (b'{"reviewState": "bogus"}', "application/json"), notes="a bogus state: nothing changes"),
+    ("questionnaires.guide", "GET"): Route("GET", "/questionnaires/help/xlsform", web_page(200)),
+    # --- administration: settings (issue 17); reading for every administrator, changing province-wide only ---
+    ("admin.settings_page", "GET"): Route("GET", "/admin/settings", web_page(403, admin=200, admin_a=200)),
+    ("admin.settings_save", "POST"): Route("POST", "/admin/settings", web_page(403, admin=400, admin_a=403),
+                                           lambda m: {"public_url": "ftp://sai"}, "a bad address: nothing stored"),
+    # --- exports started from the pages (background jobs): readers of figures, within their scope ---
+    ("export_jobs.start", "POST"): Route("POST", f"/exports/{OUT_FORM}/xlsx",
+                                         web_page(**{r: 400 if r in SEES_B else 404 for r in ALL_WEB}),
+                                         lambda m: {"version": "1999"}, "a bad version: no job starts"),
+    ("export_jobs.page", "GET"): Route("GET", "/exports/jobs/khong-co", web_page(404)),
+    ("export_jobs.state", "GET"): Route("GET", "/exports/jobs/khong-co.json", web_page(404)),
+    ("export_jobs.download", "GET"): Route("GET", "/exports/jobs/khong-co/file", web_page(404)),
     # --- public results and files: anyone ---
     ("public.index", "GET"): Route("GET", "/ket-qua", public(200)),
     ("public.form", "GET"): Route("GET", f"/ket-qua/{OUT_FORM}", public(404), notes="nothing published"),
@@ -305,6 +381,9 @@ class Matrix:
                                content_type="multipart/form-data")
         assert response.status_code == 201
         self.b_sid = db_last_id(site.data_dir)
+        db = storage.connect(site.data_dir)
+        self.b_iid = db.execute("SELECT instance_id FROM submissions WHERE id = ?", [self.b_sid]).fetchone()[0]
+        db.close()
         self.plan_b = _plan_of_b(site.data_dir)
         self.sessions = {role: signed_in(self.app, name) for role, name in WEB_ACCOUNTS.items()}
         self.addresses = (f"10.77.{n // 250}.{n % 250 + 1}" for n in itertools.count())
@@ -314,8 +393,10 @@ class Matrix:
         tokens = {"forged": "gia-mao-" + "x" * 35, "revoked": self.site.tokens["dtv_aluoi"],
                   "collector_a": self.site.tokens["dtv_hue"], "collector_tinh": self.site.tokens["dtv_tinh"]}
         path = route.path.format(token=tokens.get(role, ""), version=self.version, b_sid=self.b_sid,
-                                 plan_b=self.plan_b)
-        openrosa_route = token_url or path.split("?")[0] in ("/formList", "/submission") or path.startswith("/forms/")
+                                 plan_b=self.plan_b, b_iid=self.b_iid)
+        # Collect's routes and /v1 read no session: web accounts send Basic credentials there
+        openrosa_route = (token_url or path.split("?")[0] in ("/formList", "/submission") or path.startswith("/forms/")
+                          or path.startswith("/v1/"))
         auth = None
         # failures are counted per address by the login limit; each gets its own so none locks another
         environ = {"REMOTE_ADDR": next(self.addresses)}
@@ -331,10 +412,13 @@ class Matrix:
                         "collector_a": ("thu_ky", PASSWORD)}.get(role) or (
                     (WEB_ACCOUNTS[role], PASSWORD) if role in WEB_ACCOUNTS else None)
         data = route.data(self) if route.data else None
-        if route.method == "POST" and not openrosa_route:
+        content_type = "multipart/form-data" if openrosa_route and data else None
+        if route.body:
+            data, content_type = route.body(self)
+        elif route.method == "POST" and not openrosa_route:
             data = {**(data or {}), "csrf_token": csrf_token(client)}
         response = client.open(path, method=route.method, data=data, auth=auth, environ_base=environ,
-                               content_type="multipart/form-data" if openrosa_route and data else None)
+                               content_type=content_type)
         # read to the end and close, as a client does: a streamed download holds its request open till then
         response.get_data()
         response.close()

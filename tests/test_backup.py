@@ -20,9 +20,9 @@ import pytest
 import requests
 
 import storage
-from bench.instances import fill_instance
-from bench.site import PASSWORD, LiveServer, cli, seed
-from collect_client import CollectClient
+from tests.harness.instances import fill_instance
+from tests.harness.site import PASSWORD, LiveServer, cli, seed
+from tests.harness.collect_client import CollectClient
 from storage.backup import is_empty_data_dir
 from xlsforms import small_form
 

@@ -14,8 +14,9 @@ def test_setup_on_an_empty_data_dir(tmp_path):
     assert result.exit_code == 0, result.output
     assert "users create admin --role admin --password-stdin" in result.output
     db = storage.connect(tmp_path)
-    lines = (ROOT / "server" / "seed" / "units_thua_thien_hue_2021.csv").read_text(encoding="utf-8").splitlines()
-    assert units.count_units(db) == len(lines) - 1
+    national = (ROOT / "server" / "seed" / "units_vn_2025-07-01.csv").read_text(encoding="utf-8").splitlines()
+    hue_communes = [line for line in national if line.split(",")[1] == "46"]
+    assert units.count_units(db) == len(hue_communes) + 2        # the city and its centre
     assert [f["form_id"] for f in forms.list_forms(db)] == ["tthc_hailong"]
     # a second run changes nothing and says so
     again = cli(tmp_path, "setup", "--forms-dir", str(ROOT / "forms"))

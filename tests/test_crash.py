@@ -9,9 +9,9 @@ import time
 import requests
 
 import storage
-from bench.instances import fill_instance
-from bench.site import LiveServer, cli, seed
-from collect_client import CollectClient
+from tests.harness.instances import fill_instance
+from tests.harness.site import LiveServer, cli, seed
+from tests.harness.collect_client import CollectClient
 from xlsforms import small_form
 
 KILLS = 4

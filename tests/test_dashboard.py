@@ -14,7 +14,7 @@ from datetime import timedelta
 import pytest
 
 import storage
-from bench.instances import fill_instance, rate_all, standard_answers
+from tests.harness.instances import fill_instance, rate_all, standard_answers
 from dashboard_site import COMMUNE_A1, COMMUNE_A2, Q3, build
 from storage import audit, followups, forms
 from web_site import UNIT_A, UNIT_B, _submit, logged_in, post
@@ -83,7 +83,8 @@ def test_figures_match_the_api_in_vietnamese_format(dash):
     for code in ("procedure", "staff", "result"):
         assert vn(cell["criteria"][code]["index"]) in page
     # dates of the dissatisfied list in Vietnam's dd/mm/yyyy
-    dates = re.findall(r'<td class="nowrap"><a href="/submissions/\d+">([^<]+)</a>', page)
+    dates = re.findall(r'<td class="nowrap"><a href="/submissions/\d+">([^<]+)</a>',
+                       text(admin.get(f"{FORM}/followups")))
     assert dates and all(re.fullmatch(r"\d\d/\d\d/2026 \d\d:\d\d", d) for d in dates)
     # the same page in English: 60.68, not 60,68
     post(admin, "/language", {"lang": "en"})
@@ -137,9 +138,11 @@ def test_breakdowns_by_channel_and_by_a_chosen_question(dash):
     assert figures["by"] == ["q:main/gender"] and figures["filters"]["from"] == "2026-07-01"
     shown = {cell["key"]["q:main/gender"]: cell["n"] for cell in figures["cells"]}
     assert set(shown) >= {"male", "female"}
-    # an unknown question falls back to the procedure field
-    fallback = text(viewer.get(f"{FORM}?q=main/khong_co"))
+    # without a question, the procedure field; an unknown one is refused, not silently replaced
+    fallback = text(viewer.get(f"{FORM}"))
     assert 'value="main/procedure_field" selected' in fallback
+    refused = viewer.get(f"{FORM}?q=main/khong_co")
+    assert refused.status_code == 400 and "main/khong_co" in text(refused)
 
 
 def test_filters_live_in_the_address_and_every_link_keeps_them(dash):
@@ -156,21 +159,35 @@ def test_filters_live_in_the_address_and_every_link_keeps_them(dash):
     # follow-ups and publications come back to this very view
     assert f'name="next" value="{FORM}?{query}"' in page.replace("%2F", "/").replace("&amp;", "&")
     # the export buttons carry the view: the data of the period and unit, the report of the period
-    assert (f'href="/api/v1/forms/tthc_hailong/export.xlsx?period=2026-Q3&amp;unit={UNIT_A}&amp;version={STANDARD_VERSION}"'
-            in page)
-    assert f'href="/api/v1/forms/tthc_hailong/report.xlsx?period=2026-Q3&amp;unit={UNIT_A}"' in page
-    assert 'href="/api/v1/forms/tthc_hailong/export.xlsx"' in text(reporter.get(FORM))
+    assert export_fields(page, "xlsx") == {"period": "2026-Q3", "unit": UNIT_A, "version": STANDARD_VERSION}
+    assert export_fields(page, "csvzip") == {"period": "2026-Q3", "unit": UNIT_A, "version": STANDARD_VERSION}
+    assert export_fields(page, "report") == {"period": "2026-Q3", "unit": UNIT_A}
+    assert export_fields(text(reporter.get(FORM)), "xlsx") == {}
+
+
+def export_fields(page: str, kind: str) -> dict:
+    """The hidden fields of the export button's form of this kind (background jobs, server/export_jobs.py)."""
+    form = page.split(f'action="/exports/tthc_hailong/{kind}"')[1].split("</form>")[0]
+    return {k: v for k, v in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form)
+            if k != "csrf_token"}
 
 
 def test_export_buttons_download_within_the_scope(dash):
+    import time
     viewer = logged_in(dash, "xem_hue")
     page = text(viewer.get(f"{FORM}?period=2026-Q3&unit={COMMUNE_A1}"))
-    links = re.findall(r'href="(/api/v1/forms/tthc_hailong/(?:export|report)\.xlsx[^"]*)"', page)
-    assert len(links) == 2
-    for link in links:
-        response = viewer.get(link.replace("&amp;", "&"))
-        assert response.status_code == 200, (link, response.data[:300])
-        assert response.data[:2] == b"PK"                                  # an .xlsx is a zip
+    for kind in ("xlsx", "csvzip", "report"):
+        started = post(viewer, f"/exports/tthc_hailong/{kind}", export_fields(page, kind))
+        assert started.status_code == 302, (kind, started.data[:300])
+        job = started.headers["Location"]
+        for _ in range(200):
+            state = viewer.get(job + ".json").get_json()
+            if state["state"] != "running":
+                break
+            time.sleep(0.05)
+        assert state["state"] == "done", state
+        response = viewer.get(job + "/file")
+        assert response.status_code == 200 and response.data[:2] == b"PK"  # an .xlsx, a .zip
     # another unit's figures are refused, not emptied
     assert viewer.get(f"/api/v1/forms/tthc_hailong/report.xlsx?period=2026-Q3&unit={UNIT_B}").status_code == 403
 
@@ -208,7 +225,7 @@ def test_follow_up_is_kept_through_an_edit_and_audited(dash_copy):
     original = low_submission(site, UNIT_A, "huyen", rng=random.Random(21))
     first = submission_id(site, original)
     reporter, viewer = logged_in(site, "reporter_hue"), logged_in(site, "xem_hue")
-    page = text(viewer.get(f"{FORM}?period=2026-Q3"))
+    page = text(viewer.get(f"{FORM}/followups?period=2026-Q3"))
     row = page.split(f'id="dissatisfied-{first}"')[1].split("</tr>")[0]
     assert 'data-status="open"' in row and "Chưa xử lý" in row and "Phải đi lại năm lần" in row
     assert "Lưu theo dõi" not in row                                # viewers read only
@@ -225,7 +242,7 @@ def test_follow_up_is_kept_through_an_edit_and_audited(dash_copy):
     # the surveyor sends a corrected version: the chain's new head keeps the follow-up
     edited = low_submission(site, UNIT_A, "huyen", rng=random.Random(22), deprecated_id=original)
     second = submission_id(site, edited)
-    page = text(viewer.get(f"{FORM}?period=2026-Q3"))
+    page = text(viewer.get(f"{FORM}/followups?period=2026-Q3"))
     assert f'id="dissatisfied-{first}"' not in page
     row = page.split(f'id="dissatisfied-{second}"')[1].split("</tr>")[0]
     assert "Đã xử lý" in row and note in row and "reporter_hue" in row

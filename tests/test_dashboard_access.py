@@ -10,7 +10,7 @@ import re
 import pytest
 
 import storage
-from bench.site import PASSWORD
+from tests.harness.site import PASSWORD
 from dashboard_site import COMMUNE_A1, build
 from test_web_access import ACCOUNTS, ROLES, SEES_A, SEES_B
 from web_site import UNIT_A, UNIT_B, csrf_token, login, post, signed_in
@@ -32,9 +32,12 @@ def scoped(visible):
 ROUTES = [
     ("/dashboard/", every_web_role(200)),
     (FORM, every_web_role(200)),
-    (FORM + f"?period=2026-Q3&channel=online&version={STANDARD_VERSION}&q=main/gender&level=xa&offset=20",
+    (FORM + f"?period=2026-Q3&channel=online&version={STANDARD_VERSION}&q=main/gender&level=xa",
      every_web_role(200)),
-    (FORM + "?period=khong-phai-ky", every_web_role(200)),        # a bad period is explained, not fatal
+    (FORM + f"/followups?period=2026-Q3&channel=online&version={STANDARD_VERSION}&criterion=staff&status=open&offset=20",
+     every_web_role(200)),
+    (FORM + "/followups?status=maybe", every_web_role(400)),
+    (FORM + "?period=khong-phai-ky", every_web_role(400)),        # a bad period is explained and refused
     (FORM + f"?unit={UNIT_A}", scoped(SEES_A)),
     (FORM + f"?unit={COMMUNE_A1}&period=2026-Q3", scoped(SEES_A)),
     (FORM + f"?unit={UNIT_B}", scoped(SEES_B)),
@@ -128,7 +131,7 @@ def test_a_viewer_of_474_sees_only_its_subtree(clients, dash):
         # the whole list, page by page: every row is inside 474's subtree
         seen, offset = set(), 0
         while True:
-            page = text(clients[role].get(f"{FORM}?offset={offset}"))
+            page = text(clients[role].get(f"{FORM}/followups?offset={offset}"))
             rows = _dissatisfied_ids(page)
             if not rows:
                 break
@@ -147,16 +150,16 @@ def test_a_viewer_of_474_sees_only_its_subtree(clients, dash):
             assert data["cells" if "cells" in data else "units"], body
             flat = json.dumps(data, ensure_ascii=False)
             assert f'"{UNIT_B}"' not in flat and "A Lưới" not in flat, flat
-    seen = _dissatisfied_ids(text(clients["viewer_b"].get(FORM)))
+    seen = _dissatisfied_ids(text(clients["viewer_b"].get(FORM + "/followups")))
     assert seen and seen <= b_ids
-    both = _dissatisfied_ids(text(clients["reporter"].get(f"{FORM}?period=2026-Q3")))
+    both = _dissatisfied_ids(text(clients["reporter"].get(f"{FORM}/followups?period=2026-Q3")))
     assert both & a_ids and both & b_ids
 
 
 def test_only_reporters_and_admins_get_the_actions(clients):
     for role in ACCOUNTS:
-        page = text(clients[role].get(f"{FORM}?period=2026-Q3"))
-        has_actions = "Lưu theo dõi" in page and 'id="publish-form"' in page
+        page = text(clients[role].get(f"{FORM}/followups?period=2026-Q3"))
+        has_actions = "Lưu theo dõi" in page and 'id="publish-form"' in text(clients[role].get(f"{FORM}?period=2026-Q3"))
         assert has_actions == (role in EDITORS), role
         # everyone reads the follow-up status
         assert "Chưa xử lý" in page or "Đã xử lý" in page

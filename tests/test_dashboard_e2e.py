@@ -16,10 +16,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from bench.site import PASSWORD, ROOT, LiveServer
+from tests.harness.requirements import chromium_path
+from tests.harness.site import PASSWORD, ROOT, LiveServer
 from dashboard_site import build
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path(chromium_path() or "/usr/bin/chromium")     # CHROMIUM=… chooses another
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
                                 reason="Debian's Chromium is not installed at /usr/bin/chromium (.ci/run installs it)")
 ARTIFACTS = ROOT / "test-artifacts"
@@ -96,7 +97,10 @@ def test_dashboard_filter_follow_up_publish_then_public_page_on_a_phone(page, br
     expect(page.locator("#ranking-table")).to_contain_text("Huyện A Lưới")
     shot(page, "2-quarter")
 
-    # follow up the newest dissatisfied answer of the quarter
+    # follow up the newest dissatisfied answer of the quarter, on the follow-up page
+    open_before = int(page.locator("#open-count").inner_text().replace(".", ""))
+    page.get_by_role("link", name="Mở danh sách theo dõi").click()
+    expect(page).to_have_url(re.compile(r"/followups\?.*period=2026-Q3"))
     row = page.locator("#dissatisfied-table tbody tr").first
     row_id = row.get_attribute("id")
     expect(row.locator(".badge")).to_have_text("Chưa xử lý")
@@ -109,6 +113,8 @@ def test_dashboard_filter_follow_up_publish_then_public_page_on_a_phone(page, br
     expect(row.locator(".badge")).to_have_text("Đã xử lý")
     expect(row).to_contain_text("Đã liên hệ người dân")
     shot(page, "3-followed-up")
+    page.get_by_role("link", name="Về bảng chỉ số").click()
+    expect(page.locator("#open-count")).to_have_text(str(open_before - 1))
 
     # publish the quarter, each district of the province
     form = page.locator("#publish-form")
@@ -121,8 +127,10 @@ def test_dashboard_filter_follow_up_publish_then_public_page_on_a_phone(page, br
     shot(page, "4-published")
 
     # the report of the quarter, from the export button
+    page.get_by_role("button", name="Tải báo cáo (Excel)").click()
+    expect(page.locator("#job-progress")).to_be_visible()
     with page.expect_download() as download:
-        page.get_by_role("link", name="Tải báo cáo (Excel)").click()
+        page.get_by_role("link", name=re.compile("Tải tệp")).click()
     assert download.value.suggested_filename.endswith(".xlsx")
     assert Path(download.value.path()).read_bytes()[:2] == b"PK"
     assert seen["errors"] == [], seen["errors"]

@@ -18,7 +18,7 @@ import pytest
 
 import storage
 from aggregate import IndexQuery, compute_indices, render
-from bench.instances import primary_instance
+from tests.harness.instances import primary_instance
 from conftest import FIXTURES, ROOT, cli
 from exports import (ExportQuery, ReportQuery, prepare, prepare_report, record_export, stream_csv_zip,
                      write_report, write_xlsx)
@@ -273,7 +273,7 @@ def test_values_keep_their_types_and_dates_are_vietnam_time(site, tmp_path):
     assert row["start"] == datetime(2026, 7, 10, 9, 0)               # already +07:00
     assert row["luc_nhan"] == datetime(2026, 7, 10, 9, 30)           # 02:30Z is 09:30 in Huế
     assert row["ngay_nop"] == datetime(2026, 7, 1)
-    assert (row["so_lan"], row["phi"], row["q_proc"]) == (3, 12.5, "5")
+    assert (row["so_lan"], row["phi"], row["q_proc"]) == (3, 12.5, 5)
     assert (row["vi_tri-Latitude"], row["vi_tri-Longitude"], row["vi_tri-Altitude"], row["vi_tri-Accuracy"]) == (
         16.4637, 107.5909, 12.5, 4.0)
     assert row["nhom/ghi_chu"] == "=1+1"                              # text, never a formula
@@ -288,7 +288,10 @@ def test_values_keep_their_types_and_dates_are_vietnam_time(site, tmp_path):
     assert (got["luc_nhan"], got["ngay_nop"], got["phi"], got["kenh_biet"]) == (
         "2026-07-10T02:30:00.000Z", "2026-07-01", "12.5", "bao web")
     assert (got["kenh_biet/bao"], got["kenh_biet/loa"], got["kenh_biet/web"]) == ("1", "0", "1")
-    assert (got["vi_tri-Latitude"], got["vi_tri-Accuracy"], got["nhom-ghi_chu"]) == ("16.4637", "4.0", "=1+1")
+    # a text a spreadsheet would run is quoted (exports/csvcells.py); raw cells keep it as sent
+    assert (got["vi_tri-Latitude"], got["vi_tri-Accuracy"], got["nhom-ghi_chu"]) == ("16.4637", "4.0", "'=1+1")
+    raw = read_csv(export_zip(site, form_id=FORM, raw_cells=True), f"{FORM}.csv")
+    assert dict(zip(raw[0], raw[1]))["nhom-ghi_chu"] == "=1+1"
     assert "vi_tri" not in got and got["AttachmentsExpected"] == "1" and got["AttachmentsPresent"] == "0"
     # without split_select, Central's default: the answer only
     plain = read_csv(export_zip(site, form_id=FORM), f"{FORM}.csv")[0]
@@ -484,10 +487,10 @@ def test_report_workbook(site, tmp_path):
                                "Biểu đồ"]
     for ws in book.worksheets:
         assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9      # A4
-        assert ws["A1"].value == "TỈNH THỪA THIÊN HUẾ"
-        assert ws["A4"].value.startswith("BÁO CÁO KẾT QUẢ KHẢO SÁT SỰ HÀI LÒNG")
-    charts = book["Biểu đồ"]._charts
-    assert len(charts) == 2 and {type(c).__name__ for c in charts} == {"BarChart", "LineChart"}
+        assert ws["A1"].value == "UBND THÀNH PHỐ HUẾ"                  # the issuing body (settings' default)
+        assert ws["A5"].value.startswith("BÁO CÁO KẾT QUẢ KHẢO SÁT SỰ HÀI LÒNG")
+    charts = book["Biểu đồ"]._charts                               # by unit, over time, one per criterion
+    assert len(charts) == 5 and {type(c).__name__ for c in charts} == {"BarChart", "LineChart"}
     summary = [row for row in book["Tổng hợp"].iter_rows(values_only=True)]
     by_code = {row[1]: row for row in summary if row[1] in ("474", "481", "476", "TTHCC")}
     # 474: three respondents, scores (1,1,1), (1,0,1), (0,0,0): procedure 2/3, staff 1/3, result 2/3
@@ -496,8 +499,8 @@ def test_report_workbook(site, tmp_path):
     assert by_code["474"][8] == 2 and by_code["481"][8] == 1                     # ranks
     # 481: (1,1,1), (0,1,1), (1,1,1): procedure 2/3, staff 1, result 1
     assert by_code["481"][5] == round(100 * (2 / 3 + 1 + 1) / 3, 2)
-    assert by_code["476"][17] == "chưa có phiếu / no submissions"
-    assert by_code["TTHCC"][17] == "chưa có phiếu / no submissions"              # not ranked: same level
+    assert by_code["476"][17] == "chưa có phiếu"
+    assert by_code["TTHCC"][17] == "chưa có phiếu"                                # not ranked: same level
     # the numbers are the engine's
     cell = compute_indices(site.db, IndexQuery(forms=(FORM,), date_from=date(2026, 7, 1), date_to=date(2026, 9, 30),
                                                min_n=2))[0]

@@ -113,9 +113,9 @@ EXPECTED_XLSFORMS = {
     "pyxform-UCL_Biomass_Plot_Form.xlsx": ("pyxform-UCL_Biomass_Plot_Form", "2022-04-11 16:26:28.971000"),
     "webforms-all-question-types-v2024091201-3.xlsx": ("all-question-types", "2024091201-3"),
     "webforms-socio-economic-survey-v20240515.xlsx": ("socio-economic-survey", "20240515143545"),
-    # no version in settings: refused with a clear message
-    "pyxform-attribute_columns_test.xlsx": None,
-    "xlsformoffline-external-itemsets.xlsx": None,
+    # no version in settings: compiled with version "", publishing gives it one (server.publish)
+    "pyxform-attribute_columns_test.xlsx": ("Spec test", ""),
+    "xlsformoffline-external-itemsets.xlsx": ("cascading_select_test", ""),
 }
 
 
@@ -146,9 +146,10 @@ def test_fixture_xlsform(name):
 
 
 def test_missing_version_names_the_settings_sheet():
-    with pytest.raises(FormProblems) as ei:
-        compile_file(FIX / "xlsform" / "xlsformoffline-external-itemsets.xlsx", validate=False)
-    p = only_error(ei.value.problems, sheet="settings", row=2, column="version")
+    form = compile_file(FIX / "xlsform" / "xlsformoffline-external-itemsets.xlsx", validate=False)
+    assert form.version == ""
+    [p] = [w for w in form.warnings if w.column == "version"]
+    assert p.severity == "warning" and (p.sheet, p.row) == ("settings", 2)
     assert "settings" in p.message_vi and "version" in p.message_vi
     assert p.describe("vi").startswith('Trang "settings", dòng 2, cột "version": ')
     assert p.describe("en").startswith('Sheet "settings", row 2, column "version": ')
@@ -156,12 +157,12 @@ def test_missing_version_names_the_settings_sheet():
 
 
 def test_attribute_columns_fixture_lists_id_and_version(tmp_path):
-    with pytest.raises(FormProblems) as ei:
-        compile_file(FIX / "xlsform" / "pyxform-attribute_columns_test.xlsx", validate=False)
-    errors = {(p.sheet, p.column) for p in ei.value.errors}
-    assert errors == {("settings", "version"), ("settings", "form_id")}
+    # "Spec test" is an id ODK accepts (with a space); the missing version is left to publishing
+    form = compile_file(FIX / "xlsform" / "pyxform-attribute_columns_test.xlsx", validate=False)
+    assert (form.form_id, form.version) == ("Spec test", "")
+    assert any(p.sheet == "settings" and p.column == "version" for p in form.warnings)
     # pyxform's warnings come along, with their rows
-    assert any(p.sheet == "choices" and p.row == 4 for p in ei.value.warnings)
+    assert any(p.sheet == "choices" and p.row == 4 for p in form.warnings)
 
 
 def test_external_itemsets_fixture_with_version_gives_itemsets_csv(tmp_path):
@@ -363,29 +364,47 @@ def test_empty_scale():
 
 def test_missing_version():
     data = xlsx([row("text", "a")], settings={"form_id": "f", "form_title": "T"})
-    p = only_error(problems_of(data), sheet="settings", row=2, column="version")
+    form = compile_xlsform(data, validate=False)
+    [p] = [w for w in form.warnings if w.column == "version"]
+    assert form.version == "" and p.severity == "warning"
     assert p.describe().startswith('Trang "settings", dòng 2, cột "version"')
 
 
 def test_missing_settings_sheet_means_missing_version():
     data = xlsx([row("text", "a")], settings=False)
-    p = only_error(problems_of(data), sheet="settings", column="version")
-    assert "settings" in p.message_vi
+    form = compile_xlsform(data, "f.xlsx", validate=False)
+    [p] = [w for w in form.warnings if w.column == "version"]
+    assert form.version == "" and p.sheet == "settings" and "settings" in p.message_vi
 
 
-def test_invalid_form_id():
-    data = xlsx([row("text", "a")], settings={"form_id": "phiếu 1", "version": "1"})
+@pytest.mark.parametrize("form_id", ["1_rank", "phiếu 1", "Spec test", "a:b[c]\\"])
+def test_form_ids_odk_accepts_are_accepted(form_id):
+    data = xlsx([row("text", "a")], settings={"form_id": form_id, "version": "1"})
+    assert compile_xlsform(data, validate=False).form_id == form_id
+
+
+@pytest.mark.parametrize("form_id, why", [("a/b", '"/"'), ("x" * 256, "255"), ("a\u200bb", "ẩn")])
+def test_invalid_form_id(form_id, why):
+    data = xlsx([row("text", "a")], settings={"form_id": form_id, "version": "1"})
     p = only_error(problems_of(data), sheet="settings", row=2, column="form_id")
-    assert "phiếu 1" in p.message_vi
+    assert form_id in p.message_vi and why in p.message_vi
+
+
+@pytest.mark.parametrize("version", ["05/12/2026", "1.0 beta", "v=1&x"])
+def test_versions_collect_accepts_are_accepted(version):
+    data = xlsx([row("text", "a")], settings={"form_id": "f", "version": version})
+    assert compile_xlsform(data, validate=False).version == version
 
 
 def test_form_id_from_file_name():
     data = xlsx([row("text", "a")], settings={"version": "5"})
     assert compile_xlsform(data, "khao_sat-2026.xlsx", validate=False).form_id == "khao_sat-2026"
+    assert compile_xlsform(data, "Khảo sát mới.xlsx", validate=False).form_id == "Khảo sát mới"
+    long_name = "x" * 300 + ".xlsx"
     with pytest.raises(FormProblems) as ei:
-        compile_xlsform(data, "Khảo sát mới.xlsx", validate=False)
+        compile_xlsform(data, long_name, validate=False)
     p = only_error(ei.value.problems, sheet="settings", column="form_id")
-    assert "Khảo sát mới.xlsx" in p.message_vi
+    assert long_name in p.message_vi and "255" in p.message_vi
 
 
 @pytest.mark.parametrize("payload", [
@@ -489,16 +508,21 @@ def test_compile_xform_roles_and_sensitive():
       xmlns:jr="http://openrosa.org/javarosa"><h:head><h:title>R</h:title><model>
       <instance><data id="roles" version="2"><start/><g><unit/><dossier_code/></g>
         <r jr:template=""><channel/></r></data></instance></model></h:head><h:body/></h:html>"""
-    conv = compile_xform(doc).conventions
+    conv = compile_xform(doc, validate=False).conventions
     assert conv["roles"] == {"start": "start", "unit": "g/unit", "dossier_code": "g/dossier_code"}
     assert conv["sensitive"] == ["g/dossier_code"]
 
 
 def test_compile_xform_bad_id():
-    doc = b'<html><head><model><instance><data id="bad id" version="1"><a/></data></instance></model></head></html>'
+    doc = b'<html><head><model><instance><data id="bad/id" version="1"><a/></data></instance></model></head></html>'
     with pytest.raises(FormProblems) as ei:
-        compile_xform(doc)
-    assert "bad id" in ei.value.problems[0].message_vi
+        compile_xform(doc, validate=False)
+    [p] = ei.value.problems
+    # said in the XForm's own terms: the id attribute of the instance root, no spreadsheet
+    assert "bad/id" in p.message_vi and "<data>" in p.message_vi and "id" in p.message_en
+    assert p.sheet is None and "settings" not in p.message_vi
+    ok = doc.replace(b"bad/id", b"1_rank")
+    assert compile_xform(ok, validate=False).form_id == "1_rank"
 
 
 def test_compile_xform_not_utf8():
@@ -531,7 +555,50 @@ def test_blank_rows_keep_excel_row_numbers():
 
 
 def test_settings_problems_reported_even_when_pyxform_fails():
-    data = xlsx([row("textt", "a")], settings={"form_id": "bad id", "form_title": "T"})
+    data = xlsx([row("textt", "a")], settings={"form_id": "bad/id", "form_title": "T"})
     problems = problems_of(data)
     errs = {(p.sheet, p.row, p.column) for p in problems if p.severity == "error"}
-    assert errs == {("survey", 2, "type"), ("settings", 2, "version"), ("settings", 2, "form_id")}
+    assert errs == {("survey", 2, "type"), ("settings", 2, "form_id")}
+    assert any((p.sheet, p.column) == ("settings", "version") for p in problems if not p.is_error)
+
+
+# --- pyxform messages that name no place get one -------------------------------------------------
+
+def test_include_row_is_named_by_its_cell():
+    p = only_error(problems_of(xlsx(GOOD + [row("include", "other_form")])), sheet="survey", column="type")
+    assert p.row == len(GOOD) + 2 and "include" in p.message_vi
+
+
+@pytest.mark.parametrize("sheet", ["survey", "choices", "settings"])
+def test_duplicate_column_header_names_its_sheet(sheet):
+    book = openpyxl.load_workbook(io.BytesIO(xlsx(GOOD)))
+    ws = book[sheet]
+    header = [c.value for c in ws[1]][1]          # the second column's header, written again
+    ws.cell(row=1, column=ws.max_column + 1, value=header)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    p = only_error(problems_of(buffer.getvalue()), sheet=sheet, row=1, column=header)
+    assert f'"{header}"' in p.message_vi
+
+
+# --- ODK Validate on XForms ------------------------------------------------------------------------
+
+BAD_XFORM = (b'<h:html xmlns="http://www.w3.org/2002/xforms" xmlns:h="http://www.w3.org/1999/xhtml">'
+             b'<h:head><h:title>B</h:title><model><instance><data id="bad" version="1"><a/><b/></data></instance>'
+             b"%s</model></h:head><h:body><input ref=\"/data/a\"><label>A</label></input></h:body></h:html>")
+
+
+@pytest.mark.skipif(not shutil.which("java"), reason="ODK Validate needs java")
+@pytest.mark.parametrize("binds, said", [
+    (b'<bind nodeset="/data/a" type="int" constraint=". &gt; 3 and (("/>', ('/data/a', '". > 3 and (("', "ngoặc")),
+    (b'<bind nodeset="/data/a" type="string" calculate="/data/b"/><bind nodeset="/data/b" type="string" '
+     b'calculate="/data/a"/>', ("/data/a", "/data/b", "vòng")),
+    (b'<bind nodeset="/data/b" type="string" calculate="nosuchfn(/data/a)"/>', ("/data/b", '"nosuchfn(/data/a)"', "hàm")),
+])
+def test_xforms_go_through_odk_validate_by_default(binds, said):
+    with pytest.raises(FormProblems) as ei:
+        compile_xform(BAD_XFORM % binds)           # validate=None: Validate runs when java is there
+    [p] = ei.value.errors
+    assert p.sheet is None and "ODK Validate" in p.message_en
+    for words in said:
+        assert words in p.message_vi, (words, p.message_vi)

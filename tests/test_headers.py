@@ -7,7 +7,7 @@ import pytest
 import requests
 from flask import Response
 
-from bench.site import PASSWORD, LiveServer
+from tests.harness.site import PASSWORD, LiveServer
 from server import create_app
 from web_site import csrf_token, login
 from xlsforms import STANDARD_VERSION

@@ -28,9 +28,9 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import storage
-from bench.instances import fill_instance, standard_answers
-from bench.site import PASSWORD, ROOT, LiveServer, cli
-from collect_client import CollectClient, message_of
+from tests.harness.instances import fill_instance, standard_answers
+from tests.harness.site import PASSWORD, ROOT, LiveServer, cli
+from tests.harness.collect_client import CollectClient, message_of
 from forms.problems import FormProblems
 from server.publish import compile_bytes
 from server.receive.accept import build_submission
@@ -42,8 +42,8 @@ from xlsforms import STANDARD_VERSION, small_form, write_xlsform
 SCRIPT = "<script>alert(1)</script>"
 # what must never appear raw in a page: each is the start of a script or a handler that runs
 RAW_MARKERS = ("<script>alert(", "<img src=x onerror", "<svg onload", "href=\"javascript:")
-# log and derived tables change on reads (login counters, lazily computed scores); the rest is data
-NOT_DATA = {"audit_log", "login_failures", "submission_scores", "score_rollup",
+# log and derived tables change on reads (login counters, sessions, lazily computed scores); the rest is data
+NOT_DATA = {"audit_log", "login_failures", "web_sessions", "submission_scores", "score_rollup",
             "submission_choices", "choice_rollup", "choice_dims", "choice_progress"}
 
 
@@ -115,6 +115,8 @@ class Hostile:
         assert response.status_code == 201
         rows = db.execute("SELECT id, form_id FROM submissions ORDER BY id DESC LIMIT 2").fetchall()
         self.xss_submission = next(r[0] for r in rows if r[1] == "xss")
+        self.xss_instance = db.execute("SELECT instance_id FROM submissions WHERE id = ?",
+                                       [self.xss_submission]).fetchone()[0]
         self.comment_submission = next(r[0] for r in rows if r[1] == "tthc_hailong")
         self.standard_version = forms.latest_version(db, "tthc_hailong")["version"]
         db.close()
@@ -136,7 +138,9 @@ def path_samples(h: Hostile) -> dict[str, str]:
     return {"form_id": "xss", "submission_id": str(h.xss_submission), "name": h.photo_name,
             "version": "1", "sha256": "0" * 64, "token": h.tokens["dtv_tinh"], "filename": "units.csv",
             "filename_static": "app.css", "publication_id": "1", "unit_code": UNIT_A, "sheet_no": "1",
-            "print_id": "1", "conflict_id": "1", "plan_id": "1"}
+            "print_id": "1", "conflict_id": "1", "plan_id": "1", "project_id": "1",
+            "instance_id": h.xss_instance, "table": "Submissions", "weight": "400", "kind": "xlsx",
+            "job_id": "0" * 32}
 
 
 def get_routes(app):
@@ -311,6 +315,8 @@ OTHER_DEFENCES = {
     "citizen_link.submission": ("public", "a public link anyone may answer; rate-limited, once per dossier"),
     "kiosk.activate": ("origin", "activation is refused for another Origin"),
     "kiosk.submission": ("header", "needs X-Hailong-Kiosk: 1, and the kiosk cookie is SameSite=Strict"),
+    "central.create_session": ("auth", "the name and password are in the body; the web cookie opens nothing under /v1"),
+    "central.create_submission": ("auth", "a Bearer token or Basic credentials in a header; no cookie"),
 }
 
 
@@ -642,7 +648,7 @@ def test_crafted_xform_uploads_are_refused(doctype):
 @pytest.fixture(scope="module")
 def small_limit(tmp_path_factory):
     """A server that accepts 50 kB per POST, for size tests that stay small."""
-    from bench.site import seed
+    from tests.harness.site import seed
     data_dir = tmp_path_factory.mktemp("limit")
     tokens = seed(data_dir)
     server = LiveServer(data_dir, env={"SUBMISSION_MAX_BYTES": "50000"}).start()

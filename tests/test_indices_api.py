@@ -7,8 +7,8 @@ import random
 import pytest
 import requests
 
-from bench.instances import fill_instance, rate_all, standard_answers
-from collect_client import CollectClient
+from tests.harness.instances import fill_instance, rate_all, standard_answers
+from tests.harness.collect_client import CollectClient
 from conftest import PASSWORD, LiveServer, cli, seed
 
 FORM = "tthc_hailong"

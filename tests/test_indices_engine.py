@@ -1,5 +1,5 @@
 """The indices engine (aggregate/) against numbers computed by hand, and against a naive reference
-written here from DOMAIN.md on random data (hypothesis).
+written here from docs/index-definitions.md on random data (hypothesis).
 
 Data goes in the way the server takes it: XML filled from the published XForm, through the
 receiver (server.receive.accept.receive) into storage; reviews through storage.reviews.
@@ -24,7 +24,7 @@ from aggregate import periods
 from aggregate.dissatisfied import DissatisfiedQuery, list_dissatisfied
 from aggregate.rankings import RankQuery, rank_units
 from aggregate.render import rounded
-from bench.instances import fill_instance
+from tests.harness.instances import fill_instance
 from conftest import ROOT, cli
 from server.receive.accept import receive
 from storage import forms, reviews, scores
@@ -470,7 +470,7 @@ def test_rounding_is_exact_half_away_from_zero():
     assert rounded(None) is None
 
 
-# --- the naive reference, from DOMAIN.md --------------------------------------------------------
+# --- the naive reference, from docs/index-definitions.md ---------------------------------------
 
 UNITS = {"46": (None, "tinh"), "TTHCC": ("46", "tinh"), "474": ("46", "huyen"), "481": ("46", "huyen"),
          "476": ("46", "huyen"), "19753": ("474", "xa"), "19754": ("474", "xa"), "20100": ("481", "xa")}

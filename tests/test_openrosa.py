@@ -12,8 +12,8 @@ import pytest
 import requests
 
 import storage
-from bench.instances import fill_instance, standard_answers
-from collect_client import CollectClient, message_of
+from tests.harness.instances import fill_instance, standard_answers
+from tests.harness.collect_client import CollectClient, message_of
 from conftest import FIXTURES, PASSWORD, ROOT, LiveServer, cli
 from storage import submissions
 from xlsforms import small_form

@@ -12,13 +12,14 @@ import io
 import random
 import re
 import uuid
+from xml.etree.ElementTree import canonicalize
 
 import pytest
 import requests
 
 import storage
-from bench.instances import fill_instance, standard_answers
-from bench.site import LiveServer, cli
+from tests.harness.instances import fill_instance, standard_answers
+from tests.harness.site import LiveServer, cli
 from storage import channels, forms, submissions
 from web_site import login
 
@@ -120,10 +121,47 @@ def test_link_values_are_filled_into_the_form_but_never_consent(client, xform):
     channel_control = rb'<select1 ref="/data/main/channel">.*?</select1>'
     assert re.search(channel_control, xform) and not re.search(channel_control, served)
     # ...and everything else is the published form: same id, version, binds and body
-    strip = lambda x: re.sub(channel_control, b"", re.sub(rb"<data .*?</data>", b"", x.split(b"?>", 1)[1], flags=re.S))
+    # (compared canonically: the served copy is re-serialised, '"' in a text may become &quot;)
+    strip = lambda x: canonicalize(re.sub(channel_control, b"", re.sub(rb"<data .*?</data>", b"", x.split(b"?>", 1)[1],
+                                                                       flags=re.S)).decode())
     assert strip(served) == strip(xform)
     plain = client.get(f"/f/{FORM}/form.xml").data
     assert b"<unit/>" in plain and b"<level/>" in plain and b"<channel>online</channel>" in plain
+
+
+def test_the_form_opens_in_the_page_language(client, xform):
+    def default_translation(body: bytes) -> list[bytes]:
+        return re.findall(rb'<translation default="true\(\)" lang="([^"]+)"', body) + \
+            re.findall(rb'<translation lang="([^"]+)" default="true\(\)"', body)
+    assert default_translation(xform) == ["Tiếng Việt (vi)".encode()]
+    assert default_translation(client.get(f"/f/{FORM}/form.xml?unit={HUE}").data) == ["Tiếng Việt (vi)".encode()]
+    english = client.get(f"/f/{FORM}/form.xml?unit={HUE}&lang=en").data
+    assert default_translation(english) == [b"English (en)"]
+    assert b"<unit>474</unit>" in english          # the link's values are still filled in
+    # a language the form lacks leaves its default alone
+    assert default_translation(client.get(f"/f/{FORM}/form.xml?lang=fr").data) == ["Tiếng Việt (vi)".encode()]
+
+
+def test_the_thank_you_page_offers_another_dossier_only_on_a_general_link(client):
+    general = client.get(f"/f/{FORM}/thanks?unit={HUE}").get_data(as_text=True)
+    assert "Cảm ơn Ông/Bà!" in general and 'id="hl-form"' not in general
+    assert f'href="/f/{FORM}?unit={HUE}"' in general and "Trả lời cho hồ sơ khác" in general
+    code = "000.00.24.H57-261224-0009"
+    receipt = client.get(f"/f/{FORM}/thanks?unit={HUE}&dossier={code}").get_data(as_text=True)
+    assert code in receipt and "Trả lời cho hồ sơ khác" not in receipt and 'id="answer-again"' not in receipt
+    english = client.get(f"/f/{FORM}/thanks?unit={HUE}&lang=en").get_data(as_text=True)
+    assert "Thank you!" in english and f'href="/f/{FORM}?unit={HUE}&amp;lang=en"' in english
+    # the form page hands its thank-you address to the script
+    assert f'data-thanks-url="/f/{FORM}/thanks?unit={HUE}"' in client.get(f"/f/{FORM}?unit={HUE}").get_data(as_text=True)
+
+
+def test_the_kiosk_service_worker_is_served_under_kiosk(client):
+    worker = client.get("/kiosk/sw.js")
+    assert worker.status_code == 200 and worker.mimetype == "text/javascript"
+    assert worker.headers["Cache-Control"] == "no-cache"          # a new version reaches kiosks at once
+    assert b"addEventListener('fetch'" in worker.data
+    # not taken for a unit code: an unknown unit is still refused
+    assert client.get("/kiosk/sw.json").status_code == 404
 
 
 def test_public_page_errors_are_clear(client, site):
@@ -390,6 +428,13 @@ def test_print_runs_number_sheets_once_and_print_the_form(app, db):
     assert "tthc_hailong" in html and first["version"] in html
     assert html.count("<table class=\"grid\">") == 3 * 3          # a scale table per criterion
     assert html.count('<span class="box"></span>') >= 3 * 15 * 6
+    # each scale table: the five grades by their words, a gap, then "no opinion" in its own column
+    head = re.search(r'<table class="grid">\s*<thead><tr>(.*?)</tr></thead>', html, re.S).group(1)
+    cells = re.findall(r'<t([hd])[^>]*?(?: class="(\w+)")?>([^<]*)</t[hd]>', head)
+    assert [text for _, _, text in cells] == ["", "Rất hài lòng", "Hài lòng", "Bình thường", "Không hài lòng",
+                                              "Rất không hài lòng", "", "Không ý kiến / không áp dụng"]
+    assert [kind for _, kind, _ in cells][-2:] == ["gap", "apart"]
+    assert html.count('<td class="apart"><span class="box"></span></td>') == 3 * 15
     assert "Thành phố Huế (474)" in html and "Hình thức khảo sát" not in html   # channel is paper
     assert "Ông/Bà có đồng ý tham gia khảo sát không?" in html
     viewer = app.test_client()
@@ -482,6 +527,8 @@ def test_sheet_layout_of_the_standard_form(db):
     grids = [i for i in items if i.kind == "grid"]
     assert [len(g.rows) for g in grids] == [5, 5, 5]
     assert [value for value, _ in grids[0].choices] == ["5", "4", "3", "2", "1", "0"]
+    # "no opinion" is outside the form's scale: printed apart from the five grades
+    assert all(g.apart == ("0",) for g in grids)
     paths = {i.path for i in items} | {r.path for g in grids for r in g.rows}
     assert "main/channel" not in paths and "start" not in paths and "consent_declined" not in paths
     # a surveyor's respondent list has no place on paper: neither the pick, nor its outcome,

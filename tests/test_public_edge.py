@@ -17,8 +17,8 @@ import pytest
 import requests
 
 import storage
-from bench.instances import fill_instance, standard_answers
-from bench.site import PASSWORD, LiveServer, cli
+from tests.harness.instances import fill_instance, standard_answers
+from tests.harness.site import PASSWORD, LiveServer, cli
 from server.openrosa.problems import PROBLEMS
 from server.receive.accept import LIMIT_FLOOR_ELEMENTS
 from storage import channels, forms, reviews, submissions

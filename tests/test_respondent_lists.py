@@ -23,9 +23,9 @@ import pytest
 import requests
 
 import storage
-from bench.instances import fill_instance, standard_answers
-from bench.site import PASSWORD
-from collect_client import CollectClient
+from tests.harness.instances import fill_instance, standard_answers
+from tests.harness.site import PASSWORD
+from tests.harness.collect_client import CollectClient
 from sampling import plans, status
 from storage import registers, sampling, users
 

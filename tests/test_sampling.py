@@ -17,8 +17,8 @@ import openpyxl
 import pytest
 
 import storage
-from bench.instances import fill_instance, standard_answers
-from bench.site import cli
+from tests.harness.instances import fill_instance, standard_answers
+from tests.harness.site import cli
 from sampling import draw as sample_draw
 from sampling import plans, status
 from storage import audit, forms, registers, sampling, units, users

@@ -11,8 +11,8 @@ import io
 
 import pytest
 
-from bench.site import LiveServer, create_password_user, seed
-from collect_client import CollectClient
+from tests.harness.site import LiveServer, create_password_user, seed
+from tests.harness.collect_client import CollectClient
 from test_web_e2e import CHROMIUM, expect, log_in, shot
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's Chromium is not installed")

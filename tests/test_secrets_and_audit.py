@@ -17,9 +17,9 @@ from types import SimpleNamespace
 import requests
 
 import storage
-from bench.instances import fill_instance, standard_answers
-from bench.site import PASSWORD, cli
-from collect_client import CollectClient
+from tests.harness.instances import fill_instance, standard_answers
+from tests.harness.site import PASSWORD, cli
+from tests.harness.collect_client import CollectClient
 from server.access_log import REDACTED, RedactingLogger, redact
 from storage import audit, browse, deletion, forms
 from web_site import UNIT_A, login, post

@@ -9,7 +9,7 @@ import defusedxml.ElementTree as SafeET
 import openpyxl
 import pytest
 
-from bench.instances import STANDARD_ITEMS
+from tests.harness.instances import STANDARD_ITEMS
 from forms import STANDARD_FORM, compile_file
 
 HAS_JAVA = shutil.which("java") is not None
@@ -64,7 +64,7 @@ def test_passes_odk_validate_without_warnings(form):
 
 def test_identity(form):
     assert form.form_id == "tthc_hailong"
-    assert form.version == "2026112701"
+    assert form.version == "2026120501"
     assert form.title == "Phiếu khảo sát sự hài lòng về giải quyết thủ tục hành chính"
     assert form.info.languages == (VI, EN)
     assert form.itemsets_csv is None
@@ -162,6 +162,37 @@ def test_every_visible_question_has_both_languages(fields):
                 assert labels.get(VI) and labels.get(EN), (f.path, value)
 
 
+def test_rating_instructions_name_the_words_the_citizen_sees(form, fields, xml):
+    """The instruction, the error message and the hints of the rating items speak of the answers
+    as the citizen reads them ("Rất hài lòng" … "Không ý kiến / không áp dụng"), never of the
+    stored codes 5 … 0, which no screen or sheet shows."""
+    path = next(iter(form.conventions["criteria"]))
+    choices = fields[path].choices
+    texts = {lang: [] for lang in (VI, EN)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        wb = openpyxl.load_workbook(STANDARD_FORM, read_only=True)
+    rows = list(wb["survey"].iter_rows(values_only=True))
+    wb.close()
+    header = rows[0]
+    for row in rows[1:]:
+        cells = dict(zip(header, row))
+        if cells["type"] == "select_one scale5" or cells["name"] == "scale_intro":
+            for lang in (VI, EN):
+                for column in (f"required_message::{lang}", f"hint::{lang}", f"label::{lang}"):
+                    if cells.get(column) and (column.startswith("label") is (cells["name"] == "scale_intro")):
+                        texts[lang].append(cells[column])
+    for lang in (VI, EN):
+        best, worst, no_opinion = choices[0][1][lang], choices[-2][1][lang], choices[-1][1][lang]
+        # the introduction, one error message per rating item, the two hints
+        assert len(texts[lang]) == 1 + len(form.conventions["criteria"]) + 2
+        for text in texts[lang]:
+            assert f"“{no_opinion}”" in text, text
+            assert not any(ch.isdigit() for ch in text), text
+        intro = texts[lang][0]
+        assert f"“{best}”" in intro and f"“{worst}”" in intro
+
+
 def test_workbook_columns():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -170,7 +201,7 @@ def test_workbook_columns():
     assert dict(zip(settings[0], settings[1])) == {
         "form_title": "Phiếu khảo sát sự hài lòng về giải quyết thủ tục hành chính",
         "form_id": "tthc_hailong",
-        "version": "2026112701",
+        "version": "2026120501",
         "default_language": VI,
         "scale": "1 2 3 4 5",
         "satisfied": "4 5",

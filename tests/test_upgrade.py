@@ -13,9 +13,11 @@ import uuid
 import pytest
 import requests
 
+import server.scope
 import storage
-from bench.instances import fill_instance, standard_answers
-from bench.site import PASSWORD, LiveServer, cli, seed
+import storage.units
+from tests.harness.instances import fill_instance, standard_answers
+from tests.harness.site import PASSWORD, LiveServer, cli, seed
 from storage import schema
 from xlsforms import small_form
 
@@ -24,8 +26,23 @@ V1_TABLES = ("units", "users", "forms", "form_versions", "form_media", "submissi
 PHOTO = bytes(range(256)) * 20
 
 
+V1_UNIT_COLUMNS = "code, parent_code, level, name_vi, name_en, imported_at"
+
+
 def _dump(db) -> dict[str, list[tuple]]:
-    return {table: sorted(db.execute(f"SELECT * FROM [{table}]").fetchall(), key=repr) for table in V1_TABLES}
+    # later steps add columns to units (unit history): the v1 columns must be as they were
+    return {table: sorted(db.execute(
+        f"SELECT {V1_UNIT_COLUMNS if table == 'units' else '*'} FROM [{table}]").fetchall(), key=repr)
+        for table in V1_TABLES}
+
+
+def _v1_unit_import(db, units: list[dict]) -> int:
+    """What `units import` wrote under schema 1 (no unit history yet)."""
+    for unit in units:
+        db.execute("INSERT INTO units (code, parent_code, level, name_vi, name_en, imported_at) "
+                   "VALUES (?, ?, ?, ?, ?, '2026-01-01T00:00:00.000Z')",
+                   [unit["code"], unit["parent_code"], unit["level"], unit["name_vi"], unit.get("name_en")])
+    return len(units)
 
 
 def _submit(client, token, xml, files=None):
@@ -42,6 +59,9 @@ def old_site(tmp_path, monkeypatch):
     data_dir = tmp_path / "v1"
     with monkeypatch.context() as patch:
         patch.setattr(schema, "SCHEMA_VERSION", 1)
+        # the rules of schema 1's code where today's need later tables
+        patch.setattr(storage.units, "correct_units", _v1_unit_import)
+        patch.setattr(server.scope, "retired_unit", lambda *args: False)
         tokens = seed(data_dir)
         assert cli(data_dir, "forms", "publish", str(small_form(tmp_path / "anh.xlsx", "anh", "1"))).exit_code == 0
         from server import create_app

@@ -11,7 +11,7 @@ import time
 import pytest
 
 import storage
-from bench.site import PASSWORD
+from tests.harness.site import PASSWORD
 from storage import audit, browse, reviews
 from web_site import UNIT_A, UNIT_B, csrf_token, login, post, signed_in
 from xlsforms import STANDARD_VERSION
@@ -128,6 +128,7 @@ POST_ROUTES = [
     ("/admin/users/xem_aluoi/revoke", {}, lambda r: {"admin": 302, "admin_a": 404}.get(r, 403)),
     ("/admin/collectors", {}, only(ADMINS, 400)),
     ("/admin/units", {}, lambda r: {"admin": 302}.get(r, 403)),
+    ("/admin/units/preview", {}, lambda r: {"admin": 302}.get(r, 403)),
 ]
 
 
@@ -192,7 +193,7 @@ def test_detail_and_attachment_of_another_unit_say_nothing(clients, web_site):
 
 def test_forms_of_another_unit_are_hidden_with_their_files(web_copy, tmp_path):
     from xlsforms import small_form
-    from bench.site import cli
+    from tests.harness.site import cli
 
     path = small_form(tmp_path / "rieng_aluoi.xlsx", "rieng_aluoi", "1")
     assert cli(web_copy.data_dir, "forms", "publish", str(path), "--unit", UNIT_B).exit_code == 0

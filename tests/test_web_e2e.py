@@ -12,12 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from bench.instances import fill_instance
-from bench.site import PASSWORD, ROOT, LiveServer, create_password_user, seed
-from collect_client import CollectClient
+from tests.harness.instances import fill_instance
+from tests.harness.requirements import chromium_path
+from tests.harness.site import PASSWORD, ROOT, LiveServer, create_password_user, seed
+from tests.harness.collect_client import CollectClient
 from xlsforms import small_form, write_xlsform
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path(chromium_path() or "/usr/bin/chromium")     # CHROMIUM=… chooses another
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
                                 reason="Debian's Chromium is not installed at /usr/bin/chromium (.ci/run installs it)")
 ARTIFACTS = ROOT / "test-artifacts"

@@ -7,7 +7,7 @@ import re
 import pytest
 
 import storage
-from bench.site import PASSWORD
+from tests.harness.site import PASSWORD
 from storage import audit, browse, forms, reviews, staging
 from web_site import PHOTO, UNIT_A, UNIT_B, logged_in, login, post
 from xlsforms import small_form, write_xlsform
@@ -283,7 +283,7 @@ def test_unit_bound_designer_and_read_only_roles(web_copy, tmp_path):
 
 
 def forms_path():
-    from bench.site import ROOT
+    from tests.harness.site import ROOT
     return ROOT / "forms" / "tthc_hailong.xlsx"
 
 

@@ -18,10 +18,11 @@ from urllib.parse import urlsplit
 import pytest
 
 import storage
-from bench.site import PASSWORD, ROOT, LiveServer, cli, create_password_user, seed
+from tests.harness.requirements import chromium_path
+from tests.harness.site import PASSWORD, ROOT, LiveServer, cli, create_password_user, seed
 from storage import channels, submissions
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path(chromium_path() or "/usr/bin/chromium")     # CHROMIUM=… chooses another
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
                                 reason="Debian's Chromium is not installed at /usr/bin/chromium (.ci/run installs it)")
 ARTIFACTS = ROOT / "test-artifacts"
@@ -32,18 +33,20 @@ IDLE_SECONDS = 4
 
 # The submission as the browser hands it to fetch(), recorded before it leaves the page, so the
 # test can compare it byte for byte with what the server stored. (Chromium does not expose a
-# multipart body holding files to Playwright's request events.)
+# multipart body holding files to Playwright's request events.) Kept in sessionStorage: the
+# public link goes on to its thank-you page once the answer is stored.
 RECORD_SENT_XML = """
 (() => {
   const send = window.fetch;
-  window.__sentXml = [];
   window.fetch = async function (input, init) {
     const body = init && init.body;
     if (body instanceof FormData && body.get('xml_submission_file')) {
       const bytes = new Uint8Array(await body.get('xml_submission_file').arrayBuffer());
       let text = '';
       for (const b of bytes) text += String.fromCharCode(b);
-      window.__sentXml.push(btoa(text));
+      const sent = JSON.parse(sessionStorage.getItem('__sentXml') || '[]');
+      sent.push(btoa(text));
+      sessionStorage.setItem('__sentXml', JSON.stringify(sent));
     }
     return send.apply(this, arguments);
   };
@@ -141,11 +144,11 @@ def fill_standard(page, rating: str = "Hài lòng", comment: str | None = None) 
 
 
 def send(page) -> None:
-    page.get_by_role("button", name="Send").click()
+    page.get_by_role("button", name="Gửi phiếu", exact=True).click()
 
 
 def sent_xml(page) -> list[bytes]:
-    return [base64.b64decode(x) for x in page.evaluate("window.__sentXml")]
+    return [base64.b64decode(x) for x in page.evaluate("JSON.parse(sessionStorage.getItem('__sentXml') || '[]')")]
 
 
 def instance_id(xml: bytes) -> str:
@@ -163,11 +166,11 @@ def test_public_link_answer_is_stored_as_sent_with_channel_online(watched, live,
     expect(page.get_by_text("Hình thức khảo sát")).to_have_count(0)
     shot(page, "1-public-filled")
     send(page)
-    status = page.locator("#hl-status")
-    expect(status).to_have_text("Cảm ơn Ông/Bà! Phiếu khảo sát đã được ghi nhận.")
-    expect(status).to_have_class(re.compile("hl-status-ok"))
-    # a new blank instance: consent is asked again
-    expect(consent(page)).not_to_be_checked()
+    # a thank-you page, not the form again; a poster's link offers a fresh start for another dossier
+    expect(page.get_by_role("heading", name="Cảm ơn Ông/Bà!")).to_be_visible()
+    assert urlsplit(page.url).path == f"/f/{FORM}/thanks"
+    expect(page.locator("#hl-form")).to_have_count(0)
+    expect(page.get_by_role("link", name="Trả lời cho hồ sơ khác")).to_have_attribute("href", f"/f/{FORM}?unit=474")
     shot(page, "2-public-sent")
 
     [xml] = sent_xml(page)
@@ -188,8 +191,11 @@ def test_a_dossier_receipt_link_is_answered_once(watched, live, db):
     fill_standard(page)
     expect(page.get_by_label("Mã hồ sơ (nếu có)")).to_have_value(code)
     send(page)
-    expect(page.locator("#hl-status")).to_have_text("Cảm ơn Ông/Bà! Phiếu khảo sát đã được ghi nhận.")
-    expect(page.locator("#hl-form")).to_be_hidden()          # nothing left to answer for this dossier
+    expect(page.get_by_role("heading", name="Cảm ơn Ông/Bà!")).to_be_visible()
+    expect(page.locator("main")).to_contain_text(f"Hồ sơ {code} đã được đánh giá")
+    # nothing left to answer for this dossier, and no link to answer it again
+    expect(page.locator("#hl-form")).to_have_count(0)
+    expect(page.get_by_role("link", name="Trả lời cho hồ sơ khác")).to_have_count(0)
     [xml] = sent_xml(page)
     row = submissions.get_submission(db, instance_id(xml))
     assert submissions.identifiers(db, row["id"]) == {"main/dossier_code": code}
@@ -217,9 +223,15 @@ def test_kiosk_starts_again_after_each_answer_and_after_a_minute_idle(watched, l
     fill_standard(page, rating="Rất hài lòng")
     shot(page, "3-kiosk-filled")
     send(page)
-    overlay = page.locator("#kiosk-overlay")
-    expect(overlay).to_be_visible()
-    expect(overlay).to_contain_text("Cảm ơn Ông/Bà!")
+    thanks = page.locator("#kiosk-thanks")
+    expect(thanks).to_be_visible()
+    expect(thanks).to_contain_text("Cảm ơn Ông/Bà!")
+    expect(page.locator("#hl-form")).to_be_hidden()          # the form is not offered again at once
+    sent_at = time.monotonic()
+    # after the idle delay, a blank form for the next citizen
+    expect(thanks).to_be_hidden(timeout=(IDLE_SECONDS + 6) * 1000)
+    assert time.monotonic() - sent_at >= IDLE_SECONDS - 1.5
+    expect(consent(page)).to_be_visible()
     expect(consent(page)).not_to_be_checked()
     [xml] = sent_xml(page)
     row = submissions.get_submission(db, instance_id(xml))
@@ -227,7 +239,6 @@ def test_kiosk_starts_again_after_each_answer_and_after_a_minute_idle(watched, l
     assert submissions.get_xml(db, row["id"]) == xml
 
     # someone starts and walks away: after the idle time the form is blank again
-    page.mouse.click(5, 5)      # the thank-you overlay goes
     consent(page).check()
     choose(page, "Ông/Bà là:", "Cá nhân")
     started = time.monotonic()
@@ -244,10 +255,11 @@ def test_kiosk_keeps_answers_while_offline_and_sends_them_when_the_network_retur
     fill_standard(page, rating="Bình thường")
     context.set_offline(True)
     send(page)
-    expect(page.locator("#kiosk-overlay")).to_contain_text("Đã lưu, sẽ gửi khi có mạng")
+    expect(page.locator("#kiosk-thanks")).to_contain_text("Đã lưu, sẽ gửi khi có mạng")
     queue = page.locator("#kiosk-queue")
     expect(queue).to_have_text("Phiếu đang chờ gửi: 1")
-    expect(consent(page)).not_to_be_checked()      # ready for the next citizen meanwhile
+    expect(consent(page)).to_be_visible(timeout=(IDLE_SECONDS + 6) * 1000)   # the next citizen, meanwhile
+    expect(consent(page)).not_to_be_checked()
     shot(page, "4-kiosk-offline")
     time.sleep(2.5)                                 # a retry while still offline keeps it
     expect(queue).to_have_attribute("data-waiting", "1")
@@ -333,7 +345,8 @@ def test_rate_limit_answers_with_a_clear_message_and_keeps_the_answers(context, 
     page.goto(f"{strict_live.url}/f/{FORM}?unit=481")
     fill_standard(page)
     send(page)
-    expect(page.locator("#hl-status")).to_have_text("Cảm ơn Ông/Bà! Phiếu khảo sát đã được ghi nhận.")
+    expect(page.get_by_role("heading", name="Cảm ơn Ông/Bà!")).to_be_visible()
+    page.get_by_role("link", name="Trả lời cho hồ sơ khác").click()
     fill_standard(page, rating="Rất hài lòng")
     send(page)
     status = page.locator("#hl-status")

@@ -17,8 +17,8 @@ import pytest
 import storage
 from aggregate import IndexQuery, compute_indices, weighted_indices
 from aggregate.render import rounded
-from bench.instances import STANDARD_ITEMS, standard_answers
-from bench.site import create_password_user
+from tests.harness.instances import STANDARD_ITEMS, standard_answers
+from tests.harness.site import create_password_user
 from conftest import PASSWORD, STANDARD_FORM, cli
 from forms.compile import compile_file
 from server import create_app
@@ -61,7 +61,7 @@ class Answered:
     values: dict
 
 
-# --- the hand computation (DOMAIN.md "Index definitions", README "Weighted index") -------------
+# --- the hand computation (docs/index-definitions.md, README "Weighted index") -------------------
 
 def respondent_score(values: dict, criterion: str) -> Fraction | None:
     given = [values[f"main/{criterion}/{item}"] for item in STANDARD_ITEMS[criterion]]

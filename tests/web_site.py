@@ -13,8 +13,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.instances import fill_instance, standard_answers
-from bench.site import PASSWORD, cli, create_password_user, seed
+from tests.harness.instances import fill_instance, standard_answers
+from tests.harness.site import PASSWORD, cli, create_password_user, seed
 from xlsforms import small_form
 
 UNIT_A, UNIT_B = "474", "481"

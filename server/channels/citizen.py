@@ -126,7 +126,7 @@ def unit_of(form: dict, code: str | None) -> dict | None:
     if not code:
         return None
     db = get_db()
-    unit = units.get_unit(db, code)
+    unit = units.get_unit_in_force(db, code)
     if unit is None or not scope.form_in_scope(db, {"unit_code": code}, form):
         raise PageError(404, f'Không tìm thấy đơn vị "{code}" cho phiếu khảo sát này. Vui lòng kiểm tra lại '
                              "đường dẫn hoặc mã QR.",

@@ -11,6 +11,7 @@ from storage import channels
 
 from . import registry
 from ..cli import _fail
+from ..public_address import public_base
 
 kiosks_cli = AppGroup("kiosks", help="Ki-ốt khảo sát / Survey kiosks.")
 
@@ -31,7 +32,7 @@ def kiosks_create(name, unit_code, form_id, server_url):
         new = registry.create_kiosk(_db(), name=name, unit_code=unit_code, form_id=form_id, actor="cli")
     except registry.Refused as exc:
         _fail(exc.describe())
-    base = server_url or current_app.config.get("PUBLIC_URL") or "http://127.0.0.1:5000"
+    base = server_url or public_base(_db())
     click.echo(f"Đã đăng ký ki-ốt {new.name} (đơn vị {new.unit_code}, biểu mẫu {new.form_id}). / "
                f"Registered kiosk {new.name} (unit {new.unit_code}, form {new.form_id}).")
     click.echo(f"Địa chỉ ki-ốt / kiosk address: {registry.kiosk_url(base, new.unit_code)}")

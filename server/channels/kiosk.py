@@ -5,16 +5,18 @@ entering it on the tablet's activation page stores it in an HttpOnly, SameSite=S
 limited to /kiosk. Revoking the kiosk stops its page and its submissions at once. Answers are
 stored with channel "kiosk", the kiosk's unit as scope, and "kiosk:<name>" as device.
 
-The page goes back to the start after each submission and after a minute without a touch, and
-keeps answers in the browser (IndexedDB) when the network is down, sending them when it
-returns: resending is safe because an identical resend of an instanceID is acknowledged
-without a second record.
+The page thanks the citizen after each submission and goes back to the start after the idle
+delay (and after a minute without a touch), and keeps answers in the browser (IndexedDB) when
+the network is down, sending them in order when it returns: resending is safe because an
+identical resend of an instanceID is acknowledged without a second record. A service worker
+(/kiosk/sw.js) keeps the page, the form and Web Forms, so the kiosk starts without network.
 """
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import current_app, redirect, request, url_for
+from flask import current_app, redirect, request, send_file, url_for
 
 from storage import channels, units
 
@@ -34,6 +36,7 @@ COOKIE_MAX_AGE = 5 * 365 * 24 * 3600
 # Sent by the kiosk page's script on every submission: another site cannot add a custom header
 # to a cross-origin request without a CORS grant, so with the SameSite cookie this stops forgery.
 HEADER = "X-Hailong-Kiosk"
+SERVICE_WORKER = Path(__file__).resolve().parents[1] / "static" / "channels" / "kiosk-sw.js"
 
 
 def kiosk_for_request(unit_code: str) -> dict | None:
@@ -47,7 +50,7 @@ def kiosk_for_request(unit_code: str) -> dict | None:
 
 
 def _unit_or_404(unit_code: str) -> dict:
-    unit = units.get_unit(get_db(), unit_code)
+    unit = units.get_unit_in_force(get_db(), unit_code)
     if unit is None:
         raise PageError(404, f'Không có đơn vị "{unit_code}".', f'No unit "{unit_code}".',
                         "Không tìm thấy", "Not found")
@@ -79,6 +82,17 @@ def page(unit_code):
         submit_url=url_for(".submission", unit_code=unit_code, **query),
         idle_seconds=current_app.config["KIOSK_IDLE_SECONDS"],
         retry_seconds=current_app.config["KIOSK_RETRY_SECONDS"], header=HEADER)
+
+
+@bp.get("/kiosk/sw.js")
+def service_worker():
+    """The kiosk's service worker, served under /kiosk/ so that its scope covers every kiosk page
+    (a worker's scope cannot reach above the path it is served from)."""
+    response = send_file(SERVICE_WORKER, mimetype="text/javascript", max_age=0)
+    # always checked again: a new version of the worker reaches kiosks at their next start
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @bp.post("/kiosk/<unit_code>/activate")

@@ -14,13 +14,15 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 
-from storage import browse, channels, forms, reviews
+from storage import audit, browse, channels, forms, reviews, write_transaction
 
 from ..dbconn import get_blobs, get_db
+from ..instance_xml import without_identifiers
 from ..receive.accept import receive
 from ..receive.flatten import flatten
 from ..receive.parse import parse_instance
 from ..web.common import form_or_404, roles, user_scope, web_blueprint
+from ..web.submissions import SENSITIVE_READERS
 from ..web.i18n import label, t
 from . import webforms
 from .receiving import Refusal, answer, read_instance, read_posted, refusal_answer, result_answer
@@ -54,7 +56,7 @@ def index():
     db = get_db()
     prints = [p for p in channels.list_prints(db) if _run_in_scope(p)]
     return render_template("channels/paper_index.html", forms=open_forms_in_scope(),
-                           units=browse.units_in_scope(db, user_scope()), prints=prints,
+                           units=browse.units_in_scope(db, user_scope(), in_force=True), prints=prints,
                            can_enter=g.user["role"] in PAPER_ENTRY_ROLES,
                            open_conflicts=len(channels.conflicts(db, scope=user_scope(), open_only=True)),
                            max_sheets=channels.MAX_SHEETS_PER_PRINT)
@@ -254,7 +256,8 @@ def conflicts():
             by_form[row["form_id"]] = _labels(forms.latest_version(db, row["form_id"]))
         row["difference_labels"] = [by_form[row["form_id"]].get(p, p) for p in row["differences"]]
     return render_template("channels/paper_conflicts.html", rows=rows,
-                           can_resolve=g.user["role"] in PAPER_ENTRY_ROLES)
+                           can_resolve=g.user["role"] in PAPER_ENTRY_ROLES,
+                           can_reveal=g.user["role"] in SENSITIVE_READERS)
 
 
 @bp.post("/conflicts/<int:conflict_id>/resolve")
@@ -272,12 +275,31 @@ def resolve(conflict_id):
 @bp.get("/conflicts/<int:conflict_id>/xml")
 @roles(*PAPER_ENTRY_ROLES)
 def conflict_xml(conflict_id):
+    """The later entry as sent, identifiers hidden (server.instance_xml); `?sensitive=1` gives an
+    administrator the stored bytes whole, and the audit log says so."""
     db = get_db()
-    visible = {c["id"] for c in channels.conflicts(db, scope=user_scope())}
+    visible = {c["id"]: c for c in channels.conflicts(db, scope=user_scope())}
     if conflict_id not in visible:
         abort(404)
-    response = current_app.response_class(channels.conflict_xml(db, conflict_id), 200,
-                                          content_type="text/xml; charset=utf-8")
+    xml = channels.conflict_xml(db, conflict_id)
+    if request.args.get("sensitive") == "1":
+        if g.user["role"] not in SENSITIVE_READERS:
+            abort(403)
+        with write_transaction(db):
+            audit.record(db, g.user["name"], "paper.conflict_sensitive_view", f"conflict:{conflict_id}",
+                         form_id=visible[conflict_id]["form_id"], sheet=visible[conflict_id]["sheet_no"])
+    else:
+        xml = without_identifiers(xml, _version_of(db, visible[conflict_id]["form_id"], xml))
+    response = current_app.response_class(xml, 200, content_type="text/xml; charset=utf-8")
     response.headers["Content-Disposition"] = f"attachment; filename=paper-conflict-{conflict_id}.xml"
+    response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def _version_of(db, form_id: str, xml: bytes) -> dict | None:
+    try:
+        inst = parse_instance(xml)
+    except InstanceError:
+        return None
+    return forms.get_version(db, form_id, inst.version) if inst.form_id == form_id else None
 

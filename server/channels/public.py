@@ -11,8 +11,9 @@ from __future__ import annotations
 import math
 import time
 
-from flask import current_app, request, url_for
+from flask import current_app, render_template, request, url_for
 
+from forms.conventions import dossier_key
 from storage import channels, forms
 
 from ..dbconn import get_db
@@ -47,7 +48,7 @@ def page(form_id):
     unit, dossier = _link_args(form)
     if dossier:
         path = version["conventions"].get("roles", {}).get("dossier_code")
-        if path and channels.dossier_answered(get_db(), form_id, path, dossier):
+        if path and channels.dossier_answered(get_db(), form_id, path, dossier_key(dossier)):
             return message_page(200, t("Hồ sơ đã được đánh giá", "Dossier already rated"),
                                 t(f"Hồ sơ {dossier} đã được đánh giá. Mỗi hồ sơ chỉ được đánh giá một lần. "
                                   "Cảm ơn Ông/Bà đã tham gia khảo sát.",
@@ -59,7 +60,25 @@ def page(form_id):
         unit_label=unit_name(unit, "") if unit else None, dossier=dossier,
         form_url=url_for(".form_xml", form_id=form_id, **query),
         media_url=url_for(".media", form_id=form_id, version=version["version"], filename="x")[:-1],
-        submit_url=url_for(".submission", form_id=form_id, **query))
+        submit_url=url_for(".submission", form_id=form_id, **query),
+        thanks_url=url_for(".thanks", form_id=form_id, **query))
+
+
+@bp.get("/f/<form_id>/thanks")
+def thanks(form_id):
+    """Where the page goes once the answer is stored: thanks, and no form to fill in again.
+
+    A link naming a dossier was for that dossier alone; a unit's general link (a poster at the
+    counter) offers a fresh start for another dossier the same person may have had handled.
+    """
+    form, _ = open_form(form_id, version=False)
+    unit, dossier = _link_args(form)
+    again = None if dossier else url_for(".page", form_id=form_id, **_query(unit, None))
+    response = current_app.make_response(render_template(
+        "channels/citizen_thanks.html", dossier=dossier, again_url=again,
+        unit_label=unit_name(unit, "") if unit else None))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/f/<form_id>/form.xml")

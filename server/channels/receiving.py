@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from flask import current_app, jsonify
 
+from forms.conventions import DOSSIER_RE, dossier_key
 from storage import channels, forms
 
 from ..dbconn import get_blobs, get_db
@@ -62,6 +63,10 @@ MESSAGES: dict[str, Message] = {
                                      "một lần. Cảm ơn Ông/Bà đã quan tâm.",
                                 "Dossier {dossier} has already been rated; each dossier can be rated once. "
                                 "Thank you for your interest."),
+    "dossier_invalid": Message(400, "Mã hồ sơ trong phiếu không hợp lệ: chỉ gồm chữ không dấu, số và các dấu "
+                                    ". _ / : -, tối đa 64 ký tự. Vui lòng kiểm tra lại mã trên phiếu hẹn.",
+                               "The dossier code in the answers is not valid: letters without accents, digits "
+                               "and . _ / : -, at most 64 characters. Please check the code on the receipt."),
     "wrong_form": Message(400, "Phiếu gửi lên không thuộc biểu mẫu của trang này; vui lòng tải lại trang.",
                           "The answers sent belong to another form than this page's; please reload the page."),
     "form_closed": Message(409, "Đợt khảo sát này đã kết thúc, phiếu không được ghi nhận. Cảm ơn Ông/Bà.",
@@ -188,12 +193,16 @@ def receive_once_per_dossier(posted: Posted, inst: Instance, *, submitter: dict 
     """
     db = get_db()
     path, code = dossier_code(db, inst)
-    guard = channels.exclusive(db, "dossier") if code else contextlib.nullcontext()
+    # compared by key: a different case, a space or a zero-width character is the same dossier
+    key = dossier_key(code)
+    if key and not DOSSIER_RE.match(key):
+        raise Refusal("dossier_invalid")
+    guard = channels.exclusive(db, "dossier") if key else contextlib.nullcontext()
     with guard:
-        if code:
-            earlier = [i for i in channels.dossier_answered(db, inst.form_id, path, code) if i != inst.instance_id]
+        if key:
+            earlier = [i for i in channels.dossier_answered(db, inst.form_id, path, key) if i != inst.instance_id]
             if earlier:
-                raise Refusal("dossier_answered", dossier=code)
+                raise Refusal("dossier_answered", dossier=key)
         return receive(db, get_blobs(), xml=posted.xml, uploads=posted.uploads, submitter=submitter,
                        device_id=device_id, arrival_channel=arrival_channel, inst=inst)
 

@@ -34,9 +34,10 @@ def create_kiosk(db, *, name: str, unit_code: str, form_id: str | None, actor: s
                       "A kiosk name may hold ASCII letters, digits and _ . @ -, at most 64 characters.")
     if channels.kiosk_by_name(db, name) is not None:
         raise Refused(f'Ki-ốt "{name}" đã có.', f'Kiosk "{name}" already exists.')
-    unit = units.get_unit(db, unit_code or "")
+    unit = units.get_unit_in_force(db, unit_code or "")
     if unit is None:
-        raise Refused(f'Không có đơn vị "{unit_code}".', f'Unknown unit "{unit_code}".')
+        raise Refused(f'Không có đơn vị "{unit_code}" đang có hiệu lực (chưa có hoặc đã giải thể).',
+                      f'No unit "{unit_code}" in force (unknown or retired).')
     form_id = form_id or DEFAULT_FORM
     form = forms.get_form(db, form_id)
     if form is None:

@@ -4,7 +4,8 @@ The fields (labels, choices, groups) come from what was stored at publication; w
 fields do not say — which text fields are notes, which fields the device fills itself (start,
 end, deviceid, instanceID), which appear only under a condition — is read from the version's
 binds. Runs of rating questions that share their choices (the 5-point scale and "no opinion")
-become one table with a tick box per answer, as paper questionnaires are usually printed.
+become one table with a tick box per answer, as paper questionnaires are usually printed; an
+answer outside the form's scale ("Không ý kiến / không áp dụng") is set apart from the grades.
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ class Item:
     depth: int = 0
     prefilled: str | None = None    # a value printed in (the print run's unit, its level)
     conditional: bool = False
+    apart: tuple[str, ...] = ()     # grid answers outside the scale, printed apart from the grades
 
 
 def vi_label(labels: dict | None, fallback: str = "") -> str:
@@ -124,10 +126,11 @@ def sheet_items(version: dict, *, unit: dict | None = None) -> list[Item]:
             continue
         multiline = "multiline" in b.get("appearance", []) or f["name"] in ("comment", "comments", "feedback")
         items.append(Item("text", label, path, lines=3 if multiline else 1, depth=depth, conditional=conditional))
-    return _grids(items)
+    scale = [str(v) for v in version["conventions"].get("scale") or ()]
+    return _grids(items, scale)
 
 
-def _grids(items: list[Item]) -> list[Item]:
+def _grids(items: list[Item], scale: list[str]) -> list[Item]:
     """Consecutive single-choice questions of one group with the same choices become a table."""
     out: list[Item] = []
     run: list[Item] = []
@@ -137,7 +140,12 @@ def _grids(items: list[Item]) -> list[Item]:
 
     def close():
         if len(run) >= 2:
-            out.append(Item("grid", choices=run[0].choices, rows=list(run), depth=run[0].depth, path=run[0].path))
+            choices = run[0].choices
+            apart = tuple(value for value, _ in choices if scale and value not in scale)
+            if apart:   # the grades first, in the form's order, then what is not a grade
+                choices = [c for c in choices if c[0] not in apart] + [c for c in choices if c[0] in apart]
+            out.append(Item("grid", choices=choices, rows=list(run), depth=run[0].depth, path=run[0].path,
+                            apart=apart))
         else:
             out.extend(run)
         run.clear()

@@ -11,6 +11,7 @@ from forms.conventions import DOSSIER_RE
 from storage import browse, channels, units
 
 from ..dbconn import get_db
+from ..public_address import public_base
 from ..web.common import roles, user_scope, web_blueprint
 from ..web.i18n import t
 from . import registry
@@ -23,7 +24,7 @@ PAPER_ENTRY_ROLES = ("admin", "reporter")
 
 
 def server_base() -> str:
-    return current_app.config.get("PUBLIC_URL") or request.host_url.rstrip("/")
+    return public_base(get_db())
 
 
 def open_forms_in_scope() -> list[dict]:
@@ -45,7 +46,10 @@ def _link_choice():
         dossier = None
         flash(t("Mã hồ sơ chỉ gồm chữ, số và các dấu . _ / : -, tối đa 64 ký tự.",
                 "A dossier code holds letters, digits and . _ / : -, at most 64 characters."), "error")
-    return form, (units.get_unit(db, unit_code) if unit_code else None), dossier
+    unit = units.get_unit_in_force(db, unit_code) if unit_code else None
+    if unit_code and unit is None:
+        abort(404)              # a retired unit has no link: its public page is gone
+    return form, unit, dossier
 
 
 @bp.get("/")
@@ -59,7 +63,8 @@ def index():
         link = {"url": url, "qr_data_uri": f"data:image/png;base64,{qr}"}
     db = get_db()
     return render_template(
-        "channels/index.html", forms=open_forms_in_scope(), units=browse.units_in_scope(db, user_scope()),
+        "channels/index.html", forms=open_forms_in_scope(),
+        units=browse.units_in_scope(db, user_scope(), in_force=True),
         chosen_form=form, chosen_unit=unit, dossier=dossier, link=link,
         open_conflicts=len(channels.conflicts(db, scope=user_scope(), open_only=True)),
         can_paper=g.user["role"] in PAPER_ENTRY_ROLES, can_print=g.user["role"] in LINK_ROLES)
@@ -96,7 +101,7 @@ def qr_png():
 def _render_kiosks(status: int = 200, created: dict | None = None, form: dict | None = None):
     db = get_db()
     return render_template("channels/kiosks.html", kiosks=channels.list_kiosks(db, user_scope()),
-                           units=browse.units_in_scope(db, user_scope()), forms=open_forms_in_scope(),
+                           units=browse.units_in_scope(db, user_scope(), in_force=True), forms=open_forms_in_scope(),
                            created=created, form=form or {}, default_form=registry.DEFAULT_FORM), status
 
 

@@ -15,15 +15,22 @@ from pathlib import Path
 from defusedxml import minidom
 from flask import Blueprint, abort, current_app, send_file
 
+from ..web.i18n import lang
+
 NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"
 WEB_FORMS_DIST = NODE_MODULES / "@getodk" / "web-forms" / "dist"
 VUE_FILE = NODE_MODULES / "vue" / "dist" / "vue.esm-browser.prod.js"
+# Be Vietnam Pro: drawn for Vietnamese (stacked diacritics), served from its npm package.
+FONT_DIR = NODE_MODULES / "@fontsource" / "be-vietnam-pro"
+FONT_WEIGHTS = ("400", "600", "700")
 
 ASSETS_PREFIX = "/static/odk"
 WEB_FORMS_URL = f"{ASSETS_PREFIX}/web-forms/index.js"
 VUE_URL = f"{ASSETS_PREFIX}/vue/vue.esm-browser.prod.js"
 # The entry module and the chunks it imports by relative name (index-<hash>.js, MapBlock-<hash>.js).
 _DIST_NAME = re.compile(r"^(index|MapBlock)(-[A-Za-z0-9_-]+)?\.js$")
+FONT_URL = f"{ASSETS_PREFIX}/fonts/be-vietnam-pro"
+_FONT_FILE = re.compile(r"^be-vietnam-pro-(vietnamese|latin|latin-ext)-(%s)-normal\.woff2?$" % "|".join(FONT_WEIGHTS))
 
 # "vue" is the only bare import in Web Forms' modules, so the import map holds one entry. The
 # text is fixed, so the page's CSP names it by hash instead of allowing inline scripts.
@@ -45,11 +52,31 @@ def vue_file():
     return _script(VUE_FILE)
 
 
+@bp.get(f"{FONT_URL}/<weight>.css")
+def font_css(weight):
+    """Fontsource's own @font-face rules (one per subset, by unicode-range), whose relative
+    URLs lead to font_file below."""
+    if weight not in FONT_WEIGHTS:
+        abort(404)
+    return _asset(FONT_DIR / f"{weight}.css", "text/css")
+
+
+@bp.get(f"{FONT_URL}/files/<name>")
+def font_file(name):
+    if not _FONT_FILE.match(name):
+        abort(404)
+    return _asset(FONT_DIR / "files" / name, "font/woff2" if name.endswith(".woff2") else "font/woff")
+
+
 def _script(path: Path):
+    return _asset(path, "text/javascript")
+
+
+def _asset(path: Path, mimetype: str):
     if not path.is_file():
         abort(404)
     # unhashed names (index.js) change with the npm version, so a day, revalidated by ETag
-    response = send_file(path, mimetype="text/javascript", max_age=24 * 3600, conditional=True)
+    response = send_file(path, mimetype=mimetype, max_age=24 * 3600, conditional=True)
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
@@ -119,7 +146,8 @@ def _has_choice(field: dict | None, value: str) -> bool:
 
 def prefilled_form_response(version: dict, *, unit: dict | None, channel: str, dossier: str | None = None):
     """The form definition a Web Forms page loads: the version's XForm with what the page knows
-    filled in, never cached (the unit and dossier differ from one link to the next).
+    filled in, in the page's language, never cached (the unit and dossier differ from one link
+    to the next).
 
     The channel question is not shown: on these pages the server knows the channel and stores
     it whatever the answer says (receive.accept.SERVER_CHANNELS). Collect still shows it to
@@ -127,15 +155,18 @@ def prefilled_form_response(version: dict, *, unit: dict | None, channel: str, d
     values = link_values(version, unit=unit, dossier=dossier, channel=channel)
     channel_path = version["conventions"].get("roles", {}).get("channel")
     hidden = [channel_path] if channel_path else []
-    response = current_app.response_class(prefilled_xform(version["xform"], values, hidden), 200,
-                                          content_type="text/xml; charset=utf-8")
+    xform = prefilled_xform(version["xform"], values, hidden, language=lang())
+    response = current_app.response_class(xform, 200, content_type="text/xml; charset=utf-8")
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
-def prefilled_xform(xform: bytes, values: dict[str, str], hidden: list[str] = ()) -> bytes:
-    """The XForm with `values` as the defaults of its primary instance, and without the body
-    controls of the `hidden` paths (their values, defaults included, are still sent).
+def prefilled_xform(xform: bytes, values: dict[str, str], hidden: list[str] = (),
+                    language: str | None = None) -> bytes:
+    """The XForm with `values` as the defaults of its primary instance, without the body
+    controls of the `hidden` paths (their values, defaults included, are still sent), opening in
+    `language` (a code such as "en", matched against the "Name (code)" of the form's
+    translations) when the form has it.
 
     Web Forms 0.22 has no way to set arbitrary answers from the page (its `preloadProperties`
     covers only deviceid, email, phone number and user name; `editInstance` turns the answer
@@ -143,12 +174,13 @@ def prefilled_xform(xform: bytes, values: dict[str, str], hidden: list[str] = ()
     way, so the browser shows them and sends them as answers, and what it sends is stored as
     it is. The form id and version are unchanged: the answer belongs to the published version.
     """
-    if not values and not hidden:
+    if not values and not hidden and not language:
         return xform
     doc = minidom.parseString(xform)
+    changed = _choose_translation(doc, language) if language else False
     root = _primary_instance_root(doc)
     if root is None:
-        return xform
+        return doc.toxml(encoding="utf-8") if changed else xform
     refs = {f"/{_local(root.tagName)}/{path}" for path in hidden}
     for body in doc.getElementsByTagNameNS("*", "body"):
         for control in [e for e in body.getElementsByTagName("*") if e.getAttribute("ref") in refs]:
@@ -166,6 +198,23 @@ def prefilled_xform(xform: bytes, values: dict[str, str], hidden: list[str] = ()
             node.removeChild(child)
         node.appendChild(doc.createTextNode(value))
     return doc.toxml(encoding="utf-8")
+
+
+def _choose_translation(doc, language: str) -> bool:
+    """Make the itext translation named "… (<language>)" the default one (Web Forms opens a
+    form in its default translation). False when the form has no such translation."""
+    translations = [node for node in doc.getElementsByTagNameNS("*", "translation")
+                    if _local(node.tagName) == "translation"]
+    wanted = [node for node in translations
+              if node.getAttribute("lang").strip().lower().endswith(f"({language.lower()})")
+              or node.getAttribute("lang").strip().lower() == language.lower()]
+    if not wanted:
+        return False
+    for node in translations:
+        if node.hasAttribute("default"):
+            node.removeAttribute("default")
+    wanted[0].setAttribute("default", "true()")
+    return True
 
 
 def _local(tag: str) -> str:

@@ -13,6 +13,7 @@ from storage import forms
 
 from .. import auth, media, scope
 from ..dbconn import get_blobs, get_db
+from ..public_address import configured_base
 from ..receive import multipart
 from ..receive.accept import receive
 from . import wire
@@ -100,7 +101,7 @@ def _version_or_404(form_id: str, version: str):
 
 
 def _external(endpoint: str, **values) -> str:
-    base = current_app.config.get("PUBLIC_URL")
+    base = configured_base(get_db())
     if base:
         return base + url_for(f"{request.blueprint}.{endpoint}", **values)
     return url_for(f"{request.blueprint}.{endpoint}", _external=True, **values)
@@ -126,7 +127,7 @@ def form_list():
     return _xml(wire.form_list(entries))
 
 
-@bp.get("/forms/<form_id>/versions/<version>/form.xml")
+@bp.get("/forms/<form_id>/versions/<version:version>/form.xml", merge_slashes=False)
 def form_xml(form_id, version):
     row = _version_or_404(form_id, version)
     if row is None:
@@ -134,7 +135,7 @@ def form_xml(form_id, version):
     return _xml(row["xform"])
 
 
-@bp.get("/forms/<form_id>/versions/<version>/manifest")
+@bp.get("/forms/<form_id>/versions/<version:version>/manifest", merge_slashes=False)
 def manifest(form_id, version):
     row = _version_or_404(form_id, version)
     if row is None:
@@ -145,7 +146,7 @@ def manifest(form_id, version):
     return _xml(wire.manifest(files))
 
 
-@bp.get("/forms/<form_id>/versions/<version>/media/<filename>")
+@bp.get("/forms/<form_id>/versions/<version:version>/media/<filename>", merge_slashes=False)
 def media_file(form_id, version, filename):
     row = _version_or_404(form_id, version)
     content = media.media_content(get_db(), row, filename, g.user) if row else None

@@ -89,6 +89,10 @@ PROBLEMS: dict[str, Problem] = {
                             "Authentication is required."),
     "forbidden_unit": Problem(403, "Tài khoản này không được gửi phiếu cho đơn vị ngoài phạm vi được giao.",
                               "This account may not submit for a unit outside its scope."),
+    "retired_unit": Problem(409, "Đơn vị được chọn đã giải thể trước ngày phỏng vấn; hãy tải lại biểu mẫu "
+                                 "(danh sách đơn vị mới) và chọn đơn vị hiện hành.",
+                            "The unit chosen was retired before the interview date; get the form again "
+                            "(the new unit list) and choose a unit in force."),
     "forbidden_form": Problem(403, "Tài khoản này không được dùng biểu mẫu này.",
                               "This account may not use this form."),
     "forbidden_role": Problem(403, "Vai trò của tài khoản này không được gửi phiếu.",

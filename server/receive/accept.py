@@ -142,6 +142,9 @@ def receive(db, blobs, *, xml: bytes, uploads: list[Upload], submitter: dict | N
         if any(u.name not in asked for u in uploads):
             return Result("unexpected_attachment")
 
+    if scope.retired_unit(db, sub.unit_code, sub.started_at):
+        return Result("retired_unit")
+
     def may_edit(original: dict) -> str | None:
         return _may_edit(db, original, submitter=submitter, device_id=device_id,
                          arrival_channel=arrival_channel)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask import current_app
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from .accept import Upload
@@ -43,4 +44,15 @@ def read_posted(request) -> Posted:
         raise PostRefused("no_xml_part")
     uploads = [Upload(p.filename or name, p.stream, p.mimetype or None)
                for name, p in files.items(multi=True) if name != "xml_submission_file"]
+    if len(xml) + sum(_size(u.stream) for u in uploads) > current_app.config["SUBMISSION_MAX_BYTES"]:
+        # the advertised limit counts the files, as Collect does when it splits an upload; the
+        # multipart framing around them is what MAX_CONTENT_LENGTH's slack is for
+        raise PostRefused("too_large")
     return Posted(xml, uploads, {k: v for k, v in fields.items()})
+
+
+def _size(stream) -> int:
+    stream.seek(0, 2)
+    size = stream.tell()
+    stream.seek(0)
+    return size

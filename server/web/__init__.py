@@ -11,8 +11,8 @@ Vietnamese first, English by the switch (`i18n`).
 """
 from __future__ import annotations
 
-from . import (accounts, admin, common, dashboard, i18n, public, questionnaires, registers, sampling,
-               submissions, vendor)
+from . import (accounts, admin, common, dashboard, followup_list, i18n, public, questionnaires, registers,
+               sampling, submissions, vendor)
 from .. import csrf
 
 
@@ -21,9 +21,12 @@ def init_app(app) -> None:
     app.config.setdefault("WEB_PAGE_SIZE", 50)
     i18n.init_app(app)
     csrf.init_app(app)
-    app.jinja_env.globals.update(nav_items=common.nav_items, current_user=common.current_user)
+    app.jinja_env.globals.update(nav_items=common.nav_items, current_user=common.current_user,
+                                 public_base=common.public_base, qr_address_warning=common.qr_address_warning)
     for blueprint in (accounts.bp, admin.bp, questionnaires.bp, submissions.bp, dashboard.bp, public.bp,
-                      vendor.bp, registers.bp, sampling.bp):
+                      vendor.bp, registers.bp, sampling.bp, followup_list.bp):
         app.register_blueprint(blueprint)
+    from .. import export_jobs  # exports started from the pages, as background jobs
+    app.register_blueprint(export_jobs.bp)
     from .. import channels  # citizens' channels: public links, kiosks, paper (server/channels)
     channels.init_app(app)

@@ -10,19 +10,24 @@ import base64
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 
-from storage import browse
+from exports.report import REPORT_SETTINGS
+from storage import browse, settings
+from storage import units as unit_store
 
+from .. import auth, public_address
 from ..dbconn import get_db
-from ..unit_import import import_units
+from ..public_address import public_base
+from ..unit_import import import_successors, import_units, preview_units, read_successors
 from ..user_admin import (AccountRefused, collector_qr_png, collector_url, create_account,
-                          reset_password, revoke_account)
+                          reset_password, revoke_account, unlock_account)
 from .common import user_scope, web_blueprint
 from .i18n import t
 
 bp = web_blueprint("admin", __name__, url_prefix="/admin")
 
-# least power first, so the form's default is the safe choice
-PASSWORD_ROLES = ("viewer", "reporter", "designer", "admin", "collector")
+# least power first, so the form's default is the safe choice; surveyors are made by
+# `_create_collector` whichever tab asks, so that the token URL and QR code are always shown
+PASSWORD_ROLES = ("viewer", "reporter", "designer", "admin")
 AUDIT_PAGE_SIZE = 50
 
 
@@ -73,15 +78,21 @@ def users():
 
 def _render_users(status: int = 200, form: dict | None = None):
     db = get_db()
+    accounts = browse.users_in_scope(db, user_scope(), collectors=False)
+    locked = auth.locked_out(db, [a["name"] for a in accounts])
+    for account in accounts:
+        account["locked"] = account["name"] in locked
     return render_template("admin/users.html",
-                           accounts=browse.users_in_scope(db, user_scope(), collectors=False),
-                           units=browse.units_in_scope(db, user_scope()), roles=PASSWORD_ROLES,
+                           accounts=accounts,
+                           units=browse.units_in_scope(db, user_scope(), in_force=True), roles=PASSWORD_ROLES,
                            form=form or {}), status
 
 
 @bp.post("/users")
 def create_user():
     form = request.form
+    if form.get("role") == "collector":
+        return _create_collector(form)
     try:
         unit = _unit_choice(form.get("unit"))
         role = form.get("role", "")
@@ -110,8 +121,19 @@ def user_password(name):
     except AccountRefused as exc:
         _refused(exc)
         return _render_users(400)
-    flash(t(f"Đã đặt mật khẩu mới cho {name}; các phiên đăng nhập cũ của tài khoản này đã kết thúc.",
-            f"New password set for {name}; the account's open sessions have ended."), "success")
+    flash(t(f"Đã đặt mật khẩu mới cho {name}; các phiên đăng nhập cũ của tài khoản này đã kết thúc "
+            "và tài khoản không còn bị khoá.",
+            f"New password set for {name}; the account's open sessions have ended and it is no longer "
+            "locked."), "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<name>/unlock")
+def user_unlock(name):
+    user = _managed_user(name)
+    unlock_account(get_db(), name=user["name"], actor=g.user["name"])
+    flash(t(f"Đã mở khoá {name}: các lần đăng nhập sai trước đây không còn được tính.",
+            f"Unlocked {name}: earlier failed logins no longer count."), "success")
     return redirect(url_for("admin.users"))
 
 
@@ -137,14 +159,14 @@ def user_revoke(name):
 # --- collectors ----------------------------------------------------------------------------
 
 def _server_base() -> str:
-    return current_app.config.get("PUBLIC_URL") or request.host_url.rstrip("/")
+    return public_base(get_db())
 
 
 def _render_collectors(status: int = 200, created: dict | None = None, form: dict | None = None):
     db = get_db()
     return render_template("admin/collectors.html",
                            collectors=browse.users_in_scope(db, user_scope(), collectors=True),
-                           units=browse.units_in_scope(db, user_scope()), created=created,
+                           units=browse.units_in_scope(db, user_scope(), in_force=True), created=created,
                            server_base=_server_base(), form=form or {}), status
 
 
@@ -155,7 +177,10 @@ def collectors():
 
 @bp.post("/collectors")
 def create_collector():
-    form = request.form
+    return _create_collector(request.form)
+
+
+def _create_collector(form):
     name = form.get("name", "").strip()
     try:
         unit = _unit_choice(form.get("unit"))
@@ -171,30 +196,134 @@ def create_collector():
                                             "qr_data_uri": f"data:image/png;base64,{qr}"})
 
 
+# --- settings ------------------------------------------------------------------------------
+
+@bp.get("/settings")
+def settings_page():
+    return _render_settings()
+
+
+def _render_settings(status: int = 200, typed: str | None = None):
+    db = get_db()
+    stored = settings.get_setting(db, public_address.SETTING)
+    report = [{"key": key, "value": value, "default": default, "label": t(vi, en)}
+              for (key, default, vi, en), value in zip(REPORT_SETTINGS, settings.get_settings(
+                  db, [k for k, *_ in REPORT_SETTINGS]).values())]
+    return render_template("admin/settings.html", stored=stored if typed is None else typed, report=report,
+                           env_url=current_app.config.get("PUBLIC_URL"), effective=public_address.public_base(db),
+                           request_base=request.host_url.rstrip("/")), status
+
+
+@bp.post("/settings")
+def settings_save():
+    # a province-wide setting: unit-bound administrators may read it, not change it
+    if user_scope() is not None:
+        abort(403)
+    if request.form.get("section") == "report":
+        values = {key: " ".join(request.form.get(key, "").split())[:200] for key, *_ in REPORT_SETTINGS}
+        settings.set_settings(get_db(), values, actor=g.user["name"])
+        flash(t("Đã lưu phần đầu và phần ký của báo cáo.", "Saved the report's header and signature."), "success")
+        return redirect(url_for("admin.settings_page"))
+    typed = request.form.get("public_url", "")
+    try:
+        value = public_address.normalise(typed)
+    except public_address.AddressRefused as exc:
+        flash(t(exc.vi, exc.en), "error")
+        return _render_settings(400, typed)
+    settings.set_settings(get_db(), {public_address.SETTING: value}, actor=g.user["name"])
+    if value:
+        flash(t(f"Đã lưu địa chỉ công khai {value}; mọi mã QR, thư mời, áp phích và đường dẫn dùng địa chỉ này.",
+                f"Saved the public address {value}; every QR code, letter, poster and link uses it."), "success")
+    else:
+        flash(t("Đã xoá địa chỉ công khai đã lưu.", "Removed the stored public address."), "success")
+    return redirect(url_for("admin.settings_page"))
+
+
 # --- unit tree -----------------------------------------------------------------------------
+
+def _units_page(status: int = 200, errors=(), preview: dict | None = None):
+    db = get_db()
+    scope = user_scope()
+    listed = browse.units_in_scope(db, scope)
+    codes = {u["code"] for u in listed}
+    versions = {v["key"]: v for v in unit_store.all_versions(db) if v["code"] in codes}
+    history = [{**v, "successor": versions.get(v["successor_key"] or "")}
+               for v in versions.values() if v["retired_on"] or v["valid_from"]]
+    history.sort(key=lambda v: (v["retired_on"] or "9999", v["code"], v["valid_from"] or ""))
+    return render_template("admin/units.html", units=[u for u in listed if u["retired_on"] is None],
+                           history=history, can_import=scope is None, errors=list(errors),
+                           preview=preview), status
+
 
 @bp.get("/units")
 def units_page():
-    return render_template("admin/units.html", units=browse.units_in_scope(get_db(), user_scope()),
-                           can_import=user_scope() is None, errors=[])
+    return _units_page()
+
+
+def _upload() -> tuple[str, str | None, bytes]:
+    """(kind, date in force, content) of an upload, or of the file a preview showed (sent
+    back whole: what is applied is what was previewed, checked again)."""
+    kind = "successors" if request.form.get("kind") == "successors" else "list"
+    valid_from = (request.form.get("valid_from") or "").strip() or None
+    shown = request.form.get("content")
+    if shown:
+        try:
+            return kind, valid_from, base64.b64decode(shown.encode("ascii"), validate=True)
+        except (ValueError, UnicodeEncodeError):
+            return kind, valid_from, b""
+    upload = request.files.get("file")
+    return kind, valid_from, upload.read() if upload else b""
+
+
+def _tree_upload() -> tuple[str, str | None, bytes] | None:
+    """The upload of a province-wide administrator (the tree can move any unit); None, with a
+    message, when no file came."""
+    if user_scope() is not None:
+        abort(403)
+    kind, valid_from, data = _upload()
+    if not data:
+        flash(t("Hãy chọn tệp CSV.", "Choose the CSV file."), "error")
+        return None
+    return kind, valid_from, data
+
+
+@bp.post("/units/preview")
+def units_preview():
+    upload = _tree_upload()
+    if upload is None:
+        return redirect(url_for("admin.units_page"))
+    kind, valid_from, data = upload
+    db = get_db()
+    if kind == "successors":
+        pairs, errors = read_successors(db, data)
+        changes = {"pairs": [{"old": old, "new": new} for old, new in pairs]}
+    else:
+        changes, errors = preview_units(db, data, valid_from)
+        changes.pop("rows", None)
+    if errors:
+        return _units_page(400, errors)
+    return _units_page(preview={"kind": kind, "valid_from": valid_from, "changes": changes,
+                                "content": base64.b64encode(data).decode("ascii")})
 
 
 @bp.post("/units")
 def units_import():
-    if user_scope() is not None:
-        abort(403)
-    upload = request.files.get("file")
-    data = upload.read() if upload else b""
-    if not data:
-        flash(t("Hãy chọn tệp CSV danh sách đơn vị.", "Choose the CSV file of units."), "error")
+    upload = _tree_upload()
+    if upload is None:
         return redirect(url_for("admin.units_page"))
-    count, errors = import_units(get_db(), data, actor=g.user["name"])
+    kind, valid_from, data = upload
+    if kind == "successors":
+        count, errors = import_successors(get_db(), data, actor=g.user["name"])
+    else:
+        count, errors = import_units(get_db(), data, actor=g.user["name"], valid_from=valid_from)
     if errors:
         flash(t("Không nhập đơn vị nào vì tệp có lỗi; hãy sửa các dòng dưới đây rồi tải lên lại.",
                 "Nothing was imported because the file has errors; fix the rows below and upload again."), "error")
-        return render_template("admin/units.html", units=browse.units_in_scope(get_db(), None),
-                               can_import=True, errors=errors), 400
-    flash(t(f"Đã nhập {count} đơn vị.", f"Imported {count} units."), "success")
+        return _units_page(400, errors)
+    if kind == "successors":
+        flash(t(f"Đã ghi {count} đơn vị kế thừa.", f"Recorded {count} successors."), "success")
+    else:
+        flash(t(f"Đã nhập {count} đơn vị.", f"Imported {count} units."), "success")
     return redirect(url_for("admin.units_page"))
 
 
@@ -209,7 +338,8 @@ def audit_log():
 
 
 ADMIN_TABS = [("admin.users", "Tài khoản", "Accounts"), ("admin.collectors", "Điều tra viên", "Surveyors"),
-              ("admin.units_page", "Đơn vị", "Units"), ("admin.audit_log", "Nhật ký", "Audit log")]
+              ("admin.units_page", "Đơn vị", "Units"), ("admin.audit_log", "Nhật ký", "Audit log"),
+              ("admin.settings_page", "Cài đặt", "Settings")]
 
 
 @bp.app_context_processor

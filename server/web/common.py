@@ -70,6 +70,21 @@ def nav_items() -> list[dict]:
             for item in NAV if user["role"] in item.roles]
 
 
+# --- the public address in pages ------------------------------------------------------------
+
+def public_base() -> str:
+    from ..dbconn import get_db
+    from ..public_address import public_base as base
+    return base(get_db())
+
+
+def qr_address_warning() -> str | None:
+    """The warning to show beside a QR code whose address phones may not reach, in the reader's language."""
+    from ..public_address import address_warning
+    warning = address_warning(public_base())
+    return t(*warning) if warning else None
+
+
 # --- access --------------------------------------------------------------------------------
 
 def user_scope() -> str | None:

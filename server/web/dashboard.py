@@ -16,23 +16,22 @@ from urllib.parse import urlencode
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
-from aggregate import (DissatisfiedQuery, IndexQuery, QueryError, RankQuery, compute_indices, list_dissatisfied,
-                       weighted_indices)
+from aggregate import IndexQuery, QueryError, RankQuery, compute_indices, weighted_indices
 from aggregate import periods, published, render
 from aggregate.breakdowns import breakdown_paths
-from aggregate.engine import CHANNELS, LEVELS, QUESTION
+from aggregate.engine import CHANNELS, LEVELS, QUESTION, default_level
+from aggregate.unit_views import RECORDED, VIEWS
 from aggregate.rankings import rank_units
 from aggregate.scoring import rules_of
 from storage import browse, followups, publications, scores, units
 
 from ..dbconn import get_db
 from .common import form_or_404, roles, safe_next, user_scope, web_blueprint
+from .followup_list import EDITORS, open_count      # EDITORS follow up dissatisfied answers, publish results
 from .i18n import lang, t
 
 bp = web_blueprint("dashboard", __name__, url_prefix="/dashboard")
 
-EDITORS = ("reporter", "admin")          # follow up dissatisfied answers, publish results
-DISSATISFIED_PAGE = 20
 NOTE_MAX = 2000
 CHILD_LEVEL = {"tinh": "huyen", "huyen": "xa", "xa": "xa"}
 
@@ -56,19 +55,22 @@ class Filters:
     version: str | None = None
     question: str | None = None      # select_one path of the breakdown
     level: str | None = None         # the ranking's level
-    offset: int = 0                  # the dissatisfied list's page
+    units: str = RECORDED            # the view of the past: as recorded, or on today's units
 
     def shared(self) -> dict:
         """The query string of this view (what a shared link keeps)."""
         values = {"period": self.period.key if self.period else None, "unit": self.unit,
                   "channel": self.channel, "version": self.version, "q": self.question,
-                  "level": self.level}
+                  "level": self.level, "units": self.units if self.units != RECORDED else None}
         return {k: v for k, v in values.items() if v}
 
-    def query(self, scope: str | None, *, dated: bool = True) -> dict:
-        """The same filters as keyword arguments of the aggregate queries."""
+    def query(self, scope: str | None, *, dated: bool = True, view: bool = True) -> dict:
+        """The same filters as keyword arguments of the aggregate queries (`view`: with the
+        view of the past, which the dissatisfied list, one row per answer, does not take)."""
         values = {"unit": self.unit, "scope": scope, "channel": self.channel,
                   "versions": (self.version,) if self.version else ()}
+        if view:
+            values["units"] = self.units
         if dated and self.period:
             values.update({"date_from": self.period.start, "date_to": self.period.end})
         return values
@@ -84,41 +86,75 @@ def _breakdown_questions(db, form_id: str) -> list[dict]:
     return [{"path": path, "labels": field.get("labels")} for path, field in found.items()]
 
 
-def _read_filters(db, versions: list[dict], questions: list[dict]) -> Filters:
+# what a dashboard address may carry; anything else is refused, as the API refuses it
+DASHBOARD_PARAMS = ("period", "unit", "channel", "version", "q", "level", "units")
+
+
+def _read_filters(db, form_id: str, versions: list[dict], questions: list[dict]) -> tuple[Filters, list[QueryError]]:
+    """The filters of the address, and a refusal for every value that is not one of the choices:
+    a mistyped shared link (channel=fax) must not silently show the whole scope."""
     args = request.args
     filters = Filters()
+    problems: list[QueryError] = []
+    for name in args:
+        if name not in DASHBOARD_PARAMS:
+            problems.append(QueryError("unknown_parameter", name=name, allowed=", ".join(DASHBOARD_PARAMS)))
     text = args.get("period", "").strip()
     if text:
         try:
             filters.period = periods.parse_period(text)
         except ValueError:
-            flash(t(f'Kỳ "{text}" không hợp lệ; đang xem toàn bộ thời gian.',
-                    f'"{text}" is not a valid period; showing all time.'), "error")
+            problems.append(QueryError("bad_period", value=text))
     unit = args.get("unit", "").strip()
     if unit:
         if not browse.unit_in_scope(db, unit, user_scope()):
             abort(404)              # another unit's figures are not even said to exist
         filters.unit = unit
-    if args.get("channel") in CHANNELS:
-        filters.channel = args["channel"]
-    if args.get("version") in {v["version"] for v in versions}:
-        filters.version = args["version"]
+    channel = args.get("channel", "").strip()
+    if channel in CHANNELS:
+        filters.channel = channel
+    elif channel:
+        problems.append(QueryError("bad_channel", value=channel, allowed=", ".join(CHANNELS)))
+    version = args.get("version", "").strip()
+    if version in {v["version"] for v in versions}:
+        filters.version = version
+    elif version:
+        problems.append(QueryError("unknown_version", form=form_id, value=version))
     paths = [q["path"] for q in questions]
     filters.question = args.get("q") if args.get("q") in paths else None
+    if args.get("q") and filters.question is None:
+        problems.append(QueryError("bad_question", path=args["q"]))
     if filters.question is None and paths:
         # the procedure field is what reports break down by first
         filters.question = next((p for p in paths if p.endswith("procedure_field")), paths[0])
-    if args.get("level") in LEVELS:
+    if args.get("units") in VIEWS:
+        filters.units = args["units"]
+    elif args.get("units"):
+        problems.append(QueryError("bad_units", value=args["units"]))
+    in_force = {u["level"] for u in units.all_units(db, in_force=True)}
+    if args.get("level") in LEVELS and args["level"] in in_force:
         filters.level = args["level"]
     else:
-        # the level just under the unit looked at: a district's communes, the province's districts
+        if args.get("level"):
+            problems.append(QueryError("bad_level", value=args["level"]))
+        # the level just under the unit looked at: a district's communes, the province's
+        # districts, or its communes where districts no longer exist
         anchor = units.get_unit(db, filters.unit or user_scope()) if (filters.unit or user_scope()) else None
-        filters.level = CHILD_LEVEL[anchor["level"]] if anchor else "huyen"
-    try:
-        filters.offset = max(0, int(args.get("offset", 0)))
-    except ValueError:
-        filters.offset = 0
-    return filters
+        filters.level = CHILD_LEVEL[anchor["level"]] if anchor else default_level(db)
+        if filters.level not in in_force:
+            filters.level = default_level(db)
+    return filters, problems
+
+
+def _refused(form_row: dict, problems: list[QueryError]):
+    """The page saying which filters are wrong, with a link to the same view without them."""
+    bad = {name for name in request.args if name not in DASHBOARD_PARAMS}
+    bad |= {key for key, code in (("period", "bad_period"), ("channel", "bad_channel"), ("version", "unknown_version"),
+                                  ("q", "bad_question"), ("level", "bad_level"), ("units", "bad_units"))
+            if any(p.code == code for p in problems)}
+    kept = {k: v for k, v in request.args.items() if k not in bad}
+    return render_template("dashboard/refused.html", form=form_row, messages=[p.message(lang()) for p in problems],
+                           clean_url=_with_query(url_for("dashboard.form", form_id=form_row["form_id"]), kept)), 400
 
 
 # --- pages ----------------------------------------------------------------------------------
@@ -171,7 +207,9 @@ def form(form_id):
     form_row = form_or_404(form_id)
     versions = browse.form_versions(db, form_id)
     questions = _breakdown_questions(db, form_id)
-    filters = _read_filters(db, versions, questions)
+    filters, problems = _read_filters(db, form_id, versions, questions)
+    if problems:
+        return _refused(form_row, problems)
     scope = user_scope()
 
     overall = _indices(db, form_id, filters, (), weighted=True)
@@ -193,10 +231,8 @@ def form(form_id):
         ranking = render.rankings_json(db, rank_query, rank_units(db, rank_query))
     ranking_weighted = _ranking_weighted(db, form_id, filters, rank_period) if ranking else {}
 
-    dis_query = DissatisfiedQuery(forms=(form_id,), limit=DISSATISFIED_PAGE, offset=filters.offset,
-                                  **filters.query(scope))
-    dissatisfied = render.dissatisfied_json(db, dis_query, list_dissatisfied(db, dis_query))
-    follow = followups.of_submissions(db, [e["submission_id"] for e in dissatisfied["submissions"]])
+    # the follow-up list has its own page (followup_list); the summary shows how many are open
+    dissatisfied_total, open_cases = open_count(db, form_id, **filters.query(scope, view=False))
 
     shared = filters.shared()
     # the exports area's endpoints, by their documented paths: the data of this view (every
@@ -205,17 +241,21 @@ def form(form_id):
                    "version": filters.version, "lang": "en" if lang() == "en" else None}
     report_period = filters.period or rank_period
     report_args = {"period": report_period.key if report_period else None, "unit": filters.unit}
-    export_url = _with_query(f"/api/v1/forms/{form_id}/export.xlsx", export_args)
-    report_url = _with_query(f"/api/v1/forms/{form_id}/report.xlsx", report_args)
+    # started as background jobs (server/export_jobs.py): the fields of their forms
+    export_fields = {k: v for k, v in export_args.items() if v}
+    report_fields = {k: v for k, v in {**report_args, "lang": export_args["lang"]}.items() if v}
 
     return render_template(
         "dashboard/form.html", form=form_row, filters=filters, shared=shared, versions=versions,
-        questions=questions, units=browse.units_in_scope(db, scope), channels=CHANNELS, levels=LEVELS,
+        questions=questions, units=browse.units_in_scope(db, scope), channels=CHANNELS,
+        levels=[level for level in LEVELS if level in {u["level"] for u in units.all_units(db, in_force=True)}]
+        or LEVELS, views=VIEWS,
         overall=overall["cells"][0] if overall["cells"] else None, overall_json=overall,
         trend=trend, channel_cells=channels, by_question=by_question, ranking=ranking,
         ranking_weighted=ranking_weighted,
-        rank_period=rank_period, dissatisfied=dissatisfied, follow=follow,
-        export_url=export_url, report_url=report_url,
+        rank_period=rank_period, dissatisfied_total=dissatisfied_total, open_cases=open_cases,
+        followup_filters={k: v for k, v in shared.items() if k in ("period", "unit", "channel", "version")},
+        export_fields=export_fields, report_fields=report_fields,
         period_choices=_period_choices(trend, filters.period),
         publications=publications.live(db, form_id, scope=scope),
         can_edit=g.user["role"] in EDITORS, this_url=request.full_path.rstrip("?"))

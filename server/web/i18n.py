@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 
 from flask import g, session
 
+from exports.excel import REVIEW_LABELS
+
 LANGUAGES = ("vi", "en")
 DEFAULT_LANGUAGE = "vi"
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -42,12 +44,7 @@ CHANNELS = {
     "post": ("Bưu chính", "Post"),
     "other": ("Khác", "Other"),
 }
-REVIEW_STATES = {
-    "received": ("Mới nhận", "Received"),
-    "approved": ("Đã duyệt", "Approved"),
-    "hasIssues": ("Có vấn đề", "Has issues"),
-    "rejected": ("Bị loại", "Rejected"),
-}
+REVIEW_STATES = REVIEW_LABELS      # one wording for the pages and the workbooks
 FORM_STATES = {"open": ("Đang mở", "Open"), "closed": ("Đã đóng", "Closed")}
 CRITERIA = {
     "procedure": ("Giải quyết thủ tục hành chính", "Handling of the procedure"),

@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import hashlib
 import io
+from pathlib import Path
 
 from flask import abort, flash, g, redirect, render_template, request, send_file, url_for
+from markupsafe import Markup
 
+import forms as forms_package
+from exports.schema import file_stem
 from forms.problems import FormProblems
 from storage import browse, forms, staging
 
 from ..dbconn import get_db
-from ..publish import PublishRefused, compile_bytes, field_rows, find_media, publish_compiled
+from ..publish import (PublishRefused, compile_bytes, field_rows, find_media, publish_compiled,
+                       version_given_before, version_lower, version_lower_problem, version_taken)
 from .common import form_or_404, roles, user_scope, web_blueprint
 from .i18n import lang, t
 
@@ -46,7 +51,7 @@ def index():
 
 def _render_upload(problems=(), status: int = 200, filename: str | None = None):
     return render_template("questionnaires/upload.html", problems=list(problems), filename=filename,
-                           units=browse.units_in_scope(get_db(), user_scope()),
+                           units=browse.units_in_scope(get_db(), user_scope(), in_force=True),
                            unit_required=user_scope() is not None), status
 
 
@@ -86,8 +91,16 @@ def upload_post():
               "error")
         return _render_upload(status=403, filename=filename)
     _, missing = find_media(compiled, [])
-    existing = forms.get_version(db, compiled.form_id, compiled.version)
-    if existing is None:
+    # a versionless form gets a new version on publishing (or the one its same bytes got before)
+    given = None if compiled.version else version_given_before(db, compiled)
+    existing = forms.get_version(db, compiled.form_id, compiled.version) if compiled.version else None
+    latest = forms.latest_version(db, compiled.form_id) if existing_form else None
+    if given is not None:
+        status = "unchanged"
+    elif (existing is None and latest is not None and compiled.version
+          and version_lower(compiled.version, latest["version"])):
+        status = "lower_version"
+    elif existing is None:
         status = "new_version" if existing_form else "new_form"
     elif existing["xform_md5"] == hashlib.md5(compiled.xform, usedforsecurity=False).hexdigest() or (
             compiled.xlsform is not None and existing["xlsform"] == compiled.xlsform):
@@ -95,11 +108,15 @@ def upload_post():
     else:
         status = "conflict"
     summary = {
-        "form_id": compiled.form_id, "version": compiled.version, "title": compiled.title,
+        "form_id": compiled.form_id, "version": compiled.version or given or "", "title": compiled.title,
         "fields": field_rows(compiled), "conventions": compiled.conventions,
         "warnings": [p.as_dict() for p in compiled.warnings], "missing_media": missing,
         "status": status, "languages": list(compiled.info.languages),
+        "conflict": version_taken(compiled).as_dict() if status == "conflict" else None,
+        "lower": (version_lower_problem(compiled, latest["version"]).as_dict()
+                  if status == "lower_version" else None),
         "form_unit": existing_form["unit_code"] if existing_form else unit,
+        "published_version": latest["version"] if latest else None,
     }
     sha = hashlib.sha256(data).hexdigest()
     staging.stage(db, sha256=sha, uploaded_by=g.user["name"], filename=filename or "form.xlsx",
@@ -112,6 +129,16 @@ def _staged_or_404(sha256: str) -> dict:
     if row is None:
         abort(404)
     return row
+
+
+@bp.get("/help/xlsform")
+def guide():
+    """forms/README.md, the designers' guide to the conventions, as a page."""
+    from markdown_it import MarkdownIt
+    text = (Path(forms_package.__file__).parent / "README.md").read_text(encoding="utf-8")
+    # the guide is ours, and raw HTML is off anyway: markdown-it escapes every text it renders
+    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(text)
+    return render_template("questionnaires/guide.html", body=Markup(body))  # nosec B704
 
 
 @bp.get("/staged/<sha256>")
@@ -137,7 +164,8 @@ def publish_staged(sha256):
     try:
         result = publish_compiled(db, compiled, actor=g.user["name"], unit_code=row["unit_code"])
     except PublishRefused as exc:
-        flash(exc.problem.describe(lang()), "error")
+        for problem in exc.problems:
+            flash(problem.describe(lang()), "error")
         return redirect(url_for("questionnaires.staged", sha256=sha256))
     staging.drop_staged(db, sha256, g.user["name"])
     if result.created:
@@ -198,7 +226,7 @@ def _version_file(form_id: str, version: str) -> dict:
     return row
 
 
-@bp.get("/<form_id>/versions/<version>/xlsform")
+@bp.get("/<form_id>/versions/<version:version>/xlsform", merge_slashes=False)
 def download_xlsform(form_id, version):
     row = _version_file(form_id, version)
     if not row["xlsform"]:
@@ -207,11 +235,11 @@ def download_xlsform(form_id, version):
     is_xlsx = row["xlsform"][:2] == b"PK"
     return send_file(io.BytesIO(row["xlsform"]), as_attachment=True,
                      mimetype=XLSX_TYPE if is_xlsx else "application/vnd.ms-excel",
-                     download_name=f"{form_id}-{version}.{'xlsx' if is_xlsx else 'xls'}")
+                     download_name=f"{file_stem(form_id)}-{file_stem(version)}.{'xlsx' if is_xlsx else 'xls'}")
 
 
-@bp.get("/<form_id>/versions/<version>/xform")
+@bp.get("/<form_id>/versions/<version:version>/xform", merge_slashes=False)
 def download_xform(form_id, version):
     row = _version_file(form_id, version)
     return send_file(io.BytesIO(row["xform"]), as_attachment=True, mimetype="application/xml",
-                     download_name=f"{form_id}-{version}.xml")
+                     download_name=f"{file_stem(form_id)}-{file_stem(version)}.xml")

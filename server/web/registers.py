@@ -5,8 +5,9 @@ imported at once. A file with row problems is shown with its problems and import
 the user confirms skipping those rows: its bytes wait in DATA_DIR/registers-staging under their
 SHA-256 (no table: a staged file is a plain leftover until confirmed, removed after a day), and
 are read and checked again at confirm time, so what is imported is what the checks passed now.
-A unit-bound account imports dossiers of its own subtree only. Applicants' names and phones are
-stored apart and never shown here.
+A unit-bound account imports dossiers of its own subtree only, never one whose code already
+belongs to a unit outside it, and sees the imports and dossiers of its subtree only. Applicants'
+names and phones are stored apart and never shown here.
 """
 from __future__ import annotations
 
@@ -44,26 +45,37 @@ def index():
 
 def _render_index(status: int = 200):
     db = get_db()
-    return render_template("registers/index.html", imports=registers.recent_imports(db),
-                           dossiers=registers.dossier_count(db),
+    return render_template("registers/index.html", imports=registers.recent_imports(db, scope=_scope()),
+                           dossiers=registers.dossier_count(db, scope=_scope()),
                            max_mb=register_file.MAX_BYTES // (1024 * 1024)), status
+
+
+def _scope() -> set[str] | None:
+    """The unit codes the account may import for and see (None: the whole province)."""
+    return None if user_scope() is None else units.subtree_codes(get_db(), user_scope())
 
 
 def _check(filename: str, content: bytes):
     db = get_db()
-    scope = None if user_scope() is None else units.subtree_codes(db, user_scope())
     known = {u["code"]: u for u in units.all_units(db)}
-    return register_file.read_register(filename, content, known, scope=scope)
+    return register_file.read_register(filename, content, known, scope=_scope(),
+                                       owners=lambda codes: registers.owner_units(db, codes))
 
 
-def _import(check, filename: str, content: bytes) -> None:
-    result = registers.import_dossiers(get_db(), check.rows, filename=filename,
-                                       sha256=hashlib.sha256(content).hexdigest(), rows_total=check.rows_total,
-                                       rows_skipped=check.rows_skipped, actor=g.user["name"])
+def _import(check, filename: str, content: bytes) -> bool:
+    try:
+        result = registers.import_dossiers(get_db(), check.rows, filename=filename,
+                                           sha256=hashlib.sha256(content).hexdigest(), rows_total=check.rows_total,
+                                           rows_skipped=check.rows_skipped, actor=g.user["name"],
+                                           scope=_scope(), actor_unit=user_scope())
+    except registers.DossierOwnedElsewhere as exc:
+        flash(exc.describe(lang()), "error")
+        return False
     flash(t(*register_file.import_summary(result)), "success")
     if check.warnings:
         ignored = ", ".join(f'"{w.column}"' for w in check.warnings)
         flash(t(f"Các cột không dùng, đã bỏ qua: {ignored}.", f"Columns not used, ignored: {ignored}."), "info")
+    return True
 
 
 @bp.post("/upload")

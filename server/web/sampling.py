@@ -9,12 +9,12 @@ are identifiers: only administrators get them (letters with names, the SMS file)
 from __future__ import annotations
 
 import base64
-import csv
 import io
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 
 from aggregate import periods
+from exports import csvcells
 from sampling import coverage as cover
 from sampling import plans
 from sampling.draw import DEFAULT_MARGIN, DEFAULT_RESERVE_PERCENT
@@ -73,8 +73,8 @@ def _render_index(status: int = 200, form: dict | None = None):
     return render_template(
         "sampling/index.html", plans=[p for p in sampling.list_plans(db, include_withdrawn=True) if _relation(p)],
         forms=[f for f in browse.forms_in_scope(db, scope) if f["state"] == "open"],
-        units=browse.units_in_scope(db, scope), dossiers=registers.dossier_count(db),
-        imports=registers.recent_imports(db, 1), form=form or {},
+        units=browse.units_in_scope(db, scope), dossiers=registers.dossier_count(db, scope=_within()),
+        imports=registers.recent_imports(db, 1, scope=_within()), form=form or {},
         default_margin=DEFAULT_MARGIN, default_reserve=DEFAULT_RESERVE_PERCENT), status
 
 
@@ -147,7 +147,11 @@ def assign(plan_id):
     if any(name not in collectors for name in names):
         flash(t("Điều tra viên không hợp lệ.", "Unknown surveyor."), "error")
         return redirect(url_for("sampling.plan", plan_id=plan_id))
-    count = sampling.assign(db, plan_id, [collectors[n]["id"] for n in names], g.user["name"], unit_codes=chosen_units)
+    try:
+        count = plans.assign(db, plan_id, [collectors[n] for n in names], g.user["name"], unit_codes=chosen_units)
+    except plans.PlanError as exc:
+        flash(t(exc.vi, exc.en), "error")
+        return redirect(url_for("sampling.plan", plan_id=plan_id))
     if names:
         flash(t(f"Đã giao {count} hồ sơ cho {', '.join(names)}. Danh sách xuất hiện trong ODK Collect khi "
                 "điều tra viên tải lại biểu mẫu.",
@@ -180,6 +184,11 @@ def _members_in_view(plan: dict) -> list[dict]:
     return members
 
 
+def _raw_cells() -> bool:
+    """`?raw_cells=1`: cells as stored, formulas not neutralised (exports/csvcells.py)."""
+    return request.args.get("raw_cells") == "1"
+
+
 def _csv_response(body: bytes, filename: str):
     response = current_app.response_class(body, 200, content_type="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = f"attachment; filename={filename}"
@@ -193,7 +202,7 @@ def members_csv(plan_id):
     """The plan's members and where each stands; no name or phone."""
     found = _plan_or_404(plan_id)
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csvcells.writer(out, raw=_raw_cells())
     writer.writerow(["dossier_code", "unit_code", "stratum_field", "rank", "reserve", "active", "status",
                      "collector", "procedure_name", "returned_on"])
     for m in cover.members_within(get_db(), found, _within()):
@@ -234,7 +243,7 @@ def sms(plan_id):
     found = _plan_or_404(plan_id)
     members = _members_in_view(found)
     rows = letter_rows(db, found, members, base_url=server_base(), link=registry.public_url, with_names=True)
-    body = sms_csv(rows)
+    body = sms_csv(rows, raw=_raw_cells())
     with write_transaction(db):
         audit.record(db, g.user["name"], "sample.sms_export", f"plan:{plan_id}",
                      messages=sum(1 for r in rows if r["phone"]))

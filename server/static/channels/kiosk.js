@@ -1,17 +1,20 @@
 // The kiosk page (/kiosk/<unit>): citizens answer one after another on a tablet.
 //
-// - After each submission, and after a minute without a touch, the form starts again.
+// - After each submission the thanks replace the form until the idle delay has passed; after a
+//   minute without a touch a form left half-answered starts again.
 // - When the network is down (or the server cannot store right now), the submission is kept in
-//   this browser (IndexedDB: the exact bytes Web Forms produced) and sent when the network
-//   returns (the "online" event, and a retry timer). The server acknowledges an identical
-//   resend of an instanceID without storing it twice, so sending again is always safe.
+//   this browser (IndexedDB: the exact bytes Web Forms produced, kept across restarts) and sent
+//   when the network returns (the "online" event, and a retry timer), oldest first, one at a
+//   time; an answer given while others wait joins the end of the queue. The server
+//   acknowledges an identical resend of an instanceID without storing it twice, so sending
+//   again is always safe.
+// - A service worker keeps the page, the form and Web Forms for a start without the network.
 import { message, mountForm, post, showStatus } from './webform.js';
 
 const settings = document.getElementById('hl-form').dataset;
 const HEADERS = { [settings.kioskHeader]: '1' };
 const IDLE_MS = Number(settings.idleSeconds || 60) * 1000;
 const RETRY_MS = Number(settings.retrySeconds || 20) * 1000;
-const OVERLAY_MS = 4000;
 
 // --- the outbox ------------------------------------------------------------------------------
 
@@ -85,7 +88,8 @@ async function flush() {
       entry.lastMessage = result.body && result.body.message;
       entry.refused = !worthRetrying(result.status);
       await inOutbox('readwrite', (store) => store.put(entry));
-      if (result.status === 0) break;
+      // answers go in the order they were given: the next waits for this one
+      if (!entry.refused) break;
     }
   } catch (error) {
     console.warn('kiosk outbox:', error);
@@ -93,6 +97,11 @@ async function flush() {
     flushing = false;
     await showOutbox();
   }
+}
+
+async function waitingCount() {
+  const entries = await inOutbox('readonly', (store) => store.getAll());
+  return entries.filter((e) => !e.refused).length;
 }
 
 async function showOutbox() {
@@ -115,17 +124,25 @@ async function showOutbox() {
 
 // --- the screen ------------------------------------------------------------------------------
 
-const overlay = document.getElementById('kiosk-overlay');
-let overlayTimer = null;
+// After an answer the form gives way to the thanks, which stays until the idle delay has passed
+// (or "Bắt đầu lại" is pressed): the citizen who answered is not offered the form again.
+const thanks = document.getElementById('kiosk-thanks');
+const mount = document.getElementById('hl-form');
+let thanksSince = null;
 
-function showOverlay(text, warn) {
-  overlay.querySelector('p').textContent = text;
-  overlay.classList.toggle('kiosk-overlay-warn', Boolean(warn));
-  overlay.hidden = false;
-  clearTimeout(overlayTimer);
-  overlayTimer = setTimeout(() => { overlay.hidden = true; }, OVERLAY_MS);
+function showThanks(text, warn) {
+  thanks.querySelector('p').textContent = text;
+  thanks.classList.toggle('kiosk-thanks-warn', Boolean(warn));
+  thanks.hidden = false;
+  mount.hidden = true;
+  thanksSince = Date.now();
 }
-overlay.addEventListener('pointerdown', () => { overlay.hidden = true; });
+
+function hideThanks() {
+  thanks.hidden = true;
+  mount.hidden = false;
+  thanksSince = null;
+}
 
 let form = null;
 let lastTouch = Date.now();
@@ -137,28 +154,44 @@ function startAgain() {
   window.scrollTo(0, 0);
 }
 
+// Keeps the answer in the outbox and clears the screen for the next citizen; false (answers
+// left on screen) when the browser has no room to keep it.
+async function keepAndThank(formData, done) {
+  try {
+    await keep(formData);
+  } catch (error) {
+    showStatus(message('offline'), 'error');
+    done(false);
+    return false;
+  }
+  done(true);
+  startAgain();
+  return true;
+}
+
 async function send(formData, done) {
   showStatus(message('sending'), 'info');
+  let behind = 0;
+  try { behind = await waitingCount(); } catch (error) { behind = 0; }
+  if (behind > 0) {
+    // earlier answers still wait: this one goes to the end of the queue, never before them
+    if (!(await keepAndThank(formData, done))) return;
+    await flush();
+    const still = await waitingCount();
+    showThanks(still ? message('queued') : message('thanks'), still > 0);
+    return;
+  }
   const result = await post(settings.submitUrl, formData, HEADERS);
   if (result.status === 201) {
     done(true);
     startAgain();
-    showOverlay((result.body && result.body.message) || message('thanks'));
+    showThanks((result.body && result.body.message) || message('thanks'));
     flush();
     return;
   }
   if (worthRetrying(result.status)) {
-    try {
-      await keep(formData);
-    } catch (error) {
-      // no room in the browser: the answers stay on screen rather than vanish
-      showStatus(message('offline'), 'error');
-      done(false);
-      return;
-    }
-    done(true);
-    startAgain();
-    showOverlay(message('queued'), true);
+    if (!(await keepAndThank(formData, done))) return;
+    showThanks(message('queued'), true);
     await showOutbox();
     return;
   }
@@ -172,7 +205,10 @@ for (const kind of ['pointerdown', 'keydown', 'input', 'change']) {
 }
 
 setInterval(() => {
-  if (form && touched && Date.now() - lastTouch >= IDLE_MS) {
+  if (thanksSince !== null && Date.now() - thanksSince >= IDLE_MS) {
+    hideThanks();
+    startAgain();
+  } else if (form && touched && thanksSince === null && Date.now() - lastTouch >= IDLE_MS) {
     form.reset();
     startAgain();
   }
@@ -180,12 +216,47 @@ setInterval(() => {
 
 document.getElementById('kiosk-restart').addEventListener('click', () => {
   if (form) form.reset();
+  hideThanks();
   startAgain();
 });
 
 window.addEventListener('online', () => flush());
 setInterval(() => flush(), RETRY_MS);
 if (navigator.storage && navigator.storage.persist) navigator.storage.persist().catch(() => {});
+
+// --- working without the network -------------------------------------------------------------
+
+// Web Forms reads the form and its attachments after mounting: the form is drawn once they are.
+function formDrawn() {
+  return new Promise((resolve) => {
+    const check = () => (document.querySelector('#hl-form .question-container') ? resolve() : setTimeout(check, 250));
+    check();
+  });
+}
+
+// Once the form is on screen, everything this page loaded is handed to the service worker
+// (static/channels/kiosk-sw.js), which keeps it for a start without the network.
+async function keepForOffline() {
+  const line = document.getElementById('kiosk-offline');
+  if (!('serviceWorker' in navigator) || !line) return;
+  await formDrawn();
+  try {
+    await navigator.serviceWorker.register(settings.serviceWorker, { scope: settings.serviceWorkerScope });
+  } catch (error) {
+    // already registered and the network is down: the registered worker still serves
+  }
+  const registration = await navigator.serviceWorker.ready;
+  const urls = [window.location.href, ...performance.getEntriesByType('resource').map((e) => e.name)]
+    .filter((url) => new URL(url).origin === window.location.origin && !url.includes('/submission'));
+  const reply = await new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = (event) => resolve(event.data);
+    registration.active.postMessage({ type: 'keep', urls }, [channel.port2]);
+  });
+  const ready = reply && reply.total > 0 && reply.kept === reply.total;
+  line.textContent = ready ? message('offlineReady') : '';
+  line.dataset.ready = ready ? '1' : '0';
+}
 
 try {
   form = await mountForm(send);
@@ -194,3 +265,4 @@ try {
   throw error;
 }
 flush();
+keepForOffline().catch((error) => console.warn('kiosk offline cache:', error));

@@ -1,5 +1,6 @@
 // The public link page (/f/<form_id>): a citizen answers and sends; the answer goes to our
-// receiving endpoint, which stores it with channel "online".
+// receiving endpoint, which stores it with channel "online". Once stored, the page is replaced
+// by the thank-you page (data-thanks-url), so the back button does not lead to a blank form.
 import { message, mountForm, post, showStatus } from './webform.js';
 
 const mount = document.getElementById('hl-form');
@@ -13,15 +14,10 @@ async function send(formData, done) {
   const result = await post(mount.dataset.submitUrl, formData);
   if (result.status === 201) {
     showStatus((result.body && result.body.message) || message('thanks'), 'ok');
-    window.scrollTo(0, 0);
-    if (mount.dataset.single === '1') {
-      // a dossier is rated once: what is left on screen is the thanks, not a new blank form
-      done(false);
-      form.unmount();
-      mount.hidden = true;
-      return;
-    }
-    done(true);
+    done(false);
+    form.unmount();
+    mount.hidden = true;
+    window.location.replace(mount.dataset.thanksUrl);
     return;
   }
   if (result.status === 0) {

@@ -6,6 +6,11 @@
 //   data-media-url   prefix of the form's attachments (units.csv ...)
 //   data-style-nonce this response's CSP nonce for the <style> elements Web Forms adds
 //   data-device-id   optional: what the form's deviceid field records (kiosks)
+//   data-i18n-url    optional: Web Forms' own words in the page's language (webforms-i18n.js);
+//                    absent in English, Web Forms' own language
+
+import { nameUnnamedFields } from './webforms-a11y.js';
+import { loadStrings, localisePrimeVue, translateDom } from './webforms-i18n.js';
 
 const settings = document.getElementById('hl-form').dataset;
 
@@ -52,7 +57,8 @@ function attachmentFetcher(prefix) {
 // the answers on screen. Returns { reset() } to start over without reloading the page.
 export async function mountForm(onSubmit) {
   giveStylesTheNonce(settings.styleNonce);
-  const [vue, webForms] = await Promise.all([import('vue'), import(settings.webForms)]);
+  const [vue, webForms, strings] = await Promise.all([
+    import('vue'), import(settings.webForms), settings.i18nUrl ? loadStrings(settings.i18nUrl) : null]);
   const response = await fetch(settings.formUrl, { credentials: 'same-origin' });
   if (!response.ok) throw new Error('form definition: HTTP ' + response.status);
   const formXml = await response.text();
@@ -75,7 +81,12 @@ export async function mountForm(onSubmit) {
     }),
   });
   app.use(webForms.webFormsPlugin);
+  if (strings) {
+    localisePrimeVue(app, strings);
+    translateDom(document.body, strings);
+  }
   app.mount(document.getElementById('hl-form'));
+  nameUnnamedFields(document.getElementById('hl-form'));
   return {
     reset() { generation.value += 1; },
     unmount() { app.unmount(); },

@@ -1,0 +1,106 @@
+"""Who is asking: a Bearer token from POST /v1/sessions, or HTTP Basic (Excel, Power BI).
+
+Both go through the web login's rules: the same password check under the same failed-login limit
+(server/auth.password_login), the same audit entries, and a session tied to the password it was
+opened with, so a password reset ends every API session as it ends every web session.
+"""
+from __future__ import annotations
+
+
+import storage
+from flask import current_app, g, request
+from storage import api_sessions, audit, users
+
+from .. import auth
+from ..dbconn import get_db
+from . import bp, json_response
+from .errors import CentralError
+from .wire import iso, user_json
+
+READ_ROLES = ("admin", "designer", "reporter", "viewer")     # as /api/v1
+SUBMIT_ROLES = ("admin", "designer", "collector")            # as the OpenRosa receiver
+REVIEW_ROLES = ("admin", "reporter")                         # as the submissions pages
+IDENTIFIER_ROLES = ("admin",)
+
+
+def _bearer() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
+def _token_user(db, token: str) -> dict | None:
+    if not token or len(token) > 128:
+        return None
+    found = api_sessions.live_session(db, auth.token_digest(token))
+    if found is None:
+        return None
+    user = users.get_user_by_id(db, found["user_id"])
+    if user is None or user["revoked_at"]:
+        return None
+    return user
+
+
+def requesting_user() -> dict | None:
+    db = get_db()
+    token = _bearer()
+    if token is not None:
+        return _token_user(db, token)
+    return auth.basic_auth_user(db)
+
+
+def require(roles: tuple[str, ...]) -> dict:
+    user = g.api_user
+    if user["role"] not in roles:
+        raise CentralError("forbidden_role")
+    return user
+
+
+def _audit(actor: str | None, action: str, target: str | None, **details) -> None:
+    db = get_db()
+    with storage.write_transaction(db):
+        audit.record(db, actor, action, target, ip=request.remote_addr, via="api", **details)
+
+
+@bp.post("/sessions")
+def create_session():
+    body = request.get_json(silent=True)
+    name = body.get("email") or body.get("username") if isinstance(body, dict) else None
+    password = body.get("password") if isinstance(body, dict) else None
+    if not isinstance(name, str) or not isinstance(password, str) or not name or not password:
+        raise CentralError("bad_json", fields='{"email" (hoặc/or "username"), "password"}')
+    db = get_db()
+    result = auth.password_login(db, name.strip(), password, request.remote_addr)
+    if result.wait_seconds:
+        _audit(None, "login.locked", name[:128])
+        raise CentralError("locked", minutes=max(1, -(-result.wait_seconds // 60)))
+    if result.user is None:
+        _audit(None, "login.failed", name[:128])
+        raise CentralError("unauthorized")
+    user = result.user
+    token, digest = auth.new_token()
+    lifetime = int(current_app.permanent_session_lifetime.total_seconds())
+    times = api_sessions.open_session(db, token_sha256=digest, user_id=user["id"],
+                                      lifetime_seconds=lifetime)
+    _audit(user["name"], "login", user["name"])
+    return json_response({"token": token, "createdAt": iso(times["created_at"]),
+                          "expiresAt": iso(times["expires_at"])})
+
+
+@bp.delete("/sessions/<token>")
+def delete_session(token):
+    db = get_db()
+    if token == "current":  # Central's name for the caller's own session, not a secret  # nosec B105
+        token = _bearer() or ""
+    # only the caller's own session: knowing a token is not leave to end someone else's
+    found = api_sessions.live_session(db, auth.token_digest(token)) if token and len(token) <= 128 else None
+    if found is None or found["user_id"] != g.api_user["id"]:
+        raise CentralError("not_found", what="session")
+    api_sessions.close_session(db, auth.token_digest(token))
+    _audit(g.api_user["name"], "logout", g.api_user["name"])
+    return json_response({"success": True})
+
+
+@bp.get("/users/current")
+def current_user():
+    return json_response(user_json(g.api_user))
