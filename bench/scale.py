@@ -35,7 +35,7 @@ from pathlib import Path
 import storage
 from bench.generate import DEFAULT_CHUNK, FORM_ID, generate
 from bench.indices import engine_table, hand_sql, hand_table, standard_items
-from bench.site import PASSWORD, ROOT, create_password_user
+from tests.harness.site import PASSWORD, ROOT, create_password_user
 
 SIZES = (100_000, 1_000_000)
 BIG = 3_000_000
