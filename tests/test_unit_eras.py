@@ -378,3 +378,30 @@ def test_a_list_in_force_from_within_a_quarter_splits_the_quarter(template_2021,
                 cells = compute_indices(site.db, IndexQuery(forms=("khao_sat",), by=by, min_n=1, units=view,
                                                             **window))
                 assert_cells(cells, grouped(sent, key))
+
+
+def test_declined_counts_keep_to_the_unit_filter_month_by_month(template_2021, tmp_path):
+    """Vỹ Dạ (19777) lay under Thuận Hóa (474) in early 2025 and directly under the province
+    from 1/7/2025: the declined consents it received after July are no part of 474's figures."""
+    from xlsforms import write_xlsform
+    site = Site(template_2021, tmp_path / "site")
+    survey = [["type", "name", "label", "criterion"], ["start", "start", "", ""], ["text", "unit", "Đơn vị", ""],
+              ["select_one yes_no", "consent", "Đồng ý", ""]]
+    survey += [["select_one s5", item, item, criterion] for item, criterion in ITEMS.items()]
+    choices = [["list_name", "name", "label"], ["yes_no", "yes", "Có"], ["yes_no", "no", "Không"]]
+    choices += [["s5", v, v] for v in "543210"]
+    form = write_xlsform(tmp_path / "dong_y.xlsx", survey, choices,
+                         {"form_id": "dong_y", "version": "1", "form_title": "Thử đồng ý"})
+    assert cli(tmp_path / "site", "forms", "publish", str(form)).exit_code == 0
+    assert cli(tmp_path / "site", "units", "upgrade-2025").exit_code == 0
+    rng, inside = random.Random(17), []
+    for local, consent in (("2025-03-03T08:00", "yes"), ("2025-03-04T08:00", "no"),
+                           ("2025-09-09T08:00", "no"), ("2025-09-10T08:00", "no"), ("2025-09-11T08:00", "yes")):
+        values = _answers(rng)
+        site.add({"start": f"{local}:00.000+07:00", "unit": "19777", "consent": consent, **values}, form_id="dong_y")
+        if local < "2025-07":
+            inside.append(values if consent == "yes" else {})      # a declined answer rates nothing
+    for by in ((), ("year",)):
+        cells = compute_indices(site.db, IndexQuery(forms=("dong_y",), by=by, unit="474", min_n=1))
+        assert [(c.submissions, c.declined) for c in cells] == [(2, 1)]
+        assert_cells(cells, {tuple(["2025"][:len(by)]): reference(inside)})
