@@ -50,12 +50,14 @@ test-fast: install
 test-tools:
 	@$(PYTHON) -m tests.harness.requirements --browser
 
+# BIG=1 adds 3,000,000 submissions to the scale bench (generated once into bench/out/3m)
 bench: install
 	$(BIN)/python -m bench.submissions
 	$(BIN)/python -m bench.indices
 	$(BIN)/python -m bench.exports
 	$(BIN)/python -m bench.sampling
 	$(BIN)/python -m bench.odata
+	$(BIN)/python -m bench.scale $(if $(BIG),--big)
 
 # static security checks; bandit.yaml says what is skipped and why
 lint: install

@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from storage import scores
+from storage import choices, scores
 from storage.db import read_snapshot
 from vocabulary import TIMEZONE
 
+from . import breakdowns
 from .engine import Context, resolve, utc_window
 from .problems import QueryError
 from .scoring import refresh as refresh_scores
@@ -89,7 +90,7 @@ def list_dissatisfied(db, query: DissatisfiedQuery, *, refresh: bool = True, eve
             sel = ctx.selection(form_id, query.channel, strict=True)
             if not sel.version_ids:
                 continue
-            in_form = scores.count_dissatisfied(db, form_id, sel, start, end)
+            in_form = _count(db, form_id, sel, query)
             total += in_form
             columns = _columns(ctx, form_id)
             # the page of the merged list lies within the first offset+limit rows of each form
@@ -98,6 +99,18 @@ def list_dissatisfied(db, query: DissatisfiedQuery, *, refresh: bool = True, eve
     found.sort(key=lambda r: (r["started_at"], r["submission_id"]), reverse=True)
     page = found if everything else found[query.offset:query.offset + query.limit]
     return DissatisfiedPage(total, query.limit, query.offset, [_entry(ctx, row) for row in page])
+
+
+def _count(db, form_id: str, sel, query: DissatisfiedQuery) -> int:
+    """How many submissions of the form are listed: whole quarters from the breakdown rollup
+    (no channel there), the days around them from the submissions."""
+    if query.channel is not None or not breakdowns.caught_up(db):
+        return scores.count_dissatisfied(db, form_id, sel, *utc_window(query.date_from, query.date_to))
+    quarters, edges = breakdowns.split_quarters(query.date_from, query.date_to)
+    total = choices.count(db, sel, choices.DISSATISFIED, *quarters) if quarters is not None else 0
+    for edge in edges:
+        total += scores.count_dissatisfied(db, form_id, sel, *utc_window(*edge))
+    return total
 
 
 def _columns(ctx: Context, form_id: str) -> list[str]:

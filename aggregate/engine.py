@@ -18,11 +18,11 @@ from datetime import date, timedelta
 from fractions import Fraction
 
 from storage import forms as form_store
-from storage import scores, units as unit_store
+from storage import choices, scores, units as unit_store
 from storage.db import read_snapshot
 from vocabulary import CHANNELS, CRITERIA, LEVELS, PERIOD_KINDS
 
-from . import periods
+from . import breakdowns, periods
 from .problems import QueryError
 from .unit_views import RECORDED, VIEWS, UnitMap
 from .scoring import VersionRules, refresh as refresh_scores, rules_of
@@ -381,20 +381,37 @@ def _compute(db, ctx: Context, query: IndexQuery) -> list[Cell]:
             for i, value in enumerate(row[width:]):
                 target[i] += value or 0
 
+    def scan(window):
+        if answer_dims:
+            for form_id in ctx.forms:
+                sel = ctx.selection(form_id, query.channel)
+                if sel.version_ids:
+                    add(scores.scan_sums(db, sel, dims, *window, form_id=form_id))
+        else:
+            add(scores.scan_sums(db, ctx.selection(channel=query.channel), dims, *window))
+
+    # a month may be read as its quarter's first when nothing finer than a quarter is asked: no
+    # breakdown by month, and (a tree with a history) every list took effect on a quarter's
+    # first day, so that a code's unit is the same in each month of a quarter
+    quarterly = "month" not in query.by and (ctx.unit_map is None or ctx.unit_map.same_within_quarters())
     if all(d in scores.ROLLUP_DIMS for d in dims):
+        # whole months from the rollup, the days around them from the submissions
         months, edges = periods.split_range(query.date_from, query.date_to)
-        sel = ctx.selection(channel=query.channel)
         if months is not None:
-            add(scores.rollup_sums(db, sel, dims, months[0], months[1]))
-        for edge_from, edge_to in edges:
-            add(scores.scan_sums(db, sel, dims, *utc_window(edge_from, edge_to)))
-    elif answer_dims:
-        for form_id in ctx.forms:
-            sel = ctx.selection(form_id, query.channel)
-            if sel.version_ids:
-                add(scores.scan_sums(db, sel, dims, *whole_window, form_id=form_id))
+            add(scores.rollup_sums(db, ctx.selection(channel=query.channel), dims, *months,
+                                   by_quarter=quarterly))
+        for edge in edges:
+            scan(utc_window(*edge))
+    elif quarterly and (choice_dim := breakdowns.rollup_dim(db, ctx.forms, ctx.selected, dims, query.by,
+                                                             query.channel)):
+        # whole quarters from the breakdown rollup, the days around them from the submissions
+        quarters, edges = breakdowns.split_quarters(query.date_from, query.date_to)
+        if quarters is not None:
+            add(choices.choice_sums(db, ctx.selection(), dims, choice_dim, *quarters))
+        for edge in edges:
+            scan(utc_window(*edge))
     else:
-        add(scores.scan_sums(db, ctx.selection(channel=query.channel), dims, *whole_window))
+        scan(whole_window)
 
     _add_declined(db, ctx, query, dims, keyer, groups, answer_dims, whole_window)
     if any(s.measures[_M["irregular"]] for s in groups.values()):
@@ -415,7 +432,7 @@ def _add_declined(db, ctx, query, dims, keyer, groups, answer_dims, window) -> N
         if not sel.version_ids:
             continue
         for row in scores.declined_counts(db, sel, dims, *window, form_id=form_id):
-            sums = groups.get(keyer(row[:width]))
+            sums = groups.get(keyer(row[:width])) if keyer.keep(row[:width]) else None
             if sums is not None:
                 sums.declined += row[-1]
 
@@ -485,10 +502,23 @@ def _interval(centre: Fraction, total: Fraction, squares: Fraction, n: int,
     """(sample sd of the values, 95% interval around `centre`) from n, sum and sum of squares."""
     if n < 2:
         return None, None
-    variance = (squares - total * total / n) / (n - 1)
-    sd = math.sqrt(max(float(variance), 0.0))
+    return _spread(centre, float((squares - total * total / n) / (n - 1)), n, unit)
+
+
+def _whole_interval(centre: Fraction, total: int, squares: int, scale: int, n: int,
+                    unit: int = 100) -> tuple[float | None, tuple[float, float] | None]:
+    """The same from whole sums in units of 1/scale (the squares in 1/scale^2), without
+    Fractions: the variance (n Q - S^2) / (n (n-1) scale^2) is one correctly rounded division
+    of integers, the same float as the Fraction's."""
+    if n < 2:
+        return None, None
+    return _spread(centre, (n * squares - total * total) / (n * (n - 1) * scale * scale), n, unit)
+
+
+def _spread(centre: Fraction, variance: float, n: int, unit: int):
+    sd = math.sqrt(max(variance, 0.0))
     half = unit * Z95 * sd / math.sqrt(n)
-    middle = float(centre)
+    middle = centre.numerator / centre.denominator      # float(centre), without the ABC's detour
     return sd, (max(0.0, middle - half), min(float(unit), middle + half))
 
 
@@ -499,10 +529,15 @@ def _cell(key: dict, sums: _Sums, min_n: int, items: list[tuple[str, str, str]])
     answers = dissatisfied = value_sum = value_n = 0
     for c in CRITERIA:
         n = m[_M[f"{c}_n"]]
-        total = Fraction(m[_M[f"{c}_sum"]], scores.SCORE_UNIT) + sums.extra_sum.get(c, 0)
-        squares = Fraction(m[_M[f"{c}_sq"]], _UNIT2) + sums.extra_sq.get(c, 0)
-        index = 100 * total / n if n else None
-        sd, ci = _interval(index, total, squares, n) if n else (None, None)
+        index, sd, ci = None, None, None
+        if n and c not in sums.extra_sum:
+            index = Fraction(100 * m[_M[f"{c}_sum"]], scores.SCORE_UNIT * n)
+            sd, ci = _whole_interval(index, m[_M[f"{c}_sum"]], m[_M[f"{c}_sq"]], scores.SCORE_UNIT, n)
+        elif n:
+            total = Fraction(m[_M[f"{c}_sum"]], scores.SCORE_UNIT) + sums.extra_sum[c]
+            squares = Fraction(m[_M[f"{c}_sq"]], _UNIT2) + sums.extra_sq[c]
+            index = 100 * total / n
+            sd, ci = _interval(index, total, squares, n)
         crit = CriterionIndex(
             criterion=c, n=n, index=index, sd=sd, ci=ci, answers=m[_M[f"{c}_answers"]],
             dissatisfied=m[_M[f"{c}_low"]],
@@ -522,9 +557,8 @@ def _cell(key: dict, sums: _Sums, min_n: int, items: list[tuple[str, str, str]])
     if overall is not None:
         # the interval of the respondents' own mean scores, around the overall index (the
         # two are the same number when every respondent rated every criterion)
-        total = Fraction(m[_M["overall_sum"]], scores.OVERALL_UNIT)
-        squares = Fraction(m[_M["overall_sq"]], scores.OVERALL_UNIT * scores.OVERALL_UNIT)
-        _, overall_ci = _interval(overall, total, squares, respondents)
+        _, overall_ci = _whole_interval(overall, m[_M["overall_sum"]], m[_M["overall_sq"]],
+                                        scores.OVERALL_UNIT, respondents)
     item_cells = []
     for form_id, path, criterion in items:
         valid, satisfied = sums.items.get((form_id, path), (0, 0))

@@ -41,10 +41,11 @@ def rounded(value, places: int = 2) -> float | None:
     """Exact rounding, half away from zero, of a Fraction, int or float."""
     if value is None:
         return None
-    exact = Fraction(value)
+    # floor(|p/q| x scale + 1/2) in integers: a page rounds thousands of numbers
+    num, den = value.as_integer_ratio()
     scale = 10 ** places
-    magnitude = math.floor(abs(exact) * scale + Fraction(1, 2))
-    return math.copysign(magnitude / scale, exact) if magnitude else 0.0
+    magnitude = (2 * abs(num) * scale + den) // (2 * den)
+    return math.copysign(magnitude / scale, num) if magnitude else 0.0
 
 
 def _pair(vi: str, en: str | None) -> dict:

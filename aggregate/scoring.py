@@ -16,6 +16,7 @@ from forms.conventions import consent_declined
 from storage import scores
 from vocabulary import CRITERIA
 
+from . import breakdowns
 LOW_VALUES = ("1", "2")                  # docs/index-definitions.md: dissatisfied answers are 1 and 2
 FIVE_POINT = frozenset("12345")          # the mean score (1–5) is taken on this scale only
 _BATCH = 5000
@@ -115,6 +116,7 @@ def refresh(db, batch: int = _BATCH) -> int:
     transaction that re-reads the watermark, so concurrent callers never score a row twice.
     """
     if scores.scored_through(db) >= scores.newest_submission(db):
+        breakdowns.catch_up(db)
         return 0
     done = 0
     while True:
@@ -122,7 +124,7 @@ def refresh(db, batch: int = _BATCH) -> int:
             after = scores.scored_through(db)
             pending = scores.next_unscored(db, after, batch)
             if not pending:
-                return done
+                break
             through = pending[-1][0]
             rows = []
             for form_id in sorted({f for _, f in pending}):
@@ -135,4 +137,7 @@ def refresh(db, batch: int = _BATCH) -> int:
                     rows.append(score_submission(rules[row[1]], row[0], row[2],
                                                  dict(zip(columns, row[3:]))))
             scores.add_scores(db, rows, after, through)
+            breakdowns.record(db, after, through, sorted({f for _, f in pending}))
             done += len(pending)
+    breakdowns.catch_up(db)
+    return done

@@ -53,6 +53,12 @@ class UnitMap:
         self._cache: dict[tuple, str | None] = {}
         self.list_months = sorted({_month(v["valid_from"]) for v in self.versions.values()})
 
+    def same_within_quarters(self) -> bool:
+        """Whether every list took effect on a quarter's first day: then a code's unit (and its
+        place in the tree) is the same in every month of a quarter, and rows summed by quarter
+        (the rollups' by_quarter reads, storage/choices.py) can be mapped as exactly as months."""
+        return all(month == 0 or month % 100 in (1, 4, 7, 10) for month in self.list_months)
+
     def current_key(self, version_key: str) -> str:
         """The unit in force today that a version's work went to, or DISSOLVED + the version
         where the chain of successors ends."""

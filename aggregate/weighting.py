@@ -71,11 +71,14 @@ def weighted_indices(db, query: IndexQuery) -> dict[tuple, WeightedCell | None]:
                   versions=query.versions, date_from=query.date_from, date_to=query.date_to,
                   min_n=query.min_n, by=query.by, units=query.units)
     check_by(query.by)
+    volumes = _volumes(ctx, query.by, registers.monthly_volumes(db, query.date_from, query.date_to))
+    if not volumes:
+        # no dossier to weigh by: every cell is None, and no cell per unit need be computed
+        return {tuple(cell.key.values()): None for cell in compute_indices(db, replace(query, items=False))}
     strata: dict[tuple, dict[str | None, Cell]] = {}
     for cell in compute_indices(db, replace(query, by=query.by + ("unit",), items=False)):
         values = tuple(cell.key.values())
         strata.setdefault(values[:-1], {})[values[-1]] = cell
-    volumes = _volumes(ctx, query.by, registers.monthly_volumes(db, query.date_from, query.date_to))
     return {key: _weigh(dict(zip(query.by, key)), units, volumes.get(key, {}), query.min_n)
             for key, units in strata.items()}
 

@@ -53,6 +53,7 @@ def _child(job: str, data_dir: Path, out: Path, runs: int) -> dict:
     import storage
     import exports
     from exports import rows as export_rows
+    from storage.db import read_snapshot
 
     db = storage.connect(data_dir, migrate=False)
     plan = exports.prepare(db, exports.ExportQuery(FORM_ID))
@@ -68,7 +69,7 @@ def _child(job: str, data_dir: Path, out: Path, runs: int) -> dict:
         sheet = book.add_worksheet(FORM_ID)
         sheet.write_row(0, 0, list(export_queries.ROOT_META) + columns)
         rows = 0
-        with export_rows.snapshot(db):
+        with read_snapshot(db):
             for rows, values in enumerate(export_queries.root_rows(db, plan.selection, columns), start=1):
                 sheet.write_row(rows, 0, values)
         book.close()

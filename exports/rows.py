@@ -53,14 +53,28 @@ class Table:
         return self.slots[key]
 
 
-def _exported(plan: ExportPlan, repeat: str | None, notes: bool) -> list[Field]:
+def _exported(plan: ExportPlan, repeat: str | None, notes: bool | set[str]) -> list[Field]:
     return [f for f in plan.schema.leaves(repeat)
-            if (not f.sensitive or plan.query.include_identifiers) and (notes or not f.note)]
+            if (not f.sensitive or plan.query.include_identifiers)
+            and (notes is True or not f.note or (notes is not False and f.path in notes))]
 
 
-def tables(plan: ExportPlan, split_select: bool | None = None, notes: bool = True) -> list[Table]:
+def filled_notes(db, plan: ExportPlan) -> set[str]:
+    """The paths of the notes that hold a value in some exported row. A note of the form never
+    holds an answer, but an instance may carry one (a client other than Collect, a form that
+    gives it a default); every value sent must reach the export."""
+    found: set[str] = set()
+    for repeat in [None] + plan.schema.repeats:
+        notes = [f.path for f in plan.schema.leaves(repeat) if f.note]
+        if notes:
+            found |= q.filled_columns(db, plan.selection, repeat, notes)
+    return found
+
+
+def tables(plan: ExportPlan, split_select: bool | None = None, notes: bool | set[str] = True) -> list[Table]:
     """The tables of an export with the slot of every value their rows carry; a select_multiple
-    gets a 0/1 value per choice when `split_select` (default: what the query asks)."""
+    gets a 0/1 value per choice when `split_select` (default: what the query asks). `notes`: keep
+    every note (True), none (False), or those whose paths are in the set."""
     split_select = plan.query.split_select if split_select is None else split_select
     result = []
     for repeat in [None] + plan.schema.repeats:

@@ -25,7 +25,7 @@ from vocabulary import CHANNEL_LABELS, REVIEW_LABELS
 from .excel import (EXCEL_MAX_ROWS, excel_date, excel_datetime, excel_time, local_now,
                     sheet_name)
 from .query import ExportPlan
-from .rows import GEO_PARTS, Table, iter_rows, tables
+from .rows import GEO_PARTS, Table, filled_notes, iter_rows, tables
 from .schema import DECIMAL_TYPES, INT_TYPES, Field
 
 GEO_LABELS = {"Latitude": ("vĩ độ", "latitude"), "Longitude": ("kinh độ", "longitude"),
@@ -277,7 +277,8 @@ def write_xlsx(db, plan: ExportPlan, target, *, tmpdir: str | None = None,
     formats = _Formats(book)
     taken: set[str] = set()
     about = book.add_worksheet(sheet_name("Thông tin" if lang == "vi" else "About", taken))
-    all_tables = tables(plan, split_select=True, notes=False)     # a note never holds an answer
+    # a note column is empty in Collect's answers; it is left out unless some row says something
+    all_tables = tables(plan, split_select=True, notes=filled_notes(db, plan))
     sheet_of: dict[str | None, str] = {}
     writers = []
     for table in all_tables:

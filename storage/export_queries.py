@@ -80,6 +80,25 @@ def count_rows(db, sel: ExportSelection, repeat: str | None = None) -> int:
                       f"WHERE {where}", params).fetchone()[0]
 
 
+def filled_columns(db, sel: ExportSelection, repeat: str | None, columns: list[str]) -> set[str]:
+    """Which of `columns` hold a non-empty value in some selected row: a note is left out of a
+    workbook only when no answer in it says anything."""
+    present = stored_columns(db, sel.form_id, repeat)
+    if not present:
+        return set()
+    where, params = _where(sel)
+    table = _ident(answer_table(sel.form_id, repeat))
+    found = set()
+    for column in columns:
+        if column not in present:
+            continue
+        col = f"d.{_ident(column)}"
+        if db.execute(f"SELECT EXISTS (SELECT 1 FROM {table} d CROSS JOIN submissions s ON s.id = d._submission_id "
+                      f"WHERE {where} AND {col} IS NOT NULL AND {col} <> '')", params).fetchone()[0]:
+            found.add(column)
+    return found
+
+
 def root_rows(db, sel: ExportSelection, columns: list[str]):
     """One tuple per submission: ROOT_META, then the value of each of `columns` of the answer
     table (None for a column the table does not have), in submission id order."""

@@ -12,6 +12,106 @@ import sqlite3
 
 SCHEMA_VERSION = 14
 
+# score_rollup's measures (storage.scores.MEASURES), which step 13's rollup repeats
+_MEASURES = (("submissions", "respondents", "overall_sum", "overall_sq", "irregular")
+             + tuple(f"{c}_{part}" for c in ("procedure", "staff", "result")
+                     for part in ("n", "sum", "sq", "answers", "low", "value_sum", "value_n")))
+_COUNTED_OLD = "old.current = 1 AND old.review_state <> 'rejected' AND old.deleted_at IS NULL"
+_COUNTED_NEW = _COUNTED_OLD.replace("old.", "new.")
+# YYYYMM of a start time in Vietnam, by the expression scoring and step 2's trigger use, and
+# the local quarter YYYYQ of such a month (0 for the unreadable month 0)
+_MONTH = "coalesce(CAST(strftime('%Y%m', {}.started_at, '+7 hours') AS INTEGER), 0)"
+_QUARTER = "({0} / 100 * 10 + ({0} % 100 + 2) / 3)"
+
+_CHOICE_ROLLUP = f"""
+    -- breakdowns from rollups (issue 19): the procedure field, the select_one answers and
+    -- whether a submission holds a dissatisfied answer, summed like score_rollup, so that the
+    -- dashboard's breakdowns and counts read a few thousand rows, not every submission
+
+    -- The breakdown dimensions by number: "procedure_field", "answer:<path>" (the dimension
+    -- names of storage/scores.py) or "dissatisfied" (value "1": an answer 1 or 2 on a criterion).
+    CREATE TABLE choice_dims (
+        id INTEGER PRIMARY KEY,
+        dim TEXT NOT NULL UNIQUE
+    );
+
+    -- A submission's non-empty value of each dimension recorded for its version, written in the
+    -- transaction that scores it (storage/choices.py). An empty answer has no row: its group is
+    -- what the dimension's rows leave of score_rollup.
+    CREATE TABLE submission_choices (
+        submission_id INTEGER NOT NULL REFERENCES submissions(id),
+        dim_id INTEGER NOT NULL REFERENCES choice_dims(id),
+        value TEXT NOT NULL,
+        PRIMARY KEY (submission_id, dim_id)
+    ) WITHOUT ROWID;
+
+    -- How far submission_choices is written (no row: nothing yet, so that a new database stays
+    -- empty): a database scored before this step catches up with the scores' watermark, and
+    -- until then its breakdowns are read from the submissions.
+    CREATE TABLE choice_progress (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        through_id INTEGER NOT NULL
+    );
+
+    -- score_rollup's measures by dimension and value, over the submissions that count, by local
+    -- quarter and without the channel: a million submissions fill every unit x month x channel
+    -- of score_rollup, and that again for each value was too many rows to sum for one page.
+    -- A channel filter, a breakdown by month and the days around whole quarters are read from
+    -- the submissions instead.
+    CREATE TABLE choice_rollup (
+        dim_id INTEGER NOT NULL,
+        form_version_id INTEGER NOT NULL,
+        local_quarter INTEGER NOT NULL,
+        unit_code TEXT NOT NULL,
+        value TEXT NOT NULL,
+        {", ".join(f"{m} INTEGER NOT NULL" for m in _MEASURES)},
+        PRIMARY KEY (dim_id, form_version_id, local_quarter, unit_code, value)
+    ) WITHOUT ROWID;
+
+    -- Inserting (sign, submission, its rollup key) here adds sign x its measures to the rollup
+    -- row of each of its recorded values, as score_rollup_changes does for score_rollup.
+    CREATE VIEW choice_rollup_changes AS
+    SELECT 0 AS sign, 0 AS submission_id, 0 AS form_version_id, '' AS unit_code, 0 AS local_month
+    WHERE 0;
+
+    CREATE TRIGGER choice_rollup_change INSTEAD OF INSERT ON choice_rollup_changes
+    BEGIN
+        INSERT INTO choice_rollup (dim_id, form_version_id, local_quarter, unit_code, value,
+            {", ".join(_MEASURES)})
+        SELECT c.dim_id, new.form_version_id, {_QUARTER.format("new.local_month")},
+            coalesce(new.unit_code, ''), c.value, {", ".join(f"new.sign * m.{m}" for m in _MEASURES)}
+        FROM submission_choices c JOIN score_measures m ON m.submission_id = c.submission_id
+        WHERE c.submission_id = new.submission_id
+        ON CONFLICT (dim_id, form_version_id, local_quarter, unit_code, value) DO UPDATE SET
+            {", ".join(f"{m} = {m} + excluded.{m}" for m in _MEASURES)};
+    END;
+
+    -- As step 2's submissions_rescore: out with the old key, in with the new. The months are
+    -- computed from the start times because that trigger may already have moved the scores'.
+    CREATE TRIGGER submissions_rechoose AFTER UPDATE OF current, review_state, deleted_at,
+        unit_code, started_at ON submissions
+    BEGIN
+        INSERT INTO choice_rollup_changes
+        SELECT -1, old.id, old.form_version_id, old.unit_code, {_MONTH.format("old")}
+        WHERE {_COUNTED_OLD};
+        INSERT INTO choice_rollup_changes
+        SELECT 1, new.id, new.form_version_id, new.unit_code, {_MONTH.format("new")}
+        WHERE {_COUNTED_NEW};
+    END;
+
+    -- A submission's scores go (step 2's submissions_unscore) while its row is still there:
+    -- its values leave the rollup with them.
+    CREATE TRIGGER scores_unchoose BEFORE DELETE ON submission_scores
+    BEGIN
+        INSERT INTO choice_rollup_changes
+        SELECT -1, s.id, s.form_version_id, s.unit_code, old.local_month
+        FROM submissions s
+        WHERE s.id = old.submission_id AND s.current = 1 AND s.review_state <> 'rejected'
+            AND s.deleted_at IS NULL;
+        DELETE FROM submission_choices WHERE submission_id = old.submission_id;
+    END;
+    """
+
 # forms.conventions.dossier_key in SQL (built-in functions only, so that an index can hold it):
 # the value without whitespace and invisible characters, ASCII letters upper-cased. Frozen: step
 # 8's index is built on exactly this text, and a query uses the index only when it repeats it.
@@ -602,7 +702,7 @@ _MIGRATIONS: dict[int, str] = {
     );
     CREATE INDEX api_sessions_user ON api_sessions(user_id);
     """,
-    13: "",
+    13: _CHOICE_ROLLUP,
     14: """
     -- Settings an administrator changes in the web pages (storage/settings.py): the public
     -- address used in every QR code and link, the report's issuing body and signature.

@@ -43,6 +43,8 @@ ROLLUP_DIMS = ("form_version_id", "unit_code", "local_month", "channel")
 ANSWER_DIM = "answer:"          # "answer:<path>": the value of a top-level field
 
 _SHORT_WINDOW_DAYS = 62
+# YYYYMM of the first month of r.local_month's quarter (0, the unreadable month, stays 0)
+_QUARTER_START = "(CASE WHEN r.local_month = 0 THEN 0 ELSE r.local_month - (r.local_month % 100 + 2) % 3 END)"
 _COUNTED = "s.current = 1 AND s.review_state <> 'rejected' AND s.deleted_at IS NULL"
 
 
@@ -152,8 +154,10 @@ def rollup_rows(db) -> list[tuple]:
 # --- sums -------------------------------------------------------------------------------------
 
 def rollup_sums(db, sel: Selection, dims: tuple[str, ...], month_from: int | None,
-                month_to: int | None) -> list[tuple]:
-    """Measures summed by `dims` (a subset of ROLLUP_DIMS) over whole local months."""
+                month_to: int | None, by_quarter: bool = False) -> list[tuple]:
+    """Measures summed by `dims` (a subset of ROLLUP_DIMS) over whole local months; with
+    by_quarter, a local month is given as the first month of its quarter (fewer groups to add
+    up in Python when no breakdown is finer than a quarter)."""
     where, params = ["r.form_version_id IN (SELECT value FROM json_each(?))"], [json.dumps(sel.version_ids)]
     if sel.unit_codes is not None:
         where.append("r.unit_code IN (SELECT value FROM json_each(?))")
@@ -167,7 +171,7 @@ def rollup_sums(db, sel: Selection, dims: tuple[str, ...], month_from: int | Non
     if month_to is not None:
         where.append("r.local_month <= ?")
         params.append(month_to)
-    keys = [f"r.{d}" for d in dims]
+    keys = [_QUARTER_START if d == "local_month" and by_quarter else f"r.{d}" for d in dims]
     sums = ", ".join(f"sum(r.{name})" for name in MEASURES)
     return db.execute(
         f"""SELECT {''.join(k + ', ' for k in keys)}{sums} FROM score_rollup r
@@ -182,7 +186,7 @@ def _group(keys: list[str], count: str) -> str:
 
 def _scan_from(db, sel: Selection, dims: tuple[str, ...], start: str | None, end: str | None,
                form_id: str | None = None, extra_where: str = "", join_answers: bool = False,
-               scores: str = "score_measures",
+               scores: str = "score_measures", newest_first: bool = False,
                declined_only: bool = False) -> tuple[str, list[str], list, set[str]]:
     """FROM ... WHERE ... over the counted, scored submissions; the SQL of each dimension; the
     parameters; and the answer columns that can be read (as d.<column>). `declined_only` keeps
@@ -206,7 +210,8 @@ def _scan_from(db, sel: Selection, dims: tuple[str, ...], start: str | None, end
             raise ValueError(f"unknown dimension {d!r}")
     # the (form, current, started_at) index pays for a short window only: beyond that, walking
     # the table in id order beats following the index into random pages
-    hint = "" if _short_window(start, end) else "NOT INDEXED"
+    # the index pays too for the newest rows of one form, read in its order until a page is full
+    hint = "" if newest_first or _short_window(start, end) else "NOT INDEXED"
     if declined_only:
         sql = ("FROM submission_scores m INDEXED BY submission_scores_declined "
                "CROSS JOIN submissions s ON s.id = m.submission_id")
@@ -215,10 +220,9 @@ def _scan_from(db, sel: Selection, dims: tuple[str, ...], start: str | None, end
         sql = f"FROM submissions s {hint} JOIN {scores} m ON m.submission_id = s.id"
     if present:
         sql += f" LEFT JOIN {_data_table(form_id)} d ON d._submission_id = s.id"
-    where = ["s.form_id IN (SELECT value FROM json_each(?))",
+    where = ["s.form_id = ?" if form_id else "s.form_id IN (SELECT value FROM json_each(?))",
              "s.form_version_id IN (SELECT value FROM json_each(?))", _COUNTED]
-    params: list = [json.dumps([form_id] if form_id else list(sel.form_ids)),
-                    json.dumps(sel.version_ids)]
+    params: list = [form_id or json.dumps(list(sel.form_ids)), json.dumps(sel.version_ids)]
     if sel.unit_codes is not None:
         where.append("coalesce(s.unit_code, '') IN (SELECT value FROM json_each(?))")
         params.append(json.dumps(sel.unit_codes))
@@ -320,7 +324,8 @@ def dissatisfied_rows(db, form_id: str, sel: Selection, start: str | None, end: 
     """Counted submissions of one form with an answer 1 or 2 on a criterion, newest first: their
     metadata and the values of `columns` (answer table columns; never identifiers, which are
     kept in another table)."""
-    sql, _, params, present = _scan_from(db, sel, (), start, end, form_id, _LOW, join_answers=True)
+    sql, _, params, present = _scan_from(db, sel, (), start, end, form_id, _LOW, join_answers=True,
+                                         newest_first=True)
     picked = [f"d.{ident(c)}" if c in present else "NULL" for c in columns]
     rows = db.execute(
         f"""SELECT s.id, s.instance_id, s.form_id, s.version, s.form_version_id, s.unit_code,

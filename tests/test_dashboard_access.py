@@ -4,6 +4,7 @@ dissatisfied list, not in the follow-up or publish actions; the public page need
 """
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -140,13 +141,15 @@ def test_a_viewer_of_474_sees_only_its_subtree(clients, dash):
         for level in ("tinh", "huyen", "xa"):
             page = text(clients[role].get(f"{FORM}?period=2026-Q3&level={level}"))
             assert "A Lưới" not in page and f'value="{UNIT_B}"' not in page and "(481)" not in page, (role, level)
-        # the charts' API addresses carry no other unit and answer within the scope only
+        # the charts' figures, embedded in the page, hold no other unit
         page = text(clients[role].get(FORM))
-        for src in re.findall(r'data-src="([^"]+)"', page):
-            response = clients[role].get(src.replace("&amp;", "&"))
-            assert response.status_code == 200, src
-            body = response.get_data(as_text=True)
-            assert f'"{UNIT_B}"' not in body and "A Lưới" not in body, src
+        figures = re.findall(r'<script type="application/json" id="chart-[a-z]+">(.*?)</script>', page, re.S)
+        assert len(figures) >= 4, role
+        for body in figures:
+            data = json.loads(body)
+            assert data["cells" if "cells" in data else "units"], body
+            flat = json.dumps(data, ensure_ascii=False)
+            assert f'"{UNIT_B}"' not in flat and "A Lưới" not in flat, flat
     seen = _dissatisfied_ids(text(clients["viewer_b"].get(FORM + "/followups")))
     assert seen and seen <= b_ids
     both = _dissatisfied_ids(text(clients["reporter"].get(f"{FORM}/followups?period=2026-Q3")))

@@ -43,7 +43,8 @@ SCRIPT = "<script>alert(1)</script>"
 # what must never appear raw in a page: each is the start of a script or a handler that runs
 RAW_MARKERS = ("<script>alert(", "<img src=x onerror", "<svg onload", "href=\"javascript:")
 # log and derived tables change on reads (login counters, sessions, lazily computed scores); the rest is data
-NOT_DATA = {"audit_log", "login_failures", "web_sessions", "submission_scores", "score_rollup"}
+NOT_DATA = {"audit_log", "login_failures", "web_sessions", "submission_scores", "score_rollup",
+            "submission_choices", "choice_rollup", "choice_dims", "choice_progress"}
 
 
 def data_snapshot(data_dir) -> dict:

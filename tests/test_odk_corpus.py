@@ -253,7 +253,9 @@ def _canon(value, ftype: str) -> str:
     if isinstance(value, (int, float)):
         return repr(float(value))
     text = str(value)
-    if ftype in ("int", "integer", "long", "short", "decimal", "double", "float"):
+    # a choice whose code is a number (a rating) is written to the workbook as that number
+    if ftype in ("int", "integer", "long", "short", "decimal", "double", "float") or (
+            ftype == "select1" and text.lstrip("-").replace(".", "", 1).isdigit()):
         return repr(float(text))
     if ftype == "dateTime" and len(text) > 19:
         return text[:19]         # the values sent are in +07:00, the exports' local time
@@ -265,7 +267,9 @@ def _canon(value, ftype: str) -> str:
 def _exports(server, form_id: str):
     auth = ("admin", PASSWORD)
     base = f"{server.url}/api/v1/forms/{requests.utils.quote(form_id, safe='')}"
-    xlsx = requests.get(base + "/export.xlsx", params={"headers": "names", "identifiers": "1", "lang": "en"},
+    # values=codes: the answers as sent (the workbook's default shows a choice's label)
+    xlsx = requests.get(base + "/export.xlsx", params={"headers": "names", "identifiers": "1", "lang": "en",
+                                                       "values": "codes"},
                         auth=auth, timeout=60)
     assert xlsx.status_code == 200, xlsx.text
     zipped = requests.get(base + "/export.csv.zip", params={"identifiers": "1"}, auth=auth, timeout=60)

@@ -27,7 +27,8 @@ from xlsforms import small_form, write_xlsform
 
 FORM = "tthc_hailong"
 PROVINCE = "46"
-NOT_DATA = {"audit_log", "login_failures", "submission_scores", "score_rollup", "public_rate_counts"}
+NOT_DATA = {"audit_log", "login_failures", "submission_scores", "score_rollup", "public_rate_counts",
+            "submission_choices", "choice_rollup", "choice_dims", "choice_progress"}
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import uuid
 import zipfile
+from datetime import date
 from fractions import Fraction
 from pathlib import Path
 
@@ -30,7 +31,7 @@ from tests.harness.instances import ITEM_PATHS, STANDARD_ITEMS, fill_instance, s
 from tests.harness.site import ROOT, create_collector
 from tests.harness.collect_client import CollectClient
 from conftest import PASSWORD, LiveServer, cli, seed
-from storage import registers, sampling, scores, users
+from storage import choices, registers, sampling, scores, users
 from xlsforms import small_form
 
 FORM = "tthc_hailong"
@@ -215,6 +216,50 @@ def test_the_rollup_stays_exact_with_declined_submissions(consent_site):
         db.close()
 
 
+def test_breakdowns_from_the_choice_rollup_count_declined_submissions_as_score_rollup_does(consent_site, monkeypatch):
+    """The breakdowns by procedure field and by a select_one answer are read from the choice
+    rollup (storage/choices.py); a declined submission is in its group's submissions and declined
+    count, never among its respondents, exactly as in score_rollup."""
+    from aggregate import IndexQuery, compute_indices
+    sent = consent_site["sent"]
+    served = []
+    real = choices.choice_sums
+    monkeypatch.setattr(choices, "choice_sums", lambda *a, **k: served.append(a[3]) or real(*a, **k))
+    db = storage.connect(consent_site["data_dir"])
+    try:
+        for by, path in (("procedure_field", "main/procedure_field"), ("q:main/gender", "main/gender")):
+            for window in ({}, {"date_from": date(2026, 7, 1), "date_to": date(2026, 9, 30)}):
+                cells = {c.key[by]: c for c in compute_indices(db, IndexQuery(forms=(FORM,), by=(by,), min_n=1,
+                                                                               **window))}
+                groups: dict[str, list[dict]] = {}
+                for sub in sent:
+                    groups.setdefault(sub["answers"][path], []).append(sub)
+                assert set(cells) == set(groups), by
+                for value, subs in groups.items():
+                    counted = [s["answers"] for s in subs if s["answers"]["consent"] == "yes"]
+                    shares = {c: [x for a in counted if (x := _criterion_shares(a, c)) is not None]
+                              for c in STANDARD_ITEMS}
+                    respondents = sum(any(_criterion_shares(a, c) is not None for c in STANDARD_ITEMS)
+                                      for a in counted)
+                    cell = cells[value]
+                    assert (cell.submissions, cell.declined, cell.n) == (len(subs), len(subs) - len(counted),
+                                                                         respondents), (by, value)
+                    for criterion, crit in cell.criteria.items():
+                        want = shares[criterion]
+                        assert crit.n == len(want)
+                        assert crit.index == (100 * sum(want) / len(want) if want else None), (by, value)
+        assert served == ["procedure_field"] * 2 + ["answer:main/gender"] * 2
+        # what the declined submissions put in the choice rollup is what they put in score_rollup
+        field_rows = [row for row in choices.rollup_rows(db) if row[0] == "procedure_field"]
+        totals = db.execute("SELECT sum(submissions), sum(respondents) FROM score_rollup").fetchone()
+        assert (sum(r[5] for r in field_rows), sum(r[6] for r in field_rows)) == tuple(totals) == (7, 4)
+        # and no declined submission is among the dissatisfied, however many answers 1 it holds
+        low = [row for row in choices.rollup_rows(db) if row[0] == choices.DISSATISFIED]
+        assert sum(r[5] for r in low) == sum(_expected(sent, unit)["dissatisfied"] for unit in ("474", "481"))
+    finally:
+        db.close()
+
+
 def test_an_existing_database_is_rescored_on_upgrade(tmp_path, monkeypatch):
     """A database scored before consent was enforced (schema 9, scores without the flag) counts
     declined answers; after the upgrade the server's figures leave them out, and the rollup is
@@ -230,6 +275,9 @@ def test_an_existing_database_is_rescored_on_upgrade(tmp_path, monkeypatch):
         real = scoring.score_submission
         old.setattr(scoring, "score_submission",
                     lambda rules, *args: real(rules.__class__(**{**rules.__dict__, "consent": None}), *args)[:-1])
+        # nor was there a breakdown rollup (schema step 13) to record the values in
+        old.setattr(scoring.breakdowns, "record", lambda *args: None)
+        old.setattr(scoring.breakdowns, "catch_up", lambda *args: 0)
         tokens = seed(data_dir)
         client = create_app({"DATA_DIR": str(data_dir), "PUBLIC_URL": None}).test_client()
         db = storage.connect(data_dir)
@@ -261,6 +309,14 @@ def test_an_existing_database_is_rescored_on_upgrade(tmp_path, monkeypatch):
         with storage.write_transaction(db):
             scores.rebuild_rollup(db)
         assert scores.rollup_rows(db) == kept
+        # the breakdown rollup, made after the rescoring, holds what score_rollup holds
+        assert choices.through(db) == scores.scored_through(db) == 3
+        kept = choices.rollup_rows(db)
+        with storage.write_transaction(db):
+            choices.rebuild_rollup(db)
+        assert choices.rollup_rows(db) == kept
+        by_field = [row for row in kept if row[0] == "procedure_field"]
+        assert sum(row[5] for row in by_field) == 3 and sum(row[6] for row in by_field) == 2
     finally:
         db.close()
 

@@ -344,3 +344,64 @@ def test_the_dissatisfied_list_names_the_unit_of_the_interview_day(eras):
             assert label == ("Thành phố Huế" if year == "2024" else "Quận Thuận Hóa")
         if code == "19768":
             assert label in ("Phường Đông Ba", "Phường Phú Xuân")
+
+
+def test_a_list_in_force_from_within_a_quarter_splits_the_quarter(template_2021, tmp_path):
+    """A list may take effect on any month's first day: the months of one quarter then fall
+    under different units, and the rollups read by quarter (storage/choices.py, score_rollup's
+    by_quarter) must not merge them."""
+    site = Site(template_2021, tmp_path / "site")
+    rng, sent = random.Random(19), []
+    # (code, local time, answers, the unit as recorded, on today's units)
+    plan = [("481", "2026-01-15T09:00", 2, "481", "481"), ("481", "2026-02-15T09:00", 2, "481@2026-02-01", "481"),
+            ("481", "2026-03-15T09:00", 1, "481@2026-02-01", "481"), ("474", "2026-01-20T09:00", 1, "474", "474"),
+            ("474", "2026-02-20T09:00", 1, "474", "474")]
+    for code, local, count, recorded, current in plan:
+        for _ in range(count):
+            values = {**_answers(rng), "procedure_field": rng.choice(["dat_dai", "xay_dung"])}
+            site.add({"start": f"{local}:00.000+07:00", "unit": code, **values})
+            sent.append({"values": {k: v for k, v in values.items() if k in ITEMS}, "recorded": recorded,
+                         "current": current, "field": values["procedure_field"]})
+    compute_indices(site.db, IndexQuery(forms=("khao_sat",), min_n=1))        # scored and rolled up
+    seed_list = (ROOT / "server" / "seed" / "units_thua_thien_hue_2021.csv").read_text(encoding="utf-8")
+    assert "481,46,huyen,Huyện A Lưới," in seed_list
+    changed = tmp_path / "units_2026_02.csv"
+    changed.write_text(seed_list.replace("481,46,huyen,Huyện A Lưới,", "481,46,huyen,Huyện A Lưới (mới),"),
+                       encoding="utf-8")
+    out = cli(tmp_path / "site", "units", "import", str(changed), "--from", "2026-02-01")
+    assert out.exit_code == 0, out.output
+    for window in ({}, {"date_from": date(2026, 1, 1), "date_to": date(2026, 3, 31)}):
+        for view in ("recorded", "current"):
+            for by, key in ((("unit",), lambda e: (e[view],)),
+                            (("unit", "procedure_field"), lambda e: (e[view], e["field"])),
+                            (("unit", "quarter"), lambda e: (e[view], "2026-Q1"))):
+                cells = compute_indices(site.db, IndexQuery(forms=("khao_sat",), by=by, min_n=1, units=view,
+                                                            **window))
+                assert_cells(cells, grouped(sent, key))
+
+
+def test_declined_counts_keep_to_the_unit_filter_month_by_month(template_2021, tmp_path):
+    """Vỹ Dạ (19777) lay under Thuận Hóa (474) in early 2025 and directly under the province
+    from 1/7/2025: the declined consents it received after July are no part of 474's figures."""
+    from xlsforms import write_xlsform
+    site = Site(template_2021, tmp_path / "site")
+    survey = [["type", "name", "label", "criterion"], ["start", "start", "", ""], ["text", "unit", "Đơn vị", ""],
+              ["select_one yes_no", "consent", "Đồng ý", ""]]
+    survey += [["select_one s5", item, item, criterion] for item, criterion in ITEMS.items()]
+    choices = [["list_name", "name", "label"], ["yes_no", "yes", "Có"], ["yes_no", "no", "Không"]]
+    choices += [["s5", v, v] for v in "543210"]
+    form = write_xlsform(tmp_path / "dong_y.xlsx", survey, choices,
+                         {"form_id": "dong_y", "version": "1", "form_title": "Thử đồng ý"})
+    assert cli(tmp_path / "site", "forms", "publish", str(form)).exit_code == 0
+    assert cli(tmp_path / "site", "units", "upgrade-2025").exit_code == 0
+    rng, inside = random.Random(17), []
+    for local, consent in (("2025-03-03T08:00", "yes"), ("2025-03-04T08:00", "no"),
+                           ("2025-09-09T08:00", "no"), ("2025-09-10T08:00", "no"), ("2025-09-11T08:00", "yes")):
+        values = _answers(rng)
+        site.add({"start": f"{local}:00.000+07:00", "unit": "19777", "consent": consent, **values}, form_id="dong_y")
+        if local < "2025-07":
+            inside.append(values if consent == "yes" else {})      # a declined answer rates nothing
+    for by in ((), ("year",)):
+        cells = compute_indices(site.db, IndexQuery(forms=("dong_y",), by=by, unit="474", min_n=1))
+        assert [(c.submissions, c.declined) for c in cells] == [(2, 1)]
+        assert_cells(cells, {tuple(["2025"][:len(by)]): reference(inside)})

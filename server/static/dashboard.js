@@ -1,7 +1,9 @@
-/* Dashboard charts: every <canvas data-chart="…" data-src="/api/v1/…"> is drawn with Chart.js
-   (served by this server, /static/vendor/chart.umd.min.js) from the indices API's JSON.
-   The page's tables hold the same figures, so the charts are an aid, not the only way to read
-   them. A file of its own because the Content-Security-Policy refuses inline scripts.
+/* Dashboard charts: every <canvas data-chart="…" data-figures="id"> is drawn with Chart.js
+   (served by this server, /static/vendor/chart.umd.min.js) from the JSON in the element `id`
+   (<script type="application/json">): the same figures the page's tables show, in the indices
+   API's shape, computed once by the server for the page. The tables hold the same figures, so
+   the charts are an aid, not the only way to read them. A file of its own because the
+   Content-Security-Policy refuses inline scripts.
    When a chart is drawn its canvas gets data-ready="yes" ("error" when it could not be). */
 (function () {
   'use strict';
@@ -11,12 +13,12 @@
     vi: {
       index: 'Chỉ số (%)', interval: 'Khoảng tin cậy 95%', overall: 'Chỉ số chung',
       notEnough: 'không đủ số phiếu', noData: 'Chưa có số liệu để vẽ biểu đồ.',
-      failed: 'Không tải được số liệu của biểu đồ.', noLibrary: 'Không tải được thư viện vẽ biểu đồ.'
+      failed: 'Không đọc được số liệu của biểu đồ.', noLibrary: 'Không tải được thư viện vẽ biểu đồ.'
     },
     en: {
       index: 'Index (%)', interval: '95% interval', overall: 'Overall index',
       notEnough: 'not enough answers', noData: 'No figures to chart yet.',
-      failed: 'The chart’s figures could not be loaded.', noLibrary: 'The charting library could not be loaded.'
+      failed: 'The chart’s figures could not be read.', noLibrary: 'The charting library could not be loaded.'
     }
   }[lang];
   // Vietnamese writes 82,66 where English writes 82.66
@@ -137,37 +139,27 @@
   function draw(canvas) {
     var build = BUILD[canvas.dataset.chart];
     if (!build) { return; }
-    fetch(canvas.dataset.src, { headers: { Accept: 'application/json' }, credentials: 'same-origin' })
-      .then(function (response) {
-        return response.json().then(function (body) {
-          if (!response.ok) {
-            var error = body && body.error;
-            throw new Error(error ? (lang === 'en' ? error.message_en : error.message_vi) : TEXT.failed);
-          }
-          return body;
-        });
-      })
-      .then(function (data) {
-        var config = build(data, canvas.dataset.key);
-        if (!config) {
-          canvas.parentNode.hidden = true;
-          say(canvas, TEXT.noData);
-        } else {
-          config.options.animation = false;
-          config.options.responsive = true;
-          config.options.maintainAspectRatio = false;
-          new window.Chart(canvas, config);
-        }
-        canvas.dataset.ready = 'yes';
-      })
-      .catch(function (error) {
-        say(canvas, error && error.message ? error.message : TEXT.failed);
-        canvas.dataset.ready = 'error';
-      });
+    try {
+      var source = document.getElementById(canvas.dataset.figures);
+      var config = build(JSON.parse(source.textContent), canvas.dataset.key);
+      if (!config) {
+        canvas.parentNode.hidden = true;
+        say(canvas, TEXT.noData);
+      } else {
+        config.options.animation = false;
+        config.options.responsive = true;
+        config.options.maintainAspectRatio = false;
+        new window.Chart(canvas, config);
+      }
+      canvas.dataset.ready = 'yes';
+    } catch (error) {
+      say(canvas, TEXT.failed);
+      canvas.dataset.ready = 'error';
+    }
   }
 
   function start() {
-    var canvases = document.querySelectorAll('canvas[data-chart][data-src]');
+    var canvases = document.querySelectorAll('canvas[data-chart][data-figures]');
     if (!canvases.length) { return; }
     if (!window.Chart) {
       canvases.forEach(function (c) { say(c, TEXT.noLibrary); c.dataset.ready = 'error'; });

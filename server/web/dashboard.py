@@ -5,7 +5,8 @@ follow-up, export links, and publishing results for the public page.
 Every figure comes from `aggregate` (the same queries and JSON shape as /api/v1), always within
 the account's unit scope. The tables are rendered here, so the page reads without script and
 the tables are the charts' text alternative; the charts are drawn by static/dashboard.js from
-the indices API. Filters live in the query string so that a view can be shared as a link.
+the same figures, embedded in the page as JSON, so each breakdown is computed once per view.
+Filters live in the query string so that a view can be shared as a link.
 Every role of the web pages reads; reporters and administrators follow up and publish.
 """
 from __future__ import annotations
@@ -17,6 +18,7 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 
 from aggregate import IndexQuery, QueryError, RankQuery, compute_indices, weighted_indices
 from aggregate import periods, published, render
+from aggregate.breakdowns import breakdown_paths
 from aggregate.engine import QUESTION, default_level
 from aggregate.unit_views import RECORDED, VIEWS
 from aggregate.rankings import rank_units
@@ -34,8 +36,6 @@ bp = web_blueprint("dashboard", __name__, url_prefix="/dashboard")
 
 NOTE_MAX = 2000
 CHILD_LEVEL = {"tinh": "huyen", "huyen": "xa", "xa": "xa"}
-# fields recognised by role that a breakdown by answer would only repeat or that say nothing
-NOT_BREAKDOWNS = ("unit", "channel", "consent")
 
 
 @bp.app_template_filter("pick")
@@ -77,25 +77,14 @@ class Filters:
             values.update({"date_from": self.period.start, "date_to": self.period.end})
         return values
 
-    def api(self, *, dated: bool = True) -> dict:
-        """The same filters as /api/v1 parameters."""
-        values = {"unit": self.unit, "channel": self.channel, "version": self.version,
-                  "units": self.units if self.units != RECORDED else None}
-        if dated and self.period:
-            values.update({"from": self.period.start.isoformat(), "to": self.period.end.isoformat()})
-        return {k: v for k, v in values.items() if v}
-
 
 def _breakdown_questions(db, form_id: str) -> list[dict]:
     """The select_one questions a breakdown can use (newest label per path), in form order."""
     found: dict[str, dict] = {}
     for version in scores.form_versions(db, [form_id]):
-        rules = rules_of(version)
-        roles_of = version["conventions"].get("roles", {})
-        skip = set(rules.items) | {roles_of.get(role) for role in NOT_BREAKDOWNS}
-        for path, field in rules.select_one.items():
-            if path not in skip:
-                found[path] = field
+        fields = rules_of(version).select_one
+        for path in breakdown_paths(version):
+            found[path] = fields[path]
     return [{"path": path, "labels": field.get("labels")} for path, field in found.items()]
 
 
@@ -248,16 +237,6 @@ def form(form_id):
     dissatisfied_total, open_cases = open_count(db, form_id, **filters.query(scope, view=False))
 
     shared = filters.shared()
-    api = filters.api()
-    charts = {
-        "criteria": url_for("api.form_indices", form_id=form_id, **api),
-        "trend": url_for("api.form_indices", form_id=form_id, by="quarter", **filters.api(dated=False)),
-        "channel": url_for("api.form_indices", form_id=form_id, by="channel", **api),
-        "question": (url_for("api.form_indices", form_id=form_id, by=QUESTION + filters.question, **api)
-                     if filters.question else None),
-        "ranking": (url_for("api.form_rankings", form_id=form_id, level=filters.level, period=rank_period.key,
-                            **filters.api(dated=False)) if rank_period else None),
-    }
     # the exports area's endpoints, by their documented paths: the data of this view (every
     # channel: the export has no channel filter) and the report of its period
     export_args = {"period": filters.period.key if filters.period else None, "unit": filters.unit,
@@ -278,7 +257,6 @@ def form(form_id):
         ranking_weighted=ranking_weighted,
         rank_period=rank_period, dissatisfied_total=dissatisfied_total, open_cases=open_cases,
         followup_filters={k: v for k, v in shared.items() if k in ("period", "unit", "channel", "version")},
-        charts=charts,
         export_fields=export_fields, report_fields=report_fields,
         period_choices=_period_choices(trend, filters.period),
         publications=publications.live(db, form_id, scope=scope),
