@@ -6,7 +6,7 @@ makes DATA_DIR the way a real site would be: `setup` (the bundled unit tree and 
 commune-level units under every district imported with `units import`, one collector account
 per district, then `n` submission records of `forms/tthc_hailong.xlsx`:
 
-- every instance is built by bench/instances.py (`fill_instance`, as Collect fills it) and turned
+- every instance is built by tests/harness/instances.py (`fill_instance`, as Collect fills it) and turned
   into the stored record by the receiver's own code (`parse_instance` then `build_submission`),
   so each row is exactly what the server stores for that XML;
 - spread over units (the provincial centre, the district centres, ~15 communes per district with

@@ -126,7 +126,7 @@ def hand_table(db, sql: str) -> dict:
 
 
 def standard_items(db) -> dict[str, list[str]]:
-    """The criterion items, written out by hand (bench/instances.py), checked against the form."""
+    """The criterion items, written out by hand (tests/harness/instances.py), checked against the form."""
     items = {c: [f"main/{c}/{item}" for item in names] for c, names in STANDARD_ITEMS.items()}
     version = forms.latest_version(db, FORM_ID)
     published: dict[str, list[str]] = {}

@@ -23,7 +23,7 @@ from pathlib import Path
 import requests
 
 from .generate import DEFAULT_N, generate
-from .site import PASSWORD, LiveServer, create_password_user
+from tests.harness.site import PASSWORD, LiveServer, create_password_user
 
 ROOT = Path(__file__).resolve().parents[1]
 FORM_ID = "tthc_hailong"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.site import PASSWORD, ROOT, LiveServer, cli, create_password_user, seed
+from tests.harness.site import PASSWORD, ROOT, LiveServer, cli, create_password_user, seed
 from tests.citizen_forms import FORM_ID, write_every_kind_form
 from tests.webforms_words import english_on_page, english_strings
 

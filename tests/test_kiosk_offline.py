@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import storage
-from bench.site import LiveServer, cli, seed
+from tests.harness.site import LiveServer, cli, seed
 from storage import submissions
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.site import PASSWORD, LiveServer
+from tests.harness.site import PASSWORD, LiveServer
 from dashboard_site import build
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 
 import storage
-from bench.instances import primary_instance
+from tests.harness.instances import primary_instance
 from conftest import ROOT, cli
 from server.receive.accept import receive
 from storage import forms, reviews
@@ -41,7 +41,7 @@ ANSWERS = [("uuid:a1", "474", "nam", "5", "4", "2", "3", "2026-07-01", "approved
 
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory):
-    from bench.site import seed
+    from tests.harness.site import seed
     data_dir = tmp_path_factory.mktemp("officer-exports")
     seed(data_dir)
     path = write_xlsform(data_dir / f"{FORM}.xlsx", SURVEY, CHOICES,
