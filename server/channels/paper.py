@@ -20,7 +20,7 @@ from ..dbconn import get_blobs, get_db
 from ..instance_xml import without_identifiers
 from ..receive.accept import receive
 from ..receive.flatten import flatten
-from ..receive.parse import parse_instance
+from ..receive.parse import InstanceError, parse_instance
 from ..permissions import can
 from ..web.common import form_or_404, requires, user_scope, web_blueprint
 from ..web.i18n import label, t
