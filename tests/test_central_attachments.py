@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import random
-import sqlite3
 import uuid
 
 import pytest
@@ -17,19 +16,11 @@ from tests.harness.instances import fill_instance
 from tests.harness.site import PASSWORD, LiveServer, create_password_user
 from web_site import UNIT_A, UNIT_B
 
-pyodk_client = pytest.importorskip("pyodk.client")
-from pyodk._utils.config import CentralConfig, Config  # noqa: E402
+pytest.importorskip("pyodk.client")
+from tests.test_central_pyodk import client_for, rows  # noqa: E402
 
 FORM = "anh"          # web_site's small form: a unit, two ratings and a photo
 STRANGER = "thu_ky_aluoi"
-
-
-def rows(data_dir, sql, params=()):
-    conn = sqlite3.connect(data_dir / "hailong.sqlite")
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 def stored_state(data_dir) -> tuple:
@@ -46,12 +37,6 @@ def live(web_site, tmp_path_factory):
     server = LiveServer(site.data_dir).start()
     yield site, server
     server.stop()
-
-
-def client_for(server, name: str, tmp_path):
-    config = Config(central=CentralConfig(base_url=server.url, username=name, password=PASSWORD,
-                                          default_project_id=1))
-    return pyodk_client.Client(config=config, cache_path=tmp_path / f"{name}-cache.toml")
 
 
 def photo_xml(data_dir, unit: str, photo: str) -> tuple[str, str]:
