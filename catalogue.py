@@ -350,4 +350,8 @@ CENTRAL = _table(
             "Not supported in $filter: {clause} ({reason})."),
     Problem("bad_filter", 400, "Không đọc được $filter: {detail}.", "The $filter cannot be read: {detail}."),
     Problem("unknown_table", 404, "Biểu mẫu không có bảng {table}.", "The form has no table {table}."),
+    Problem("attachment_exists", 409, "Phiếu đã nhận tệp {name} với nội dung khác; tệp đã nhận được giữ nguyên.",
+            "The submission already holds a different file {name}; the file received first is kept."),
+    Problem("attachment_too_large", 413, "Tệp đính kèm vượt quá {limit} byte.",
+            "The attachment is larger than {limit} bytes."),
 )

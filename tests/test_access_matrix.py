@@ -323,6 +323,11 @@ ROUTES: dict[tuple[str, str], Route] = {
         central(403, collector=404, designer=200, admin=200, designer_a=404, admin_a=404, viewer_a=403,
                 reporter_a=403), body=_central_xml,
         notes="roles that collect (admin, designer, collector), within their scope"),
+    ("central.upload_attachment", "POST"): Route(
+        "POST", f"/v1/projects/1/forms/{OUT_FORM}/submissions/{{b_iid}}/attachments/khong.jpg",
+        central(404, collector=404, viewer_b=403, reporter=403, viewer_a=403, reporter_a=403),
+        body=lambda m: (b"\xff\xd8 not asked for", "image/jpeg"),
+        notes="roles that collect, within their scope; a name the XML does not ask for is unknown"),
     ("central.review_submission", "PATCH"): Route(
         "PATCH", f"/v1/projects/1/forms/{OUT_FORM}/submissions/{{b_iid}}",
         central(403, reporter=400, admin=400, reporter_a=404, admin_a=404, viewer_a=403, designer_a=403),

@@ -317,6 +317,7 @@ OTHER_DEFENCES = {
     "kiosk.submission": ("header", "needs X-Hailong-Kiosk: 1, and the kiosk cookie is SameSite=Strict"),
     "central.create_session": ("auth", "the name and password are in the body; the web cookie opens nothing under /v1"),
     "central.create_submission": ("auth", "a Bearer token or Basic credentials in a header; no cookie"),
+    "central.upload_attachment": ("auth", "a Bearer token or Basic credentials in a header; no cookie"),
 }
 
 

@@ -14,6 +14,7 @@ NUMERIC_CODES = {
     "unauthorized": 401.2, "locked": 429.1, "forbidden_role": 403.1, "forbidden_identifiers": 403.1,
     "not_found": 404.1, "bad_json": 400.1, "bad_review_state": 400.8, "bad_content_type": 415.1,
     "bad_query": 400.18, "unsupported_filter": 400.19, "bad_filter": 400.18, "unknown_table": 404.1,
+    "attachment_exists": 409.3, "attachment_too_large": 413.1,
 }
 # an import-time check of two constant tables; it guards no input, so -O may drop it
 assert set(NUMERIC_CODES) == set(PROBLEMS)  # nosec B101

@@ -1,5 +1,7 @@
 """Submissions of a form, as Central's API gives them: list, one, its XML, its attachments, a new
-one (the XML body through the same receive() as ODK Collect's), a review decision, its versions.
+one (the XML body through the same receive() as ODK Collect's), an attachment of it (the stored XML
+resent with the file through receive(), as Collect's later parts do), a review decision, its
+versions.
 
 Readers of figures read within their unit scope; a submission outside it is as unknown as one
 that does not exist. The raw XML holds the identifier answers, so it goes to administrators
@@ -7,10 +9,12 @@ only, and each such read is audited like a sensitive view on the submissions pag
 """
 from __future__ import annotations
 
+import hashlib
 import io
 import json as jsonlib
+import tempfile
 
-from flask import Response, g, request, send_file, stream_with_context
+from flask import Response, current_app, g, request, send_file, stream_with_context
 
 import storage
 from storage import audit, central_queries, forms, reviews, submissions as stored
@@ -18,8 +22,7 @@ from storage.blobs import BlobCorrupt
 from vocabulary import REVIEWED_STATES
 
 from ..dbconn import get_blobs, get_db
-from ..receive.accept import receive
-from ..receive.flatten import flatten
+from ..receive.accept import Upload, expected_files, read_instance, receive
 from ..receive.parse import InstanceError, parse_instance
 from . import bp, json_response
 from .errors import CentralError
@@ -98,15 +101,16 @@ def submission_versions(project_id, form_id, instance_id):
 
 
 def _expected_files(db, row: dict) -> list[str]:
-    """The file names the submission's XML names in its binary questions."""
+    """The file names the submission's XML asks for: its binary questions' answers (an encrypted
+    one: its media files and the encrypted XML)."""
     version = forms.receiving_version(db, row["form_id"], row["version"])
     try:
-        inst = parse_instance(stored.get_xml(db, row["id"]))
+        inst = read_instance(db, stored.get_xml(db, row["id"]))
     except InstanceError:
         return []
-    if version is None or inst.encrypted:
+    if version is None:
         return []
-    return sorted(set(flatten(inst.root, version["fields"]).binaries))
+    return sorted(set(expected_files(inst, version)))
 
 
 @bp.get("/projects/<int:project_id>/forms/<form_id>/submissions/<instance_id>/attachments")
@@ -155,15 +159,76 @@ def create_submission(project_id, form_id):
         raise CentralError.from_receiver(exc.reason) from None
     if named != form_id:
         raise CentralError("not_found", what=f"form {named} ≠ {form_id}")
-    # a collector's upload is an interview, as through Collect; anyone else's came some other way
-    channel = "interview" if user["role"] == "collector" else "other"
     db = get_db()
     result = receive(db, get_blobs(), xml=xml, uploads=[], submitter=user,
-                     device_id=request.args.get("deviceID"), arrival_channel=channel)
+                     device_id=request.args.get("deviceID"), arrival_channel=_channel(user))
     if result.outcome not in ("created", "resent"):
         raise CentralError.from_receiver(result.outcome)
     row = central_queries.submission(db, form_id, central_queries.root_instance_id(db, result.submission_id), None)
     return json_response(submission_json(row))
+
+
+def _channel(user: dict) -> str:
+    # a collector's upload is an interview, as through Collect; anyone else's came some other way
+    return "interview" if user["role"] == "collector" else "other"
+
+
+def _spool(stream, limit: int):
+    """The request body in a temporary file, with its SHA-256; refused past `limit` bytes (a
+    chunked body, as pyodk sends, has no Content-Length to refuse it by beforehand)."""
+    spooled = tempfile.SpooledTemporaryFile(max_size=1 << 20)
+    digest, size = hashlib.sha256(), 0
+    while chunk := stream.read(1 << 16):
+        size += len(chunk)
+        if size > limit:
+            spooled.close()
+            raise CentralError("attachment_too_large", limit=limit)
+        digest.update(chunk)
+        spooled.write(chunk)
+    spooled.seek(0)
+    return spooled, digest.hexdigest()
+
+
+def _stored_sha(db, submission_id: int, name: str) -> str | None:
+    return next((a["sha256"] for a in stored.list_attachments(db, submission_id) if a["name"] == name), None)
+
+
+@bp.post("/projects/<int:project_id>/forms/<form_id>/submissions/<instance_id>/attachments/<name>")
+def upload_attachment(project_id, form_id, instance_id, name):
+    """One file of a submission, its bytes the body (pyodk's submissions.create(attachments=)).
+
+    As in Central, only a name the submission's XML asks for is taken (404 otherwise). Unlike
+    Central, a file already received is never replaced: the same bytes again are a success that
+    changes nothing, different bytes a 409 (OpenRosa keeps the first, as for Collect's resends).
+    """
+    user = require("submission.send")
+    row = _submission(project_id, form_id, instance_id)
+    db = get_db()
+    if name not in _expected_files(db, row):
+        raise CentralError("not_found", what=f"attachment {name}")
+    limit = current_app.config["SUBMISSION_MAX_BYTES"]
+    if (request.content_length or 0) > limit:
+        raise CentralError("attachment_too_large", limit=limit)
+    body, sha = _spool(request.stream, limit)
+    with body:
+        kept = _stored_sha(db, row["id"], name)
+        if kept is None:
+            # the stored XML again, with the file: receive() applies every rule of a submission
+            # (form open, unit scope, retired unit) and adds the file as to a resend from Collect
+            result = receive(db, get_blobs(), xml=stored.get_xml(db, row["id"]),
+                             uploads=[Upload(name, body, request.mimetype or None)], submitter=user,
+                             device_id=row["device_id"], arrival_channel=_channel(user))
+            if result.outcome != "resent" or result.submission_id != row["id"]:
+                raise CentralError.from_receiver(result.outcome)
+            kept = _stored_sha(db, row["id"], name)
+            if kept == sha:
+                with storage.write_transaction(db):
+                    audit.record(db, user["name"], "submission.attachment_upload", row["instance_id"],
+                                 submission_id=row["id"], via="api", name=name, sha256=sha)
+    if kept != sha:
+        # another upload of this name got in first with other bytes
+        raise CentralError("attachment_exists", name=name)
+    return json_response({"success": True})
 
 
 @bp.patch("/projects/<int:project_id>/forms/<form_id>/submissions/<instance_id>")

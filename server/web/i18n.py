@@ -56,6 +56,7 @@ AUDIT_ACTIONS = {
     "form.open": ("Mở lại biểu mẫu", "Form reopened"),
     "submission.review": ("Xem xét phiếu", "Submission reviewed"),
     "submission.sensitive_view": ("Xem thông tin định danh", "Identifier fields viewed"),
+    "submission.attachment_upload": ("Gửi tệp đính kèm của phiếu (API)", "Submission attachment uploaded (API)"),
     "kiosk.create": ("Đăng ký ki-ốt", "Kiosk registered"),
     "kiosk.revoke": ("Thu hồi ki-ốt", "Kiosk revoked"),
     "paper.print": ("In phiếu giấy", "Paper sheets printed"),
