@@ -31,7 +31,7 @@ ACCOUNTS = {
     "xem_aluoi": ("viewer", UNIT_B),
     "thu_ky": ("collector", UNIT_A),    # made by seed(): a collector with a password
 }
-PHOTO = bytes(random.Random(11).randrange(256) for _ in range(3000))
+PHOTO = random.Random(11).randbytes(3000)          # one generator: 3,000 varied bytes, not one repeated
 
 
 @dataclass
