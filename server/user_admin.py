@@ -60,20 +60,16 @@ def create_account(db, *, name: str, role: str, unit_code: str | None, password:
         password_hash = auth.hash_password(password)
     elif role != "collector":
         raise AccountRefused("Cần đặt mật khẩu cho tài khoản này.", "This account needs a password.")
-    user_id = users.create_user(db, name, role, unit_code or None, password_hash, token_sha)
-    with storage.write_transaction(db):
-        audit.record(db, actor, "user.create", name, role=role, unit=unit_code or None,
-                     **({"replaces_revoked_id": existing["id"]} if existing is not None else {}))
+    # the audit entry (and a revoked holder of the name giving it up) share the insert's transaction
+    user_id = users.create_user(db, name, role, unit_code or None, password_hash, token_sha, actor=actor)
     return NewAccount(user_id, name, role, token)
 
 
 def reset_password(db, *, name: str, password: str, actor: str | None) -> None:
     check_password_rules(password)
-    if not users.set_password(db, name, auth.hash_password(password)):
+    # storage.users.set_password also ends the account's sessions, lifts its lock-out and audits
+    if not users.set_password(db, name, auth.hash_password(password), actor=actor):
         raise AccountRefused(f'Không có tài khoản đang hoạt động "{name}".', f'No active account "{name}".')
-    with storage.write_transaction(db):
-        # storage.users.set_password also ended the account's sessions and lifted its lock-out
-        audit.record(db, actor, "user.password_reset", name)
 
 
 def unlock_account(db, *, name: str, actor: str | None) -> int:
@@ -88,10 +84,8 @@ def unlock_account(db, *, name: str, actor: str | None) -> int:
 
 
 def revoke_account(db, *, name: str, actor: str | None) -> None:
-    if not users.revoke_user(db, name):
+    if not users.revoke_user(db, name, actor=actor):
         raise AccountRefused(f'Không có tài khoản đang hoạt động "{name}".', f'No active account "{name}".')
-    with storage.write_transaction(db):
-        audit.record(db, actor, "user.revoke", name)
 
 
 def collector_url(base_url: str, token: str) -> str:

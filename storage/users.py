@@ -1,7 +1,7 @@
 """Accounts: people who log in and collectors' devices that hold a token URL."""
 from __future__ import annotations
 
-from . import api_sessions, logins, web_sessions
+from . import api_sessions, audit, logins, web_sessions
 from .clock import now_iso
 from .db import first_row, write_transaction
 
@@ -9,19 +9,23 @@ ROLES = ("admin", "designer", "reporter", "collector", "viewer")
 
 
 def create_user(db, name: str, role: str, unit_code: str | None,
-                password_hash: str | None, token_sha256: str | None) -> int:
-    """Insert an account; a revoked account holding the name gives it up in the same transaction.
+                password_hash: str | None, token_sha256: str | None, *, actor: str | None = None) -> int:
+    """Insert an account; a revoked account holding the name gives it up in the same transaction,
+    which also writes the audit entry (`user.create`, as `actor`).
 
     The revoked row becomes `name~id` ("~" is outside the allowed account names, so that name can
     never be taken again): its token stays dead and its submissions keep pointing at it.
     """
     with write_transaction(db):
+        revoked = db.execute("SELECT id FROM users WHERE name = ? AND revoked_at IS NOT NULL", [name]).fetchone()
         db.execute("UPDATE users SET name = name || '~' || id WHERE name = ? AND revoked_at IS NOT NULL", [name])
         cursor = db.execute(
             """INSERT INTO users (name, role, unit_code, password_hash, token_sha256, created_at)
                VALUES (?, ?, ?, ?, ?, ?)""",
             [name, role, unit_code, password_hash, token_sha256, now_iso()],
         )
+        audit.record(db, actor, "user.create", name, role=role, unit=unit_code,
+                     **({"replaces_revoked_id": revoked[0]} if revoked is not None else {}))
         return cursor.lastrowid
 
 
@@ -38,13 +42,17 @@ def list_users(db) -> list[dict]:
     return list(db.query("SELECT id, name, role, unit_code, created_at, revoked_at FROM users ORDER BY name"))
 
 
-def revoke_user(db, name: str) -> bool:
-    """Revoke an account (its token too) and end its web sessions at once."""
+def revoke_user(db, name: str, *, actor: str | None = None) -> bool:
+    """Revoke an account (its token too) and end its web sessions at once; the audit entry
+    (`user.revoke`, as `actor`) is written in the same transaction, only when one was revoked."""
     with write_transaction(db):
         cursor = db.execute(
             "UPDATE users SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL", [now_iso(), name])
         _end_sessions(db, name)
-        return cursor.rowcount == 1
+        if cursor.rowcount != 1:
+            return False
+        audit.record(db, actor, "user.revoke", name)
+        return True
 
 
 def get_user_by_id(db, user_id: int) -> dict | None:
@@ -52,9 +60,10 @@ def get_user_by_id(db, user_id: int) -> dict | None:
     return rows[0] if rows else None
 
 
-def set_password(db, name: str, password_hash: str) -> bool:
+def set_password(db, name: str, password_hash: str, *, actor: str | None = None) -> bool:
     """Replace an active account's password hash, ending its web sessions and lifting its
-    lock-out (the failed logins counted against the name); False when there is no such account."""
+    lock-out (the failed logins counted against the name); False when there is no such account.
+    The audit entry (`user.password_reset`, as `actor`) is written in the same transaction."""
     with write_transaction(db):
         cursor = db.execute(
             "UPDATE users SET password_hash = ? WHERE name = ? AND revoked_at IS NULL", [password_hash, name])
@@ -62,6 +71,7 @@ def set_password(db, name: str, password_hash: str) -> bool:
             return False
         _end_sessions(db, name)
         logins.forget_failures(db, name)
+        audit.record(db, actor, "user.password_reset", name)
         return True
 
 
