@@ -166,24 +166,31 @@ def publish(db, compiled, *, media_files: dict[str, bytes], actor: str | None,
     return PublishResult(compiled.form_id, compiled.version, created, warnings)
 
 
-def version_taken(compiled) -> Problem:
-    """The refusal of a version already published with other content, in the terms of what was
-    uploaded: the settings sheet of an XLSForm, the instance root's attribute of an XForm."""
-    said = f'Phiên bản "{compiled.version}" của biểu mẫu "{compiled.form_id}" đã được xuất bản với nội dung khác. '
-    said_en = f'Version "{compiled.version}" of form "{compiled.form_id}" was already published with different content. '
+def _ask_for_version(compiled, said: str, said_en: str, *, xform: tuple[str, str],
+                     xlsform: tuple[str, str]) -> Problem:
+    """A refusal that asks for another version, in the terms of what was uploaded: the instance
+    root's attribute of an XForm (`xform`: what to do, vi and en, after naming the attribute),
+    the settings sheet of an XLSForm (`xlsform`: the whole advice)."""
     if compiled.xlsform is None:
         root = compiled.info.root
-        return Problem(
-            "error",
-            said + f'Hãy đổi thuộc tính version của phần tử <{root}> trong <instance> của XForm (ví dụ '
-            'version="2026112602"), hoặc xoá thuộc tính đó để máy chủ tự đặt, rồi xuất bản lại.',
-            said_en + f'Change the version attribute of <{root}> in the XForm\'s <instance> (e.g. version="2026112602"), '
-            "or remove it to let the server choose one, and publish again.")
-    return Problem(
-        "error",
-        said + 'Hãy tăng giá trị cột "version" ở trang "settings" (ví dụ 2026112602) rồi xuất bản lại.',
-        said_en + 'Raise the "version" in the "settings" sheet (e.g. 2026112602) and publish again.',
-        sheet="settings", column="version")
+        return Problem("error", said + xform[0].format(root=root), said_en + xform[1].format(root=root))
+    return Problem("error", said + xlsform[0], said_en + xlsform[1], sheet="settings", column="version")
+
+
+def version_taken(compiled) -> Problem:
+    """The refusal of a version already published with other content."""
+    return _ask_for_version(
+        compiled,
+        f'Phiên bản "{compiled.version}" của biểu mẫu "{compiled.form_id}" đã được xuất bản với nội dung khác. ',
+        f'Version "{compiled.version}" of form "{compiled.form_id}" was already published with different content. ',
+        xform=('Hãy đổi thuộc tính version của phần tử <{root}> trong <instance> của XForm (ví dụ '
+               'version="2026112602"), hoặc xoá thuộc tính đó để máy chủ tự đặt, rồi xuất bản lại.',
+               "Change the version attribute of <{root}> in the XForm's <instance> (e.g. version=\"2026112602\"), "
+               "or remove it to let the server choose one, and publish again."),
+        xlsform=('Hãy tăng giá trị cột "version" ở trang "settings" (ví dụ 2026112602) rồi xuất bản lại.',
+                 'Raise the "version" in the "settings" sheet (e.g. 2026112602) and publish again.'))
+
+
 def version_lower(version: str, published: str) -> bool:
     """Whether `version` reads as older than the published one. Only versions made of digits
     (the yyyymmddnn habit of ODK designers, or the publishing time the server gives a form
@@ -193,28 +200,22 @@ def version_lower(version: str, published: str) -> bool:
 
 
 def version_lower_problem(compiled, published: str) -> Problem:
-    """The refusal of a lower version, in the terms of what was uploaded. Phones keep the form
-    they hold when the list offers what looks like an older one, so the designer's new questions
-    would never reach them."""
-    said = (f'Phiên bản "{compiled.version}" thấp hơn phiên bản đang xuất bản "{published}" của biểu mẫu '
-            f'"{compiled.form_id}"; điện thoại đang giữ bản mới hơn sẽ không cập nhật. ')
-    said_en = (f'Version "{compiled.version}" is lower than the published version "{published}" of form '
-               f'"{compiled.form_id}"; phones holding the newer one would not update. ')
-    if compiled.xlsform is None:
-        root = compiled.info.root
-        return Problem(
-            "error",
-            said + f'Hãy đặt thuộc tính version của phần tử <{root}> trong <instance> của XForm cao hơn {published}, '
-            'hoặc xoá thuộc tính đó để máy chủ tự đặt, rồi xuất bản lại.',
-            said_en + f'Set the version attribute of <{root}> in the XForm\'s <instance> above {published}, or remove '
-            'it to let the server choose one, and publish again.')
-    return Problem(
-        "error",
-        said + f'Hãy đặt cột "version" ở trang "settings" cao hơn {published} (ví dụ năm-tháng-ngày và số thứ tự) '
-        'rồi xuất bản lại.',
-        said_en + f'Set the "version" in the "settings" sheet above {published} (e.g. year-month-day and a number) '
-        'and publish again.',
-        sheet="settings", column="version")
+    """The refusal of a lower version. Phones keep the form they hold when the list offers what
+    looks like an older one, so the designer's new questions would never reach them."""
+    return _ask_for_version(
+        compiled,
+        f'Phiên bản "{compiled.version}" thấp hơn phiên bản đang xuất bản "{published}" của biểu mẫu '
+        f'"{compiled.form_id}"; điện thoại đang giữ bản mới hơn sẽ không cập nhật. ',
+        f'Version "{compiled.version}" is lower than the published version "{published}" of form '
+        f'"{compiled.form_id}"; phones holding the newer one would not update. ',
+        xform=(f'Hãy đặt thuộc tính version của phần tử <{{root}}> trong <instance> của XForm cao hơn {published}, '
+               'hoặc xoá thuộc tính đó để máy chủ tự đặt, rồi xuất bản lại.',
+               f"Set the version attribute of <{{root}}> in the XForm's <instance> above {published}, or remove "
+               'it to let the server choose one, and publish again.'),
+        xlsform=(f'Hãy đặt cột "version" ở trang "settings" cao hơn {published} (ví dụ năm-tháng-ngày và số thứ tự) '
+                 'rồi xuất bản lại.',
+                 f'Set the "version" in the "settings" sheet above {published} (e.g. year-month-day and a number) '
+                 'and publish again.'))
 
 
 def compile_bytes(data: bytes, filename: str, *, validate: bool | None = None):
