@@ -100,6 +100,18 @@ def period_of_month(kind: str, yyyymm: int) -> Period | None:
     return Period(kind, year, (month - 1) // _MONTHS_IN[kind] + 1)
 
 
+def local_moment(text: str) -> datetime | None:
+    """A stored time (UTC ISO text; a naive one is taken as UTC) in Vietnam's time, None when it
+    cannot be read."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(TIMEZONE)
+
+
 def local_month(started_at: str) -> int:
     """YYYYMM in Vietnam of a stored UTC time ('2026-06-30T17:30:00.000Z' -> 202607)."""
     moment = datetime.fromisoformat(started_at.replace("Z", "+00:00")).astimezone(TIMEZONE)

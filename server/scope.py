@@ -6,10 +6,8 @@ no unit (the standard questionnaire) is used everywhere.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
+from aggregate.periods import local_moment
 from storage import units
-from vocabulary import TIMEZONE
 
 
 def unit_in_scope(db, user: dict, unit_code: str | None) -> bool:
@@ -32,13 +30,8 @@ def retired_unit(db, unit_code: str | None, started_at: str | None) -> bool:
 
 def local_day(utc_text: str) -> str | None:
     """YYYY-MM-DD in Vietnam of a stored UTC time."""
-    try:
-        moment = datetime.fromisoformat(utc_text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(TIMEZONE).date().isoformat()
+    moment = local_moment(utc_text)
+    return moment.date().isoformat() if moment else None
 
 
 def form_in_scope(db, user: dict, form: dict) -> bool:

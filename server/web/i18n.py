@@ -10,6 +10,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from flask import g, session
 
+from aggregate.periods import local_moment
 from vocabulary import CHANNEL_LABELS, CRITERION_LABELS, LEVEL_LABELS, REVIEW_LABELS, TIMEZONE
 
 LANGUAGES = ("vi", "en")
@@ -102,15 +103,8 @@ def _moment(value) -> datetime | None:
     if not value:
         return None
     if isinstance(value, datetime):
-        moment = value
-    else:
-        try:
-            moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(TIMEZONE)
+        value = value.isoformat()
+    return local_moment(str(value))
 
 
 def format_date(value) -> str:
