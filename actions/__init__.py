@@ -1,0 +1,9 @@
+"""The application layer: every change to the data, with its audit entry, in one transaction.
+
+HTTP views (server/) and CLI commands (server/cli/) only translate a request or arguments into a
+call here and the result back into a page, a status or a line of text; they never open a write
+transaction nor write the audit log themselves (tests/test_layers.py holds them to it). Below
+this layer, storage/ owns the schema and the SQL.
+
+Modules:
+"""

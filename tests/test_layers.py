@@ -1,0 +1,185 @@
+"""The layers of the code, as README's "How it fits together" draws them: HTTP views and CLI
+commands (server/) call the application layer (actions/) for every change; only actions/ and
+storage/ open write transactions, write the audit log or call a storage function that writes.
+
+A storage function "writes" when its body opens a write transaction or runs INSERT, UPDATE or
+DELETE; the list is worked out from storage/'s source, so a new writer is covered at once.
+"""
+from __future__ import annotations
+
+import ast
+import functools
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+# opening the database also brings its schema up to date: not a change a request makes
+NOT_A_CHANGE = {("db", "connect")}
+# server modules still writing directly; each entry is debt to move into actions/, never to add to
+KNOWN_DEBT: set[tuple[str, str]] = {
+    ('server/auth.py', 'audit.record'),
+    ('server/auth.py', 'logins.clear_failures'),
+    ('server/auth.py', 'logins.record_failure'),
+    ('server/auth.py', 'storage.write_transaction'),
+    ('server/auth.py', 'web_sessions.close_session'),
+    ('server/auth.py', 'web_sessions.open_session'),
+    ('server/central/odata.py', 'audit.record'),
+    ('server/central/odata.py', 'storage.write_transaction'),
+    ('server/central/sessions.py', 'api_sessions.close_session'),
+    ('server/central/sessions.py', 'api_sessions.open_session'),
+    ('server/central/sessions.py', 'audit.record'),
+    ('server/central/sessions.py', 'storage.write_transaction'),
+    ('server/central/submissions.py', 'audit.record'),
+    ('server/central/submissions.py', 'reviews.add_review'),
+    ('server/central/submissions.py', 'storage.write_transaction'),
+    ('server/channels/kiosk.py', 'channels.touch_kiosk'),
+    ('server/channels/paper.py', 'audit.record'),
+    ('server/channels/paper.py', 'channels.add_conflict'),
+    ('server/channels/paper.py', 'channels.claim_sheet'),
+    ('server/channels/paper.py', 'channels.release_sheet'),
+    ('server/channels/paper.py', 'channels.reserve_sheets'),
+    ('server/channels/paper.py', 'channels.resolve_conflict'),
+    ('server/channels/paper.py', 'db.write_transaction'),
+    ('server/channels/paper.py', 'reviews.add_review'),
+    ('server/channels/public.py', 'channels.count_request'),
+    ('server/channels/registry.py', 'channels.create_kiosk'),
+    ('server/channels/registry.py', 'channels.revoke_kiosk'),
+    ('server/cli/forms.py', 'forms.set_state'),
+    ('server/cli/registers.py', 'registers.import_dossiers'),
+    ('server/cli/sampling.py', 'sampling.withdraw_plan'),
+    ('server/cli/submissions.py', 'deletion.soft_delete'),
+    ('server/publish.py', 'forms.publish_version'),
+    ('server/receive/accept.py', 'submissions.store'),
+    ('server/unit_import.py', 'audit.record'),
+    ('server/unit_import.py', 'storage.write_transaction'),
+    ('server/unit_import.py', 'units.apply_list'),
+    ('server/unit_import.py', 'units.correct_units'),
+    ('server/unit_import.py', 'units.set_successor'),
+    ('server/user_admin.py', 'audit.record'),
+    ('server/user_admin.py', 'logins.forget_failures'),
+    ('server/user_admin.py', 'storage.write_transaction'),
+    ('server/user_admin.py', 'users.create_user'),
+    ('server/user_admin.py', 'users.revoke_user'),
+    ('server/user_admin.py', 'users.set_password'),
+    ('server/web/accounts.py', 'audit.record'),
+    ('server/web/accounts.py', 'storage.write_transaction'),
+    ('server/web/admin.py', 'settings.set_settings'),
+    ('server/web/dashboard.py', 'followups.set_status'),
+    ('server/web/dashboard.py', 'publications.publish'),
+    ('server/web/dashboard.py', 'publications.withdraw'),
+    ('server/web/questionnaires.py', 'forms.set_state'),
+    ('server/web/questionnaires.py', 'staging.drop_staged'),
+    ('server/web/questionnaires.py', 'staging.stage'),
+    ('server/web/registers.py', 'registers.import_dossiers'),
+    ('server/web/sampling.py', 'audit.record'),
+    ('server/web/sampling.py', 'db.write_transaction'),
+    ('server/web/sampling.py', 'sampling.withdraw_plan'),
+    ('server/web/submissions.py', 'audit.record'),
+    ('server/web/submissions.py', 'reviews.add_review'),
+    ('server/web/submissions.py', 'storage.write_transaction'),
+}
+
+
+@functools.cache
+def _writers() -> set[tuple[str, str]]:
+    found = set()
+    for path in (ROOT / "storage").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        for node in ast.parse(text).body:
+            if isinstance(node, ast.FunctionDef) and not node.name.startswith("_"):
+                body = ast.get_source_segment(text, node)
+                if any(word in body for word in ("write_transaction(", "INSERT ", "UPDATE ", "DELETE ")):
+                    found.add((path.stem, node.name))
+    return found - NOT_A_CHANGE
+
+
+def _storage_names(tree: ast.Module) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
+    """What a module calls storage things by: {local name: storage module} for modules, and
+    {local name: (module, function)} for functions imported by name."""
+    modules, functions = {}, {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            parts = node.module.split(".")
+            if parts[0] != "storage":
+                continue
+            for alias in node.names:
+                local = alias.asname or alias.name
+                if len(parts) == 1:
+                    modules[local] = alias.name          # from storage import users
+                    functions[local] = ("db", alias.name)  # from storage import write_transaction
+                else:
+                    functions[local] = (parts[1], alias.name)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name == "storage" or alias.name.startswith("storage."):
+                    modules[alias.asname or alias.name] = "*"
+    return modules, functions
+
+
+def _writes_in(path: Path, writers: set[tuple[str, str]]) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    modules, functions = _storage_names(tree)
+    writer_names = {name for _, name in writers}
+    hits = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id in functions:
+            pair = functions[node.id]
+            if pair in writers or (pair[0] == "db" and pair[1] == "write_transaction"):
+                hits.add(f"{pair[0]}.{pair[1]}")
+        elif isinstance(node, ast.Attribute):
+            chain = []
+            value = node
+            while isinstance(value, ast.Attribute):
+                chain.append(value.attr)
+                value = value.value
+            if not isinstance(value, ast.Name) or value.id not in modules:
+                continue
+            chain.reverse()
+            module = modules[value.id]
+            if module == "*":                       # storage.users.create_user / storage.write_transaction
+                if len(chain) >= 2 and (chain[0], chain[1]) in writers:
+                    hits.add(f"{chain[0]}.{chain[1]}")
+                elif chain[0] == "write_transaction" or (chain[0] in writer_names and len(chain) == 1):
+                    hits.add(f"storage.{chain[0]}")
+            elif (module, chain[0]) in writers:
+                hits.add(f"{module}.{chain[0]}")
+    return hits
+
+
+def _server_modules() -> list[Path]:
+    return sorted((ROOT / "server").rglob("*.py"))
+
+
+def test_the_writers_are_found():
+    writers = _writers()
+    # a few writers every reader of this test knows: if these are missed the scan is broken
+    for known in (("submissions", "store"), ("audit", "record"), ("users", "create_user"),
+                  ("reviews", "add_review")):
+        assert known in writers
+    assert ("submissions", "get_submission") not in writers
+
+
+@pytest.mark.parametrize("path", _server_modules(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_views_and_commands_change_nothing_themselves(path):
+    relative = str(path.relative_to(ROOT))
+    hits = _writes_in(path, _writers())
+    debt = {name for module, name in KNOWN_DEBT if module == relative}
+    assert hits - debt == set(), (
+        f"{relative} writes through storage itself ({', '.join(sorted(hits - debt))}); "
+        "make the change in actions/, with its audit entry in the same transaction")
+
+
+def test_known_debt_is_still_debt():
+    writers = _writers()
+    for module, name in sorted(KNOWN_DEBT):
+        assert name in _writes_in(ROOT / module, writers), f"{module}: {name} is paid; strike it off"
+
+
+def test_the_scan_sees_a_direct_write(tmp_path):
+    sample = tmp_path / "view.py"
+    sample.write_text("import storage\nfrom storage import audit, users as u, write_transaction\n"
+                      "def v(db):\n    with write_transaction(db):\n        audit.record(db, 'a', 'x')\n"
+                      "    u.create_user(db)\n    storage.reviews.add_review(db)\n", encoding="utf-8")
+    assert _writes_in(sample, _writers()) == {
+        "db.write_transaction", "audit.record", "users.create_user", "reviews.add_review"}
