@@ -46,15 +46,17 @@ CREATED, RESENT, CONFLICT, EDIT_UNKNOWN, EDIT_REPLACED = (
     "created", "resent", "conflict", "edit_unknown", "edit_replaced")
 
 
-def store(db, sub: NewSubmission, may_edit: Callable[[dict], str | None] | None = None
-          ) -> tuple[str, int | None]:
+def store(db, sub: NewSubmission, may_edit: Callable[[dict], str | None] | None = None,
+          then: Callable[[object, str, int, list[str]], None] | None = None) -> tuple[str, int | None]:
     """Store a submission atomically; returns (outcome, submission id).
 
     Every check that depends on what is stored runs inside the same write transaction as the
     insert, so two workers receiving the same resend at once cannot both create a record, and a
     review or deletion cannot slip in between the checks of an edit and its insert. `may_edit`
     gets the row an edit replaces (owner, unit, channel, device, review state, deletion) and
-    returns the outcome that refuses it, or None.
+    returns the outcome that refuses it, or None. `then(db, outcome, id, names)` runs in the same
+    transaction once a submission is created or resent (`names`: the attachments this call added),
+    so what the caller records about it (an audit entry) commits with it or not at all.
     """
     with write_transaction(db):
         row = db.execute("SELECT id, xml_sha256 FROM submissions WHERE instance_id = ?",
@@ -62,7 +64,9 @@ def store(db, sub: NewSubmission, may_edit: Callable[[dict], str | None] | None 
         if row is not None:
             if row[1] != sub.xml_sha256:
                 return CONFLICT, row[0]
-            _add_attachments(db, row[0], sub)
+            added = _add_attachments(db, row[0], sub)
+            if then is not None:
+                then(db, RESENT, row[0], added)
             return RESENT, row[0]
         root_id = None
         if sub.deprecated_id is not None:
@@ -96,7 +100,9 @@ def store(db, sub: NewSubmission, may_edit: Callable[[dict], str | None] | None 
         for path, value in sub.identifiers.items():
             db.execute("INSERT INTO identifiers (submission_id, path, value) VALUES (?, ?, ?)",
                        [sid, path, value])
-        _add_attachments(db, sid, sub)
+        added = _add_attachments(db, sid, sub)
+        if then is not None:
+            then(db, CREATED, sid, added)
         return CREATED, sid
 
 
@@ -180,12 +186,17 @@ def _insert_row(db, table: str, row: dict) -> int:
     return db.execute(f"INSERT INTO [{table}] ({columns}) VALUES ({marks})", list(row.values())).lastrowid
 
 
-def _add_attachments(db, sid: int, sub: NewSubmission) -> None:
+def _add_attachments(db, sid: int, sub: NewSubmission) -> list[str]:
+    """Adds the attachments not received before; returns their names."""
+    added = []
     for name, sha, size, content_type in sub.attachments:
-        db.execute(
+        cursor = db.execute(
             """INSERT OR IGNORE INTO attachments (submission_id, name, sha256, size, content_type, received_at)
                VALUES (?, ?, ?, ?, ?, ?)""",
             [sid, name, sha, size, content_type, sub.received_at])
+        if cursor.rowcount:
+            added.append(name)
+    return added
 
 
 def get_submission(db, instance_id: str) -> dict | None:

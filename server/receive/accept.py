@@ -77,9 +77,11 @@ def read_instance(db, xml: bytes) -> Instance:
 
 
 def receive(db, blobs, *, xml: bytes, uploads: list[Upload], submitter: dict | None,
-            device_id: str | None, arrival_channel: str, inst: Instance | None = None) -> Result:
+            device_id: str | None, arrival_channel: str, inst: Instance | None = None,
+            then=None) -> Result:
     """Store a submission, or say why not. `inst`: the instance already read from `xml` by
-    read_instance(), if the caller needed it first."""
+    read_instance(), if the caller needed it first; `then`: as for storage.submissions.store,
+    run in the storing transaction."""
     if inst is None:
         try:
             inst = read_instance(db, xml)
@@ -149,7 +151,7 @@ def receive(db, blobs, *, xml: bytes, uploads: list[Upload], submitter: dict | N
                          arrival_channel=arrival_channel)
 
     sub.attachments = [(u.name, *blobs.put(u.stream), u.content_type) for u in uploads]
-    outcome, sid = submissions.store(db, sub, may_edit=may_edit)
+    outcome, sid = submissions.store(db, sub, may_edit=may_edit, then=then)
     return Result(outcome, sid, instance_id)
 
 
