@@ -25,3 +25,8 @@ control_socket_disable = True
 # A sync worker that answers nothing for `timeout` seconds is killed. Building a province-wide
 # Excel export takes minutes, so the limit is generous; Collect's uploads are short either way.
 timeout = int(os.environ.get("WORKER_TIMEOUT", "600"))
+
+# Threads in each worker: submissions that overlap in one worker then share one commit and its
+# fsync (storage/group_commit.py), and a long export no longer holds up the worker's other requests.
+worker_class = "gthread"
+threads = int(os.environ.get("THREADS", "8"))

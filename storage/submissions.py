@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from . import schema
+from . import group_commit, schema
 from .db import first_row, write_transaction
 
 
@@ -57,53 +57,59 @@ def store(db, sub: NewSubmission, may_edit: Callable[[dict], str | None] | None 
     returns the outcome that refuses it, or None. `then(db, outcome, id, names)` runs in the same
     transaction once a submission is created or resent (`names`: the attachments this call added),
     so what the caller records about it (an audit entry) commits with it or not at all.
+
+    A process's concurrent submissions share their transaction and its commit (group_commit), each
+    under its own savepoint; store() returns only once that commit is durable.
     """
-    with write_transaction(db):
-        row = db.execute("SELECT id, xml_sha256 FROM submissions WHERE instance_id = ?",
-                         [sub.instance_id]).fetchone()
-        if row is not None:
-            if row[1] != sub.xml_sha256:
-                return CONFLICT, row[0]
-            added = _add_attachments(db, row[0], sub)
-            if then is not None:
-                then(db, RESENT, row[0], added)
-            return RESENT, row[0]
-        root_id = None
-        if sub.deprecated_id is not None:
-            old = first_row(
-                db, """SELECT id, root_id, current, form_id, submitter_id, device_id, channel, unit_code,
-                              review_state, deleted_at FROM submissions WHERE instance_id = ?""",
-                [sub.deprecated_id])
-            if old is None or old["form_id"] != sub.form_id:
-                return EDIT_UNKNOWN, None
-            refusal = may_edit(old) if may_edit is not None else None
-            if refusal is not None:
-                return refusal, old["id"]
-            if old["deleted_at"] is not None:
-                return EDIT_UNKNOWN, None
-            if not old["current"]:
-                return EDIT_REPLACED, old["id"]
-            root_id = old["root_id"]
-            db.execute("UPDATE submissions SET current = 0 WHERE id = ?", [old["id"]])
-        cursor = db.execute(
-            """INSERT INTO submissions (instance_id, form_version_id, form_id, version, xml_sha256,
-                 received_at, started_at, submitter_id, device_id, channel, unit_code, encrypted,
-                 attachments_expected, root_id, deprecated_id)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)""",
-            [sub.instance_id, sub.form_version_id, sub.form_id, sub.version, sub.xml_sha256,
-             sub.received_at, sub.started_at, sub.submitter_id, sub.device_id, sub.channel,
-             sub.unit_code, int(sub.encrypted), sub.attachments_expected, sub.deprecated_id])
-        sid = cursor.lastrowid
-        db.execute("UPDATE submissions SET root_id = ? WHERE id = ?", [root_id or sid, sid])
-        db.execute("INSERT INTO submission_xml (submission_id, xml) VALUES (?, ?)", [sid, sub.xml])
-        _insert_answers(db, sid, sub)
-        for path, value in sub.identifiers.items():
-            db.execute("INSERT INTO identifiers (submission_id, path, value) VALUES (?, ?, ?)",
-                       [sid, path, value])
-        added = _add_attachments(db, sid, sub)
+    return group_commit.run(db, lambda writer: _store(writer, sub, may_edit, then))
+
+
+def _store(db, sub: NewSubmission, may_edit, then) -> tuple[str, int | None]:
+    row = db.execute("SELECT id, xml_sha256 FROM submissions WHERE instance_id = ?",
+                     [sub.instance_id]).fetchone()
+    if row is not None:
+        if row[1] != sub.xml_sha256:
+            return CONFLICT, row[0]
+        added = _add_attachments(db, row[0], sub)
         if then is not None:
-            then(db, CREATED, sid, added)
-        return CREATED, sid
+            then(db, RESENT, row[0], added)
+        return RESENT, row[0]
+    root_id = None
+    if sub.deprecated_id is not None:
+        old = first_row(
+            db, """SELECT id, root_id, current, form_id, submitter_id, device_id, channel, unit_code,
+                          review_state, deleted_at FROM submissions WHERE instance_id = ?""",
+            [sub.deprecated_id])
+        if old is None or old["form_id"] != sub.form_id:
+            return EDIT_UNKNOWN, None
+        refusal = may_edit(old) if may_edit is not None else None
+        if refusal is not None:
+            return refusal, old["id"]
+        if old["deleted_at"] is not None:
+            return EDIT_UNKNOWN, None
+        if not old["current"]:
+            return EDIT_REPLACED, old["id"]
+        root_id = old["root_id"]
+        db.execute("UPDATE submissions SET current = 0 WHERE id = ?", [old["id"]])
+    cursor = db.execute(
+        """INSERT INTO submissions (instance_id, form_version_id, form_id, version, xml_sha256,
+             received_at, started_at, submitter_id, device_id, channel, unit_code, encrypted,
+             attachments_expected, root_id, deprecated_id)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)""",
+        [sub.instance_id, sub.form_version_id, sub.form_id, sub.version, sub.xml_sha256,
+         sub.received_at, sub.started_at, sub.submitter_id, sub.device_id, sub.channel,
+         sub.unit_code, int(sub.encrypted), sub.attachments_expected, sub.deprecated_id])
+    sid = cursor.lastrowid
+    db.execute("UPDATE submissions SET root_id = ? WHERE id = ?", [root_id or sid, sid])
+    db.execute("INSERT INTO submission_xml (submission_id, xml) VALUES (?, ?)", [sid, sub.xml])
+    _insert_answers(db, sid, sub)
+    for path, value in sub.identifiers.items():
+        db.execute("INSERT INTO identifiers (submission_id, path, value) VALUES (?, ?, ?)",
+                   [sid, path, value])
+    added = _add_attachments(db, sid, sub)
+    if then is not None:
+        then(db, CREATED, sid, added)
+    return CREATED, sid
 
 
 def store_many(db, subs: list[NewSubmission]) -> list[int]:

@@ -2,8 +2,9 @@
 commands (server/) call the application layer (actions/) for every change; only actions/ and
 storage/ open write transactions, write the audit log or call a storage function that writes.
 
-A storage function "writes" when its body opens a write transaction or runs INSERT, UPDATE or
-DELETE; the list is worked out from storage/'s source, so a new writer is covered at once.
+A storage function "writes" when its body opens a write transaction or a group commit, or runs
+INSERT, UPDATE or DELETE; the list is worked out from storage/'s source, so a new writer is
+covered at once.
 """
 from __future__ import annotations
 
@@ -89,7 +90,7 @@ def _writers() -> set[tuple[str, str]]:
         for node in ast.parse(text).body:
             if isinstance(node, ast.FunctionDef) and not node.name.startswith("_"):
                 body = ast.get_source_segment(text, node)
-                if any(word in body for word in ("write_transaction(", "INSERT ", "UPDATE ", "DELETE ")):
+                if any(word in body for word in ("write_transaction(", "group_commit.run(", "INSERT ", "UPDATE ", "DELETE ")):
                     found.add((path.stem, node.name))
     return found - NOT_A_CHANGE
 
