@@ -8,11 +8,14 @@ language, a workbook joins them, the API returns both).
 """
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
-# Vietnam's time: UTC+7 all year, no summer time since 1975 (SQL in storage/ that needs a local
-# month uses SQLite's fixed '+7 hours', which agrees with the zone for every date since then)
+# Vietnam's time: UTC+7 all year, no summer time since 1975.
 TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+# SQLite knows no time zones: SQL that needs a local date or month shifts the stored UTC text by
+# this modifier ("+7 hours"), the zone's offset, which agrees with the zone for every date since 1975
+SQL_LOCAL_SHIFT = f"{int(TIMEZONE.utcoffset(datetime(2000, 1, 1)).total_seconds()) // 3600:+d} hours"
 
 # How an answer reached the server (the `channel` field of a submission).
 CHANNELS = ("interview", "online", "kiosk", "paper", "post", "other")

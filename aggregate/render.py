@@ -300,7 +300,7 @@ def dissatisfied_json(db, query: DissatisfiedQuery, page: DissatisfiedPage) -> d
             # the unit as it was on the interview day (474 in 2024: Thành phố Huế)
             "unit_label": labels.unit(_recorded_key(db, e.unit_code, e.local_time.date().isoformat())),
             "started_at": e.started_at,
-            "local_time": e.local_time.strftime("%Y-%m-%dT%H:%M:%S+07:00"),
+            "local_time": e.local_time.isoformat(timespec="seconds"),
             "date": e.local_time.date().isoformat(),
             "channel": e.channel,
             "review_state": e.review_state,

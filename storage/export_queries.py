@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from vocabulary import SQL_LOCAL_SHIFT
+
 from .schema import answer_table
 
 # The metadata read with every top-level row, in this order (see root_rows).
@@ -128,9 +130,9 @@ def root_rows(db, sel: ExportSelection, columns: list[str]):
 # The unit a submission was recorded for: its code's version in force on the interview's local
 # day (storage.units.version_at, in SQL), so a 2024 answer of 474 is named Thành phố Huế even
 # after 474 came to mean Quận Thuận Hóa.
-UNIT_VERSION_AT_INTERVIEW = """coalesce(
+UNIT_VERSION_AT_INTERVIEW = f"""coalesce(
     (SELECT v.id FROM unit_versions v WHERE v.code = s.unit_code
-       AND coalesce(v.valid_from, '') <= date(s.started_at, '+7 hours')
+       AND coalesce(v.valid_from, '') <= date(s.started_at, '{SQL_LOCAL_SHIFT}')
      ORDER BY coalesce(v.valid_from, '') DESC, v.id DESC LIMIT 1),
     (SELECT v.id FROM unit_versions v WHERE v.code = s.unit_code
      ORDER BY coalesce(v.valid_from, ''), v.id LIMIT 1))"""

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 import sqlite3
 
+from vocabulary import SQL_LOCAL_SHIFT
+
 SCHEMA_VERSION = 14
 
 # score_rollup's measures (storage.scores.MEASURES), which step 13's rollup repeats
@@ -20,7 +22,11 @@ _COUNTED_OLD = "old.current = 1 AND old.review_state <> 'rejected' AND old.delet
 _COUNTED_NEW = _COUNTED_OLD.replace("old.", "new.")
 # YYYYMM of a start time in Vietnam, by the expression scoring and step 2's trigger use, and
 # the local quarter YYYYQ of such a month (0 for the unreadable month 0)
-_MONTH = "coalesce(CAST(strftime('%Y%m', {}.started_at, '+7 hours') AS INTEGER), 0)"
+def local_month(alias: str) -> str:
+    """SQL for the month (YYYYMM, 0 when unreadable) of `alias`.started_at in Vietnam's time: the
+    one expression the score triggers and the scoring both use."""
+    return f"coalesce(CAST(strftime('%Y%m', {alias}.started_at, '{SQL_LOCAL_SHIFT}') AS INTEGER), 0)"
+
 _QUARTER = "({0} / 100 * 10 + ({0} % 100 + 2) / 3)"
 
 _CHOICE_ROLLUP = f"""
@@ -92,10 +98,10 @@ _CHOICE_ROLLUP = f"""
         unit_code, started_at ON submissions
     BEGIN
         INSERT INTO choice_rollup_changes
-        SELECT -1, old.id, old.form_version_id, old.unit_code, {_MONTH.format("old")}
+        SELECT -1, old.id, old.form_version_id, old.unit_code, {local_month("old")}
         WHERE {_COUNTED_OLD};
         INSERT INTO choice_rollup_changes
-        SELECT 1, new.id, new.form_version_id, new.unit_code, {_MONTH.format("new")}
+        SELECT 1, new.id, new.form_version_id, new.unit_code, {local_month("new")}
         WHERE {_COUNTED_NEW};
     END;
 
@@ -241,7 +247,7 @@ _MIGRATIONS: dict[int, str] = {
         details_json TEXT
     );
     """,
-    2: """
+    2: f"""
     -- Derived from the stored answers for the satisfaction indices (aggregate/, storage/scores.py).
     -- One row per submission, computed once under the rules of its own form version, for each
     -- criterion: valid = answers in the version's scale; satisfied = those in its satisfied set;
@@ -369,7 +375,7 @@ _MIGRATIONS: dict[int, str] = {
         SELECT -1, old.id, old.form_version_id, old.unit_code, old.channel
         WHERE old.current = 1 AND old.review_state <> 'rejected' AND old.deleted_at IS NULL;
         UPDATE submission_scores
-        SET local_month = coalesce(CAST(strftime('%Y%m', new.started_at, '+7 hours') AS INTEGER), 0)
+        SET local_month = {local_month("new")}
         WHERE submission_id = new.id AND new.started_at IS NOT old.started_at;
         INSERT INTO score_rollup_changes
         SELECT 1, new.id, new.form_version_id, new.unit_code, new.channel

@@ -19,7 +19,7 @@ from datetime import datetime
 
 from vocabulary import CRITERIA
 
-from .schema import answer_table
+from .schema import answer_table, local_month
 
 # lcm(1..12): a respondent's share k/m of satisfied answers is a whole number of these units
 # whenever m divides it, which covers every criterion of up to 12 items
@@ -109,7 +109,7 @@ def unscored_answers(db, form_id: str, after_id: int, through_id: int,
     join = f"LEFT JOIN {_data_table(form_id)} d ON d._submission_id = s.id" if present else ""
     return db.execute(
         f"""SELECT s.id, s.form_version_id,
-                   coalesce(CAST(strftime('%Y%m', s.started_at, '+7 hours') AS INTEGER), 0)
+                   {local_month("s")}
                    {', ' + picked if columns else ''}
             FROM submissions s {join}
             WHERE s.form_id = ? AND s.id > ? AND s.id <= ? ORDER BY s.id""",
