@@ -101,6 +101,25 @@ def list_dissatisfied(db, query: DissatisfiedQuery, *, refresh: bool = True, eve
     return DissatisfiedPage(total, query.limit, query.offset, [_entry(ctx, row) for row in page])
 
 
+def count_open(db, query: DissatisfiedQuery, *, refresh: bool = True) -> tuple[int, int]:
+    """(listed, of which still open): the list's count, less the chains last marked otherwise.
+    Without reading the list, which at a province's scale holds hundreds of thousands."""
+    ctx = resolve(db, forms=query.forms, unit=query.unit, scope=query.scope, channel=query.channel,
+                  versions=query.versions, date_from=query.date_from, date_to=query.date_to)
+    if refresh:
+        refresh_scores(db)
+    start, end = utc_window(query.date_from, query.date_to)
+    total = settled = 0
+    with read_snapshot(db):
+        for form_id in ctx.forms:
+            sel = ctx.selection(form_id, query.channel, strict=True)
+            if not sel.version_ids:
+                continue
+            total += _count(db, form_id, sel, query)
+            settled += scores.count_dissatisfied(db, form_id, sel, start, end, settled_only=True)
+    return total, total - settled
+
+
 def _count(db, form_id: str, sel, query: DissatisfiedQuery) -> int:
     """How many submissions of the form are listed: whole quarters from the breakdown rollup
     (no channel there), the days around them from the submissions."""

@@ -13,6 +13,10 @@ from .db import write_transaction
 STATUSES = ("open", "handled")
 DEFAULT_STATUS = "open"
 
+# The chains (root ids) whose latest status is other than open: few, as each is set by hand.
+SETTLED_ROOTS = """SELECT f.root_id FROM followups f
+    WHERE f.status <> 'open' AND f.id = (SELECT max(g.id) FROM followups g WHERE g.root_id = f.root_id)"""
+
 
 def set_status(db, submission_id: int, status: str, note: str | None, actor: str | None) -> bool:
     """Record a status for the chain of `submission_id`; False when there is no such submission."""

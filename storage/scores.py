@@ -19,6 +19,7 @@ from datetime import datetime
 
 from vocabulary import CRITERIA
 
+from . import followups
 from .schema import answer_table, local_month
 
 # lcm(1..12): a respondent's share k/m of satisfied answers is a whole number of these units
@@ -187,10 +188,12 @@ def _group(keys: list[str], count: str) -> str:
 def _scan_from(db, sel: Selection, dims: tuple[str, ...], start: str | None, end: str | None,
                form_id: str | None = None, extra_where: str = "", join_answers: bool = False,
                scores: str = "score_measures", newest_first: bool = False,
-               declined_only: bool = False) -> tuple[str, list[str], list, set[str]]:
+               declined_only: bool = False, from_roots: str | None = None
+               ) -> tuple[str, list[str], list, set[str]]:
     """FROM ... WHERE ... over the counted, scored submissions; the SQL of each dimension; the
     parameters; and the answer columns that can be read (as d.<column>). `declined_only` keeps
-    the submissions that declined consent, found from their (few) scores rather than by a scan."""
+    the submissions that declined consent, found from their (few) scores rather than by a scan;
+    `from_roots` (SQL selecting root_id) those of a few edit chains, found from the chains."""
     join_answers = join_answers or any(d.startswith(ANSWER_DIM) for d in dims)
     if join_answers and form_id is None:
         raise ValueError("answers are read form by form")
@@ -212,7 +215,10 @@ def _scan_from(db, sel: Selection, dims: tuple[str, ...], start: str | None, end
     # the table in id order beats following the index into random pages
     # the index pays too for the newest rows of one form, read in its order until a page is full
     hint = "" if newest_first or _short_window(start, end) else "NOT INDEXED"
-    if declined_only:
+    if from_roots is not None:
+        sql = (f"FROM ({from_roots}) r CROSS JOIN submissions s INDEXED BY submissions_root "
+               f"ON s.root_id = r.root_id JOIN {scores} m ON m.submission_id = s.id")
+    elif declined_only:
         sql = ("FROM submission_scores m INDEXED BY submission_scores_declined "
                "CROSS JOIN submissions s ON s.id = m.submission_id")
         extra_where = " AND ".join(w for w in ("m.declined = 1", extra_where) if w)
@@ -314,8 +320,16 @@ def item_counts(db, form_id: str, sel: Selection, dims: tuple[str, ...], start: 
 _LOW = " + ".join(f"m.{c}_low" for c in CRITERIA) + " > 0"
 
 
-def count_dissatisfied(db, form_id: str, sel: Selection, start: str | None, end: str | None) -> int:
-    sql, _, params, _ = _scan_from(db, sel, (), start, end, form_id, _LOW)
+def count_dissatisfied(db, form_id: str, sel: Selection, start: str | None, end: str | None,
+                       *, settled_only: bool = False) -> int:
+    """How many are listed; `settled_only`: of those, how many chains were last marked other
+    than open (storage.followups)."""
+    if not settled_only:
+        sql, _, params, _ = _scan_from(db, sel, (), start, end, form_id, _LOW)
+    else:
+        # few chains are ever marked: read from them through the root index, not by a scan
+        sql, _, params, _ = _scan_from(db, sel, (), start, end, form_id, _LOW,
+                                       from_roots=followups.SETTLED_ROOTS)
     return db.execute(f"SELECT count(*) {sql}", params).fetchone()[0]
 
 

@@ -366,3 +366,33 @@ def test_nothing_is_published_when_no_cell_has_enough_answers(dash_copy):
         page = text(reporter.get(response.headers["Location"]))
         assert "không có gì được công bố" in page, data
     assert storage.connect(site.data_dir).execute("SELECT count(*) FROM publications").fetchone()[0] == 0
+
+
+def test_open_count_is_the_list_less_the_chains_marked_handled(dash_copy):
+    """The summary's count (aggregate.count_open, which never reads the list) against the list
+    itself and each entry's status, under several filters, after handling, reopening and an
+    edit of a handled answer."""
+    from aggregate import DissatisfiedQuery, list_dissatisfied, periods
+    from aggregate.dissatisfied import count_open
+    site = dash_copy
+    original = low_submission(site, UNIT_A, "huyen", rng=random.Random(31))
+    db = storage.connect(site.data_dir)
+    every = list_dissatisfied(db, DissatisfiedQuery(forms=("tthc_hailong",)), everything=True).entries
+    ids = [e.submission_id for e in every]
+    assert len(ids) > 6
+    for sid in ids[:4] + [submission_id(site, original)]:
+        assert followups.set_status(db, sid, "handled", "đã xử lý", "test")
+    assert followups.set_status(db, ids[1], "open", None, "test")           # reopened: open again
+    # a handled answer edited: its chain stays handled under the new head
+    low_submission(site, UNIT_A, "huyen", rng=random.Random(32), deprecated_id=original)
+
+    q3 = periods.parse_period("2026-Q3")
+    for filters in ({}, {"unit": UNIT_B}, {"unit": UNIT_A}, {"date_from": q3.start, "date_to": q3.end},
+                    {"channel": "interview"}):
+        query = DissatisfiedQuery(forms=("tthc_hailong",), **filters)
+        entries = list_dissatisfied(db, query, everything=True).entries
+        states = followups.of_submissions(db, [e.submission_id for e in entries])
+        expected = (len(entries), sum(1 for e in entries if states[e.submission_id]["status"] == "open"))
+        assert count_open(db, query) == expected, filters
+    whole = count_open(db, DissatisfiedQuery(forms=("tthc_hailong",)))
+    assert whole[0] - whole[1] == 4          # ids[0], ids[2], ids[3] and the edited chain

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from flask import abort, g, render_template, request, url_for
 
 from aggregate import DissatisfiedQuery, QueryError, list_dissatisfied, periods, render
-from aggregate.dissatisfied import DissatisfiedPage
+from aggregate.dissatisfied import DissatisfiedPage, count_open
 from storage import browse, followups
 from vocabulary import CHANNELS, CRITERIA
 
@@ -43,9 +43,7 @@ def _statuses(db, ids: list[int]) -> dict[int, dict]:
 
 def open_count(db, form_id: str, **filters) -> tuple[int, int]:
     """(dissatisfied submissions, of which still open) under the dashboard's filters."""
-    entries = _entries(db, DissatisfiedQuery(forms=(form_id,), **filters))
-    states = _statuses(db, [e.submission_id for e in entries])
-    return len(entries), sum(1 for e in entries if states[e.submission_id]["status"] == "open")
+    return count_open(db, DissatisfiedQuery(forms=(form_id,), **filters))
 
 
 def _read(db, form_id: str, versions: list[dict]) -> tuple[dict, list[str], set[str]]:
