@@ -6,4 +6,8 @@ transaction nor write the audit log themselves (tests/test_layers.py holds them 
 this layer, storage/ owns the schema and the SQL.
 
 Modules:
+  accounts.py   accounts: create, reset a password, unlock, revoke (`users` commands, admin pages)
+  publish.py    publishing a compiled form as a new version, with its media files
+  sessions.py   signing in and out (web, HTTP Basic, /v1): failures counted, sessions opened, audited
+  units.py      the unit tree: lists and successors imported, the 2025 upgrade
 """

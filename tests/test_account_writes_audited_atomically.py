@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 
 import storage
-from server import user_admin
+from actions import accounts as user_admin
 from storage import users
 
 PASSWORD = "mot-mat-khau-du-dai-1"

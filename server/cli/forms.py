@@ -11,7 +11,7 @@ from forms.compile import compile_file
 from forms.problems import FormProblems
 from storage import forms, units
 
-from ..publish import PublishRefused, publish_compiled
+from actions.publish import PublishRefused, publish_compiled
 from .common import _db, _echo_problem, _fail
 
 forms_cli = AppGroup("forms", help="Biểu mẫu (XLSForm) / Questionnaires.")

@@ -10,6 +10,8 @@ import base64
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 
+from actions.accounts import AccountRefused, create_account, reset_password, revoke_account, unlock_account
+from actions.units import import_successors, import_units, preview_units, read_successors
 from exports.report import REPORT_SETTINGS
 from storage import browse, settings
 from storage import units as unit_store
@@ -18,9 +20,7 @@ from .. import auth, public_address
 from ..dbconn import get_db
 from ..permissions import can
 from ..public_address import public_base
-from ..unit_import import import_successors, import_units, preview_units, read_successors
-from ..user_admin import (AccountRefused, collector_qr_png, collector_url, create_account,
-                          reset_password, revoke_account, unlock_account)
+from ..collect_settings import collector_qr_png, collector_url
 from .common import user_scope, web_blueprint
 from .i18n import t
 

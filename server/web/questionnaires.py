@@ -21,7 +21,7 @@ from storage import browse, forms, staging
 
 from ..dbconn import get_db
 from ..permissions import can
-from ..publish import (PublishRefused, compile_bytes, field_rows, find_media, publish_compiled,
+from actions.publish import (PublishRefused, compile_bytes, field_rows, find_media, publish_compiled,
                        version_given_before, version_lower, version_lower_problem, version_taken)
 from .common import form_or_404, requires, user_scope, web_blueprint
 from .i18n import lang, t
