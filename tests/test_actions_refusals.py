@@ -10,10 +10,8 @@ from server.public_address import SETTING, AddressRefused
 
 
 @pytest.fixture
-def db(tmp_path):
-    db = storage.connect(tmp_path)
-    yield db
-    db.close()
+def db(empty_db):
+    return empty_db
 
 
 def _snapshot(db):

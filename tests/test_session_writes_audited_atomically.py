@@ -8,7 +8,6 @@ import sqlite3
 
 import pytest
 
-import storage
 from actions import sessions
 from storage import users
 
@@ -18,11 +17,9 @@ TOKEN = "b" * 64
 
 
 @pytest.fixture
-def db(tmp_path):
-    db = storage.connect(tmp_path)
-    users.create_user(db, "can_bo", "viewer", None, "not-a-real-hash", None, actor="admin")
-    yield db
-    db.close()
+def db(empty_db):
+    users.create_user(empty_db, "can_bo", "viewer", None, "not-a-real-hash", None, actor="admin")
+    return empty_db
 
 
 @pytest.fixture
