@@ -18,10 +18,10 @@ from storage import browse, settings
 from storage import units as unit_store
 
 from .. import auth, public_address
+from ..collect_settings import collector_qr_png, collector_url
 from ..dbconn import get_db
 from ..permissions import can
 from ..public_address import public_base
-from ..collect_settings import collector_qr_png, collector_url
 from .common import user_scope, web_blueprint
 from .i18n import t
 

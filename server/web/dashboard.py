@@ -285,7 +285,7 @@ def followup(form_id, submission_id):
         followup_actions.set_status(db, submission_id, request.form.get("status"), request.form.get("note", ""),
                                     actor=g.user["name"])
     except followup_actions.FollowupRefused as exc:
-        flash(exc.describe(lang()), "error")
+        flash(t(exc.vi, exc.en), "error")
         return _back(form_id, anchor)
     flash(t("Đã lưu trạng thái theo dõi.", "The follow-up status was saved."), "success")
     return _back(form_id, anchor)
