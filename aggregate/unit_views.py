@@ -11,7 +11,7 @@ month is the unit it was recorded for (storage/units.py keeps the versions). Two
   by its code; a version whose chain ends without a unit in force (a district desk closed on
   1/7/2025) stays apart under DISSOLVED + its version key.
 
-Lists take effect on the first day of a month (server/unit_import.check_list_date), so the
+Lists take effect on the first day of a month (actions/units.check_list_date), so the
 interview month decides the version exactly and the monthly rollup can be used as it is.
 """
 from __future__ import annotations

@@ -32,7 +32,7 @@ from email.utils import formatdate
 from pathlib import Path
 
 import storage
-from server.user_admin import create_account
+from actions.accounts import create_account
 from storage import forms
 from tests.harness.instances import fill_instance, standard_answers
 from tests.harness.site import LiveServer, setup

@@ -45,7 +45,7 @@ XFORM_SUFFIXES = (".xml",)
 @dataclass(frozen=True)
 class CompiledForm:
     form_id: str
-    version: str  # "" for a form uploaded without one: publishing gives it one (server.publish)
+    version: str  # "" for a form uploaded without one: publishing gives it one (actions.publish)
     title: str
     xlsform: bytes | None  # original bytes (None for an XForm upload)
     xform: bytes  # exactly the bytes to serve to Collect (UTF-8)
@@ -261,7 +261,7 @@ def compile_xform(
     data: bytes, *, validate: bool | None = None, require_version: bool = False
 ) -> CompiledForm:
     """An XForm uploaded as-is (.xml): served byte for byte (but for a version the server
-    writes in when it has none, see server.publish). validate=None runs ODK Validate iff java
+    writes in when it has none, see actions.publish). validate=None runs ODK Validate iff java
     is present; require_version=True refuses a form without a version instead."""
     if isinstance(data, str):
         data = data.encode("utf-8")

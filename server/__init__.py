@@ -6,12 +6,11 @@ OData), `channels` (public links, kiosks, paper), the web pages (`web`), `api` a
 `cli` holds the commands, one module per group.
 
 Beside them: `permissions` (who may do what), `scope` (unit scope), `auth` (credentials),
-`csrf`, `security` (headers, proxies), `config`, `dbconn`, `access_log`; and the application
-rules the pages and commands share: `publish` (forms), `user_admin` (accounts), `unit_import`
-(unit lists), `media` (a form's files), `collect_settings` (Collect's QR code), `instance_xml`
-(an instance with identifiers hidden), `public_address` (the address in QR codes, letters and
-links), `export_jobs` (/exports: downloads started from the pages as background jobs),
-`url_converters`.
+`csrf`, `security` (headers, proxies), `config`, `dbconn`, `access_log`; `media` (a form's
+files), `collect_settings` (Collect's QR code and a collector's server URL), `instance_xml` (an
+instance with identifiers hidden), `public_address` (the address in QR codes, letters and links),
+`export_jobs` (/exports: downloads started from the pages as background jobs), `url_converters`.
+Every change the pages and commands make goes through the application layer, actions/.
 """
 from __future__ import annotations
 

@@ -10,8 +10,8 @@ from datetime import datetime, timezone
 from flask import current_app, g, has_app_context, request, session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-import storage
-from storage import audit, logins, users, web_sessions
+from actions import sessions
+from storage import logins, users, web_sessions
 
 from .dbconn import get_db
 
@@ -66,11 +66,12 @@ class LoginResult:
     wait_seconds: int = 0  # > 0: too many failures; the password was not even checked
 
 
-def password_login(db, name: str, password: str, ip: str | None) -> LoginResult:
-    """Check a password under the failed-login limit (see config LOGIN_*).
+def password_login(db, name: str, password: str, ip: str | None, via: str | None = None) -> LoginResult:
+    """Check a password under the failed-login limit (see config LOGIN_*); a refusal is counted
+    and audited here (actions.sessions), `via` naming the door as the audit entry does.
 
-    Failures are counted in the database, so every server process sees them; a success clears
-    the account's count.
+    Failures are counted in the database, so every server process sees them. A success changes
+    nothing yet: the caller opens the session (or refuses it), which clears the account's count.
     """
     cfg = current_app.config
     window = int(cfg["LOGIN_WINDOW_SECONDS"])
@@ -83,12 +84,12 @@ def password_login(db, name: str, password: str, ip: str | None) -> LoginResult:
             age = (datetime.now(timezone.utc) - datetime.fromisoformat(oldest.replace("Z", "+00:00"))).total_seconds()
             wait = max(wait, int(window - age) + 1)
     if wait > 0:
+        sessions.login_locked(db, name, ip=ip, via=via)
         return LoginResult(None, wait)
     user = check_password(db, name, password or "")
     if user is None:
-        logins.record_failure(db, name, ip, keep_seconds=window)
+        sessions.login_failed(db, name, ip=ip, keep_seconds=window, via=via)
         return LoginResult(None)
-    logins.clear_failures(db, name)
     return LoginResult(user)
 
 
@@ -104,13 +105,14 @@ def _sid_digest(sid: str) -> str:
 
 
 def start_session(user: dict) -> None:
-    """Sign the browser in: a new random session id, recorded on the server (storage.web_sessions)."""
+    """Sign the browser in: a new random session id, recorded on the server (storage.web_sessions)
+    with the `login` audit entry."""
     lang = session.get("lang")
     session.clear()  # a new session id and CSRF token, so nothing planted before login survives
     if lang:
         session["lang"] = lang
     sid = secrets.token_urlsafe(32)
-    web_sessions.open_session(get_db(), _sid_digest(sid), user["id"],
+    sessions.open_web_session(get_db(), user, sid_sha256=_sid_digest(sid), ip=request.remote_addr,
                               lifetime_seconds=int(current_app.permanent_session_lifetime.total_seconds()))
     session.permanent = True
     session["since"] = int(time.time())
@@ -119,11 +121,12 @@ def start_session(user: dict) -> None:
     g.current_user = user
 
 
-def end_session() -> None:
-    """Sign out: the server forgets the session id, so a copy of the cookie opens nothing either."""
+def end_session(user: dict | None = None) -> None:
+    """Sign out: the server forgets the session id, so a copy of the cookie opens nothing either.
+    `user`, when someone signs themselves out, is audited as logging out."""
     sid = session.get("sid")
-    if isinstance(sid, str):
-        web_sessions.close_session(get_db(), _sid_digest(sid))
+    sessions.close_web_session(get_db(), _sid_digest(sid) if isinstance(sid, str) else None,
+                               user=user, ip=request.remote_addr)
     _clear_cookie()
 
 
@@ -163,12 +166,9 @@ def basic_auth_user(db) -> dict | None:
     auth = request.authorization
     if auth is None or auth.type != "basic" or not auth.username or auth.password is None:
         return None
-    result = password_login(db, auth.username, auth.password, request.remote_addr)
-    if result.user is None:
-        # failures only: a client sending Basic on every request would bury the log in successes
-        with storage.write_transaction(db):
-            audit.record(db, None, "login.locked" if result.wait_seconds else "login.failed",
-                         auth.username[:128], ip=request.remote_addr, via="basic")
+    result = password_login(db, auth.username, auth.password, request.remote_addr, via="basic")
+    if result.user is not None:
+        sessions.basic_login(db, result.user)
     return result.user
 
 

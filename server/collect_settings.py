@@ -31,3 +31,12 @@ def qr_png(payload: str) -> bytes:
     out = io.BytesIO()
     qrcode.make(payload, image_factory=PyPNGImage, error_correction=qrcode.constants.ERROR_CORRECT_M).save(out)
     return out.getvalue()
+
+
+def collector_url(base_url: str, token: str) -> str:
+    """The server URL a collector's Collect is configured with; the token is its credential."""
+    return f"{base_url.rstrip('/')}/key/{token}"
+
+
+def collector_qr_png(url: str) -> bytes:
+    return qr_png(settings_payload(url))

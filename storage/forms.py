@@ -96,7 +96,7 @@ def receiving_version(db, form_id: str, version: str) -> dict | None:
                WHERE form_id = ? AND version = ?""", [form_id, version]))
         if not rows and version == "":
             # An instance naming no version was filled in from the form as uploaded, before the
-            # server gave it a version (server.publish): it belongs to the newest such version,
+            # server gave it a version (actions.publish): it belongs to the newest such version,
             # which a later publish may change, so this answer is not cached.
             rows = list(db.query(
                 """SELECT id, form_id, version, fields_json, conventions_json FROM form_versions

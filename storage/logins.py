@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from .db import write_transaction
 
 
 def _iso(moment: datetime) -> str:
@@ -12,11 +11,11 @@ def _iso(moment: datetime) -> str:
 
 
 def record_failure(db, name: str, ip: str | None, *, keep_seconds: int) -> None:
-    """Count one failure; rows older than `keep_seconds` are dropped on the way."""
+    """Count one failure; rows older than `keep_seconds` are dropped on the way. The caller holds
+    the write transaction (actions.sessions, with the failure's audit entry)."""
     now = datetime.now(timezone.utc)
-    with write_transaction(db):
-        db.execute("INSERT INTO login_failures (at, name, ip) VALUES (?, ?, ?)", [_iso(now), name, ip])
-        db.execute("DELETE FROM login_failures WHERE at < ?", [_iso(now - timedelta(seconds=keep_seconds))])
+    db.execute("INSERT INTO login_failures (at, name, ip) VALUES (?, ?, ?)", [_iso(now), name, ip])
+    db.execute("DELETE FROM login_failures WHERE at < ?", [_iso(now - timedelta(seconds=keep_seconds))])
 
 
 def recent_failures(db, *, name: str, ip: str | None, window_seconds: int) -> dict:
@@ -29,14 +28,9 @@ def recent_failures(db, *, name: str, ip: str | None, window_seconds: int) -> di
     return {"name": by_name[0], "name_oldest": by_name[1], "ip": by_ip[0], "ip_oldest": by_ip[1]}
 
 
-def clear_failures(db, name: str) -> None:
-    """Forget an account's failures once its owner has logged in, or an administrator unlocked it."""
-    with write_transaction(db):
-        forget_failures(db, name)
-
-
 def forget_failures(db, name: str) -> int:
-    """clear_failures inside the caller's transaction; how many failures were forgotten."""
+    """Forget an account's failures once its owner has logged in, or an administrator unlocked it;
+    the caller holds the write transaction. How many failures were forgotten."""
     return db.execute("DELETE FROM login_failures WHERE name = ?", [name]).rowcount
 
 

@@ -9,17 +9,17 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from .clock import iso, now_iso
-from .db import first_row, write_transaction
+from .db import first_row
 
 
 
 def open_session(db, sid_sha256: str, user_id: int, *, lifetime_seconds: int) -> None:
-    """Record a new session; sessions older than their lifetime are dropped on the way."""
+    """Record a new session; sessions older than their lifetime are dropped on the way. The
+    caller holds the write transaction (actions.sessions, with the login's audit entry)."""
     oldest = iso(datetime.now(timezone.utc) - timedelta(seconds=lifetime_seconds))
-    with write_transaction(db):
-        db.execute("INSERT INTO web_sessions (sid_sha256, user_id, started_at) VALUES (?, ?, ?)",
-                   [sid_sha256, user_id, now_iso()])
-        db.execute("DELETE FROM web_sessions WHERE started_at < ?", [oldest])
+    db.execute("INSERT INTO web_sessions (sid_sha256, user_id, started_at) VALUES (?, ?, ?)",
+               [sid_sha256, user_id, now_iso()])
+    db.execute("DELETE FROM web_sessions WHERE started_at < ?", [oldest])
 
 
 def session_user_id(db, sid_sha256: str) -> int | None:
@@ -28,8 +28,8 @@ def session_user_id(db, sid_sha256: str) -> int | None:
 
 
 def close_session(db, sid_sha256: str) -> None:
-    with write_transaction(db):
-        db.execute("DELETE FROM web_sessions WHERE sid_sha256 = ?", [sid_sha256])
+    """Forget one session; the caller holds the write transaction."""
+    db.execute("DELETE FROM web_sessions WHERE sid_sha256 = ?", [sid_sha256])
 
 
 def close_user_sessions(db, user_id: int) -> None:

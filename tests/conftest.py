@@ -102,3 +102,13 @@ def pytest_collection_finish(session):
         refuse_servers("Kiểm thử này khởi động một máy chủ nhưng không được nhận ra là kiểm thử `server` / "
                        "this test starts a server process but was not recognised as a `server` test: start it "
                        "from a fixture or function that uses LiveServer, or mark it @pytest.mark.server.")
+
+
+@pytest.fixture
+def empty_db(tmp_path):
+    """A database file of the current schema with nothing in it, for tests of actions/ and storage/
+    through their functions (no server)."""
+    import storage
+    db = storage.connect(tmp_path)
+    yield db
+    db.close()

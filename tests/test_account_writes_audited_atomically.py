@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 
 import storage
-from server import user_admin
+from actions import accounts
 from storage import users
 
 PASSWORD = "mot-mat-khau-du-dai-1"
@@ -39,7 +39,7 @@ def _allow(db):
 
 
 def _create(db, name="nguoi_xem"):
-    return user_admin.create_account(db, name=name, role="viewer", unit_code=None, password=PASSWORD, actor="admin")
+    return accounts.create_account(db, name=name, role="viewer", unit_code=None, password=PASSWORD, actor="admin")
 
 
 def test_create_failing_change_leaves_no_audit_entry(db):
@@ -62,7 +62,7 @@ def test_create_failing_audit_leaves_no_account(db):
 
 def test_create_success_writes_one_entry(db):
     _create(db)
-    user_admin.revoke_account(db, name="nguoi_xem", actor="admin")
+    accounts.revoke_account(db, name="nguoi_xem", actor="admin")
     revoked_id = users.get_user_by_name(db, "nguoi_xem")["id"]
     before = _audit(db)
     _create(db)
@@ -75,7 +75,7 @@ def test_password_reset_failing_change_leaves_no_audit_entry(db):
     before_audit, before_users = _audit(db), _users(db)
     _refuse(db, "UPDATE ON users")
     with pytest.raises(sqlite3.IntegrityError):
-        user_admin.reset_password(db, name="nguoi_xem", password=PASSWORD + "x", actor="admin")
+        accounts.reset_password(db, name="nguoi_xem", password=PASSWORD + "x", actor="admin")
     _allow(db)
     assert _audit(db) == before_audit and _users(db) == before_users
 
@@ -85,7 +85,7 @@ def test_password_reset_failing_audit_leaves_password(db):
     before = _users(db)
     _refuse(db, "INSERT ON audit_log")
     with pytest.raises(sqlite3.IntegrityError):
-        user_admin.reset_password(db, name="nguoi_xem", password=PASSWORD + "x", actor="admin")
+        accounts.reset_password(db, name="nguoi_xem", password=PASSWORD + "x", actor="admin")
     _allow(db)
     assert _users(db) == before
 
@@ -93,11 +93,11 @@ def test_password_reset_failing_audit_leaves_password(db):
 def test_password_reset_success_writes_one_entry(db):
     _create(db)
     before = _audit(db)
-    user_admin.reset_password(db, name="nguoi_xem", password=PASSWORD + "x", actor="admin")
+    accounts.reset_password(db, name="nguoi_xem", password=PASSWORD + "x", actor="admin")
     assert _audit(db)[len(before):] == [("admin", "user.password_reset", "nguoi_xem", None)]
     # refused for an unknown account, with no entry
-    with pytest.raises(user_admin.AccountRefused):
-        user_admin.reset_password(db, name="khong_co", password=PASSWORD, actor="admin")
+    with pytest.raises(accounts.AccountRefused):
+        accounts.reset_password(db, name="khong_co", password=PASSWORD, actor="admin")
     assert len(_audit(db)) == len(before) + 1
 
 
@@ -106,7 +106,7 @@ def test_revoke_failing_change_leaves_no_audit_entry(db):
     before_audit, before_users = _audit(db), _users(db)
     _refuse(db, "UPDATE ON users")
     with pytest.raises(sqlite3.IntegrityError):
-        user_admin.revoke_account(db, name="nguoi_xem", actor="admin")
+        accounts.revoke_account(db, name="nguoi_xem", actor="admin")
     _allow(db)
     assert _audit(db) == before_audit and _users(db) == before_users
 
@@ -115,7 +115,7 @@ def test_revoke_failing_audit_leaves_account_active(db):
     _create(db)
     _refuse(db, "INSERT ON audit_log")
     with pytest.raises(sqlite3.IntegrityError):
-        user_admin.revoke_account(db, name="nguoi_xem", actor="admin")
+        accounts.revoke_account(db, name="nguoi_xem", actor="admin")
     _allow(db)
     assert users.get_user_by_name(db, "nguoi_xem")["revoked_at"] is None
 
@@ -123,8 +123,8 @@ def test_revoke_failing_audit_leaves_account_active(db):
 def test_revoke_success_writes_one_entry(db):
     _create(db)
     before = _audit(db)
-    user_admin.revoke_account(db, name="nguoi_xem", actor="admin")
+    accounts.revoke_account(db, name="nguoi_xem", actor="admin")
     assert _audit(db)[len(before):] == [("admin", "user.revoke", "nguoi_xem", None)]
-    with pytest.raises(user_admin.AccountRefused):
-        user_admin.revoke_account(db, name="nguoi_xem", actor="admin")
+    with pytest.raises(accounts.AccountRefused):
+        accounts.revoke_account(db, name="nguoi_xem", actor="admin")
     assert len(_audit(db)) == len(before) + 1

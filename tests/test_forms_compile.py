@@ -113,7 +113,7 @@ EXPECTED_XLSFORMS = {
     "pyxform-UCL_Biomass_Plot_Form.xlsx": ("pyxform-UCL_Biomass_Plot_Form", "2022-04-11 16:26:28.971000"),
     "webforms-all-question-types-v2024091201-3.xlsx": ("all-question-types", "2024091201-3"),
     "webforms-socio-economic-survey-v20240515.xlsx": ("socio-economic-survey", "20240515143545"),
-    # no version in settings: compiled with version "", publishing gives it one (server.publish)
+    # no version in settings: compiled with version "", publishing gives it one (actions.publish)
     "pyxform-attribute_columns_test.xlsx": ("Spec test", ""),
     "xlsformoffline-external-itemsets.xlsx": ("cascading_select_test", ""),
 }

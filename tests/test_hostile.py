@@ -32,7 +32,7 @@ from tests.harness.instances import fill_instance, standard_answers
 from tests.harness.site import PASSWORD, ROOT, LiveServer, cli
 from tests.harness.collect_client import CollectClient, message_of
 from forms.problems import FormProblems
-from server.publish import compile_bytes
+from actions.publish import compile_bytes
 from server.receive.accept import build_submission
 from server.receive.parse import InstanceError, parse_instance
 from storage import forms

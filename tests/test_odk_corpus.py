@@ -477,7 +477,7 @@ def test_a_version_published_empty_before_still_downloads(corpus):
     import hashlib
 
     import storage
-    from server.publish import field_rows
+    from actions.publish import field_rows
     from forms import compile_xform
     from storage import forms as stored
 

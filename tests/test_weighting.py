@@ -22,7 +22,7 @@ from tests.harness.site import create_password_user
 from conftest import PASSWORD, STANDARD_FORM, cli
 from forms.compile import compile_file
 from server import create_app
-from server.publish import publish_compiled
+from actions.publish import publish_compiled
 from storage import registers, units
 from test_indices_engine import Site
 from web_site import login

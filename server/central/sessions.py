@@ -6,10 +6,10 @@ opened with, so a password reset ends every API session as it ends every web ses
 """
 from __future__ import annotations
 
-
-import storage
 from flask import current_app, g, request
-from storage import api_sessions, audit, users
+
+from actions import sessions
+from storage import api_sessions, users
 
 from .. import auth
 from ..permissions import can
@@ -54,12 +54,6 @@ def require(action: str) -> dict:
     return user
 
 
-def _audit(actor: str | None, action: str, target: str | None, **details) -> None:
-    db = get_db()
-    with storage.write_transaction(db):
-        audit.record(db, actor, action, target, ip=request.remote_addr, via="api", **details)
-
-
 @bp.post("/sessions")
 def create_session():
     body = request.get_json(silent=True)
@@ -68,19 +62,15 @@ def create_session():
     if not isinstance(name, str) or not isinstance(password, str) or not name or not password:
         raise CentralError("bad_json", fields='{"email" (hoặc/or "username"), "password"}')
     db = get_db()
-    result = auth.password_login(db, name.strip(), password, request.remote_addr)
+    result = auth.password_login(db, name.strip(), password, request.remote_addr, via="api")
     if result.wait_seconds:
-        _audit(None, "login.locked", name[:128])
         raise CentralError("locked", minutes=max(1, -(-result.wait_seconds // 60)))
     if result.user is None:
-        _audit(None, "login.failed", name[:128])
         raise CentralError("unauthorized")
-    user = result.user
     token, digest = auth.new_token()
     lifetime = int(current_app.permanent_session_lifetime.total_seconds())
-    times = api_sessions.open_session(db, token_sha256=digest, user_id=user["id"],
-                                      lifetime_seconds=lifetime)
-    _audit(user["name"], "login", user["name"])
+    times = sessions.open_api_session(db, result.user, token_sha256=digest, lifetime_seconds=lifetime,
+                                      ip=request.remote_addr)
     return json_response({"token": token, "createdAt": iso(times["created_at"]),
                           "expiresAt": iso(times["expires_at"])})
 
@@ -94,8 +84,7 @@ def delete_session(token):
     found = api_sessions.live_session(db, auth.token_digest(token)) if token and len(token) <= 128 else None
     if found is None or found["user_id"] != g.api_user["id"]:
         raise CentralError("not_found", what="session")
-    api_sessions.close_session(db, auth.token_digest(token))
-    _audit(g.api_user["name"], "logout", g.api_user["name"])
+    sessions.close_api_session(db, g.api_user, token_sha256=auth.token_digest(token), ip=request.remote_addr)
     return json_response({"success": True})
 
 

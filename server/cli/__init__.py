@@ -16,8 +16,8 @@
   common.py       what every command shares: `_db`, `_fail`, `_echo_problem`
 
 (The kiosks and links group lives with the channels, server/channels/cli.py.) Commands only turn
-arguments into calls of the application modules (server/publish.py, user_admin.py,
-unit_import.py, storage/, sampling/, exports/) and their results into messages.
+arguments into calls of the application layer (actions/) and of the readers (storage/,
+sampling/, exports/), and their results into messages.
 
 Every failure ends with a message in Vietnamese and English and a non-zero exit code, never a
 traceback: the people running these are form designers and provincial IT staff.

@@ -1,4 +1,4 @@
-"""`flask --app server forms publish|list|close|open`: questionnaires (server/publish.py)."""
+"""`flask --app server forms publish|list|close|open`: questionnaires (actions/publish.py, actions/forms.py)."""
 from __future__ import annotations
 
 import sys
@@ -7,11 +7,12 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
+from actions import forms as form_actions
+from actions.publish import PublishRefused, publish_compiled
 from forms.compile import compile_file
 from forms.problems import FormProblems
 from storage import forms, units
 
-from ..publish import PublishRefused, publish_compiled
 from .common import _db, _echo_problem, _fail
 
 forms_cli = AppGroup("forms", help="Biểu mẫu (XLSForm) / Questionnaires.")
@@ -77,7 +78,7 @@ def forms_list():
 
 
 def _set_state(form_id: str, state: str) -> None:
-    if not forms.set_state(_db(), form_id, state, actor="cli"):
+    if not form_actions.set_state(_db(), form_id, state, actor="cli"):
         _fail(f'Không có biểu mẫu "{form_id}". / No form "{form_id}".')
     word = ("Đã đóng", "closed") if state == "closed" else ("Đã mở lại", "reopened")
     click.echo(f"{word[0]} {form_id}. / {form_id} {word[1]}.")

@@ -9,9 +9,9 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from actions.units import NATIONAL_FROM, province_list
 from storage import units, users
 
-from ..unit_import import NATIONAL_FROM, province_list
 from .common import _db
 from .forms import publish_path
 from .units import import_units_file

@@ -1,4 +1,4 @@
-"""`flask --app server units import|seed|successors|upgrade-2025`: the unit tree (server/unit_import.py)."""
+"""`flask --app server units import|seed|successors|upgrade-2025`: the unit tree (actions/units.py)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,10 +6,10 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
+from actions.units import (NATIONAL_FROM, import_successors, import_units, province_codes, province_list,
+                           upgrade_hue_2025)
 from storage import units
 
-from ..unit_import import (NATIONAL_FROM, import_successors, import_units, province_codes, province_list,
-                           upgrade_hue_2025)
 from .common import _db, _fail
 
 units_cli = AppGroup("units", help="Cây đơn vị hành chính / Administrative unit tree.")

@@ -1,4 +1,4 @@
-"""`flask --app server users create|revoke|unlock|password|list`: accounts (server/user_admin.py)."""
+"""`flask --app server users create|revoke|unlock|password|list`: accounts (actions/accounts.py)."""
 from __future__ import annotations
 
 import os
@@ -10,11 +10,11 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from actions.accounts import AccountRefused, create_account, reset_password, revoke_account, unlock_account
 from storage import users
 
 from .. import auth
-from ..user_admin import (AccountRefused, collector_qr_png, collector_url, create_account, reset_password,
-                          revoke_account, unlock_account)
+from ..collect_settings import collector_qr_png, collector_url
 from .common import _db, _fail
 
 users_cli = AppGroup("users", help="Tài khoản / Accounts.")

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, session, url_for
 
-import storage
-from storage import audit
+from actions import sessions
 
 from .. import auth
 from ..dbconn import get_db
@@ -13,12 +12,6 @@ from .common import safe_next, web_blueprint
 from .i18n import LANGUAGES, t
 
 bp = web_blueprint("accounts", __name__, login=False)
-
-
-def _audit(actor, action, target=None, **details):
-    db = get_db()
-    with storage.write_transaction(db):
-        audit.record(db, actor, action, target, ip=request.remote_addr, **details)
 
 
 @bp.get("/")
@@ -44,30 +37,24 @@ def login():
     result = auth.password_login(get_db(), name, password, request.remote_addr)
     if result.wait_seconds:
         minutes = max(1, -(-result.wait_seconds // 60))
-        _audit(None, "login.locked", name[:128])
         flash(t(f"Đăng nhập sai quá nhiều lần. Vì an toàn, hãy chờ khoảng {minutes} phút rồi thử lại.",
                 f"Too many failed logins. For safety, wait about {minutes} minutes and try again."), "error")
         return render_template("login.html", next_url=next_url, name=name), 429
     if result.user is None:
-        _audit(None, "login.failed", name[:128])
         flash(t("Tên đăng nhập hoặc mật khẩu không đúng.", "Wrong user name or password."), "error")
         return render_template("login.html", next_url=next_url, name=name)
     if not can(result.user, "web.sign_in"):
-        _audit(result.user["name"], "login.refused", result.user["name"], role=result.user["role"])
+        sessions.refuse_web_sign_in(get_db(), result.user, ip=request.remote_addr)
         flash(t("Tài khoản điều tra viên chỉ dùng với ODK Collect, không đăng nhập trang web này.",
                 "Surveyor accounts work in ODK Collect only; they cannot log in here."), "error")
         return render_template("login.html", next_url=next_url, name=name), 403
     auth.start_session(result.user)
-    _audit(result.user["name"], "login", result.user["name"])
     return redirect(next_url or url_for("accounts.home"))
 
 
 @bp.post("/logout")
 def logout():
-    user = auth.current_user()
-    if user is not None:
-        _audit(user["name"], "logout", user["name"])
-    auth.end_session()
+    auth.end_session(auth.current_user())
     flash(t("Bạn đã đăng xuất.", "You have logged out."), "info")
     return redirect(url_for("accounts.login"))
 

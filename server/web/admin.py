@@ -10,17 +10,18 @@ import base64
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 
+from actions import settings as settings_actions
+from actions.accounts import AccountRefused, create_account, reset_password, revoke_account, unlock_account
+from actions.units import import_successors, import_units, preview_units, read_successors
 from exports.report import REPORT_SETTINGS
 from storage import browse, settings
 from storage import units as unit_store
 
 from .. import auth, public_address
+from ..collect_settings import collector_qr_png, collector_url
 from ..dbconn import get_db
 from ..permissions import can
 from ..public_address import public_base
-from ..unit_import import import_successors, import_units, preview_units, read_successors
-from ..user_admin import (AccountRefused, collector_qr_png, collector_url, create_account,
-                          reset_password, revoke_account, unlock_account)
 from .common import user_scope, web_blueprint
 from .i18n import t
 
@@ -226,17 +227,15 @@ def settings_save():
     if user_scope() is not None:
         abort(403)
     if request.form.get("section") == "report":
-        values = {key: " ".join(request.form.get(key, "").split())[:200] for key, *_ in REPORT_SETTINGS}
-        settings.set_settings(get_db(), values, actor=g.user["name"])
+        settings_actions.save_report(get_db(), request.form, actor=g.user["name"])
         flash(t("Đã lưu phần đầu và phần ký của báo cáo.", "Saved the report's header and signature."), "success")
         return redirect(url_for("admin.settings_page"))
     typed = request.form.get("public_url", "")
     try:
-        value = public_address.normalise(typed)
+        value = settings_actions.save_public_address(get_db(), typed, actor=g.user["name"])
     except public_address.AddressRefused as exc:
         flash(t(exc.vi, exc.en), "error")
         return _render_settings(400, typed)
-    settings.set_settings(get_db(), {public_address.SETTING: value}, actor=g.user["name"])
     if value:
         flash(t(f"Đã lưu địa chỉ công khai {value}; mọi mã QR, thư mời, áp phích và đường dẫn dùng địa chỉ này.",
                 f"Saved the public address {value}; every QR code, letter, poster and link uses it."), "success")

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
+from actions import followups as followup_actions, results
 from aggregate import IndexQuery, QueryError, RankQuery, compute_indices, weighted_indices
 from aggregate import periods, published, render
 from aggregate.breakdowns import breakdown_paths
@@ -23,7 +24,7 @@ from aggregate.engine import QUESTION, default_level
 from aggregate.unit_views import RECORDED, VIEWS
 from aggregate.rankings import rank_units
 from aggregate.scoring import rules_of
-from storage import browse, followups, publications, scores, units
+from storage import browse, publications, scores, units
 from vocabulary import CHANNELS, LEVELS
 
 from ..dbconn import get_db
@@ -34,7 +35,6 @@ from .i18n import lang, t
 
 bp = web_blueprint("dashboard", __name__, url_prefix="/dashboard")
 
-NOTE_MAX = 2000
 CHILD_LEVEL = {"tinh": "huyen", "huyen": "xa", "xa": "xa"}
 
 
@@ -280,16 +280,13 @@ def followup(form_id, submission_id):
     row = browse.submission_in_scope(db, submission_id, user_scope())
     if row is None or row["form_id"] != form_id:
         abort(404)
-    status = request.form.get("status")
-    note = request.form.get("note", "").strip()
     anchor = f"dissatisfied-{submission_id}"
-    if status not in followups.STATUSES:
-        flash(t("Hãy chọn trạng thái theo dõi.", "Choose a follow-up status."), "error")
+    try:
+        followup_actions.set_status(db, submission_id, request.form.get("status"), request.form.get("note", ""),
+                                    actor=g.user["name"])
+    except followup_actions.FollowupRefused as exc:
+        flash(t(exc.vi, exc.en), "error")
         return _back(form_id, anchor)
-    if status == "handled" and not note:
-        flash(t("Hãy ghi chú đã xử lý thế nào.", "Write a note saying how it was handled."), "error")
-        return _back(form_id, anchor)
-    followups.set_status(db, submission_id, status, note[:NOTE_MAX], actor=g.user["name"])
     flash(t("Đã lưu trạng thái theo dõi.", "The follow-up status was saved."), "success")
     return _back(form_id, anchor)
 
@@ -309,7 +306,7 @@ def publish(form_id):
         abort(404)
     target = published.PublishTarget(form_id=form_id, period=period, unit=unit, level=level, scope=scope)
     try:
-        snapshot = published.snapshot(db, target)
+        snapshot = results.publish(db, target, actor=g.user["name"])
     except QueryError as exc:
         flash(exc.message(lang()), "error")
         return _back(form_id, "publish")
@@ -317,8 +314,6 @@ def publish(form_id):
         flash(t(f"Không có ô số liệu nào đủ {target.min_n} người trả lời; không có gì được công bố.",
                 f"No cell has {target.min_n} respondents or more; nothing was published."), "error")
         return _back(form_id, "publish")
-    publications.publish(db, form_id=form_id, period=snapshot["period"]["key"], unit_code=unit, level=level,
-                         min_n=target.min_n, snapshot=snapshot, actor=g.user["name"])
     flash(t(f"Đã công bố kết quả {snapshot['period']['vi']} ({len(snapshot['cells'])} ô số liệu).",
             f"Published the results of {snapshot['period']['en']} ({len(snapshot['cells'])} cells)."), "success")
     return _back(form_id, "publish")
@@ -332,6 +327,6 @@ def withdraw(form_id, publication_id):
     found = publications.get_live(db, publication_id, user_scope())
     if found is None or found["form_id"] != form_id:
         abort(404)
-    publications.withdraw(db, publication_id, actor=g.user["name"])
+    results.withdraw(db, publication_id, actor=g.user["name"])
     flash(t("Đã gỡ kết quả khỏi trang công khai.", "The result was taken off the public page."), "success")
     return _back(form_id, "publish")

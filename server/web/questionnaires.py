@@ -7,7 +7,6 @@ forms for units of its subtree and new versions of those forms only.
 """
 from __future__ import annotations
 
-import hashlib
 import io
 from pathlib import Path
 
@@ -15,14 +14,14 @@ from flask import abort, flash, g, redirect, render_template, request, send_file
 from markupsafe import Markup
 
 import forms as forms_package
+from actions import forms as form_actions
+from actions.publish import PublishRefused, compile_bytes
 from exports.schema import file_stem
 from forms.problems import FormProblems
 from storage import browse, forms, staging
 
 from ..dbconn import get_db
 from ..permissions import can
-from ..publish import (PublishRefused, compile_bytes, field_rows, find_media, publish_compiled,
-                       version_given_before, version_lower, version_lower_problem, version_taken)
 from .common import form_or_404, requires, user_scope, web_blueprint
 from .i18n import lang, t
 
@@ -90,37 +89,8 @@ def upload_post():
                 "change the form_id in the settings sheet."),
               "error")
         return _render_upload(status=403, filename=filename)
-    _, missing = find_media(compiled, [])
-    # a versionless form gets a new version on publishing (or the one its same bytes got before)
-    given = None if compiled.version else version_given_before(db, compiled)
-    existing = forms.get_version(db, compiled.form_id, compiled.version) if compiled.version else None
-    latest = forms.latest_version(db, compiled.form_id) if existing_form else None
-    if given is not None:
-        status = "unchanged"
-    elif (existing is None and latest is not None and compiled.version
-          and version_lower(compiled.version, latest["version"])):
-        status = "lower_version"
-    elif existing is None:
-        status = "new_version" if existing_form else "new_form"
-    elif existing["xform_md5"] == hashlib.md5(compiled.xform, usedforsecurity=False).hexdigest() or (
-            compiled.xlsform is not None and existing["xlsform"] == compiled.xlsform):
-        status = "unchanged"
-    else:
-        status = "conflict"
-    summary = {
-        "form_id": compiled.form_id, "version": compiled.version or given or "", "title": compiled.title,
-        "fields": field_rows(compiled), "conventions": compiled.conventions,
-        "warnings": [p.as_dict() for p in compiled.warnings], "missing_media": missing,
-        "status": status, "languages": list(compiled.info.languages),
-        "conflict": version_taken(compiled).as_dict() if status == "conflict" else None,
-        "lower": (version_lower_problem(compiled, latest["version"]).as_dict()
-                  if status == "lower_version" else None),
-        "form_unit": existing_form["unit_code"] if existing_form else unit,
-        "published_version": latest["version"] if latest else None,
-    }
-    sha = hashlib.sha256(data).hexdigest()
-    staging.stage(db, sha256=sha, uploaded_by=g.user["name"], filename=filename or "form.xlsx",
-                  content=data, unit_code=unit, summary=summary)
+    sha = form_actions.stage_upload(db, compiled, data=data, filename=filename, unit_code=unit,
+                                    uploaded_by=g.user["name"])
     return redirect(url_for("questionnaires.staged", sha256=sha))
 
 
@@ -162,12 +132,11 @@ def publish_staged(sha256):
     if existing_form is not None and not _can_manage(existing_form):
         abort(403)
     try:
-        result = publish_compiled(db, compiled, actor=g.user["name"], unit_code=row["unit_code"])
+        result = form_actions.publish_staged(db, row, compiled, actor=g.user["name"])
     except PublishRefused as exc:
         for problem in exc.problems:
             flash(problem.describe(lang()), "error")
         return redirect(url_for("questionnaires.staged", sha256=sha256))
-    staging.drop_staged(db, sha256, g.user["name"])
     if result.created:
         flash(t(f"Đã xuất bản {result.form_id} phiên bản {result.version}.",
                 f"Published {result.form_id} version {result.version}."), "success")
@@ -181,7 +150,7 @@ def publish_staged(sha256):
 @requires("form.publish")
 def discard_staged(sha256):
     _staged_or_404(sha256)
-    staging.drop_staged(get_db(), sha256, g.user["name"])
+    form_actions.discard_staged(get_db(), sha256, g.user["name"])
     flash(t("Đã bỏ tệp vừa tải lên.", "The upload was discarded."), "info")
     return redirect(url_for("questionnaires.index"))
 
@@ -207,9 +176,9 @@ def set_state(form_id):
     if not _can_manage(form):
         abort(403)
     state = request.form.get("state")
-    if state not in ("open", "closed"):
+    if state not in form_actions.STATES:
         abort(400)
-    forms.set_state(get_db(), form_id, state, actor=g.user["name"])
+    form_actions.set_state(get_db(), form_id, state, actor=g.user["name"])
     if state == "closed":
         flash(t("Đã đóng biểu mẫu; máy chủ không nhận thêm phiếu.",
                 "The form is closed; no more submissions are accepted."), "success")

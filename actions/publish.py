@@ -12,9 +12,8 @@ from forms.problems import FormProblems, Problem, error
 from forms.validate import odk_validate
 from forms.xform_schema import read_xform
 from forms.xform_version import timestamp_version, with_version
+from server.media import LIVE_LISTS
 from storage import forms
-
-from .media import LIVE_LISTS
 
 
 @dataclass

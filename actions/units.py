@@ -275,7 +275,8 @@ def import_successors(db, data: bytes, actor: str | None) -> tuple[int, list[Row
 
 # --- the bundled lists ----------------------------------------------------------------------------
 
-SEED_DIR = Path(__file__).parent / "seed"
+# the bundled lists live with the server, which seeds a first install from them
+SEED_DIR = Path(__file__).resolve().parent.parent / "server" / "seed"
 NATIONAL_LIST = SEED_DIR / "units_vn_2025-07-01.csv"
 NATIONAL_FROM = "2025-07-01"
 CENTRE_CODE = "TTHCC"

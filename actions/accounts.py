@@ -12,7 +12,7 @@ import storage
 from storage import audit, logins, units, users
 from storage.errors import BilingualError
 
-from . import auth, collect_settings
+from server import auth
 
 NAME_RE = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
 
@@ -87,11 +87,3 @@ def revoke_account(db, *, name: str, actor: str | None) -> None:
     if not users.revoke_user(db, name, actor=actor):
         raise AccountRefused(f'Không có tài khoản đang hoạt động "{name}".', f'No active account "{name}".')
 
-
-def collector_url(base_url: str, token: str) -> str:
-    """The server URL a collector's Collect is configured with; the token is its credential."""
-    return f"{base_url.rstrip('/')}/key/{token}"
-
-
-def collector_qr_png(url: str) -> bytes:
-    return collect_settings.qr_png(collect_settings.settings_payload(url))
