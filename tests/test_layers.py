@@ -50,7 +50,6 @@ KNOWN_DEBT: set[tuple[str, str]] = {
     ('server/cli/sampling.py', 'sampling.withdraw_plan'),
     ('server/cli/submissions.py', 'deletion.soft_delete'),
     ('server/publish.py', 'forms.publish_version'),
-    ('server/receive/accept.py', 'submissions.store'),
     ('server/unit_import.py', 'audit.record'),
     ('server/unit_import.py', 'storage.write_transaction'),
     ('server/unit_import.py', 'units.apply_list'),

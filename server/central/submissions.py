@@ -22,8 +22,8 @@ from storage.blobs import BlobCorrupt
 from vocabulary import REVIEWED_STATES
 
 from ..dbconn import get_blobs, get_db
-from ..receive.accept import Upload, expected_files, read_instance, receive
-from ..receive.parse import InstanceError, parse_instance
+from actions.receive.accept import Upload, expected_files, read_instance, receive
+from actions.receive.parse import InstanceError, parse_instance
 from . import bp, json_response
 from .errors import CentralError
 from .projects import project_or_404, visible_form

@@ -1,6 +1,6 @@
 """Citizens' channels besides ODK Collect: public links, kiosks and paper questionnaires.
 
-Every answer goes through `server.receive.accept.receive()` and is stored like Collect's, with
+Every answer goes through `actions.receive.accept.receive()` and is stored like Collect's, with
 its channel: `online` (/f/<form_id>, anonymous), `kiosk` (/kiosk/<unit>, a registered device),
 `paper` (sheets entered by staff). Modules: `webforms` (Web Forms' files, the pages' CSP, a
 link's values filled into the form), `receiving` (multipart → receive(), messages, one answer

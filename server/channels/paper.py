@@ -18,9 +18,9 @@ from storage import audit, browse, channels, forms, reviews, write_transaction
 
 from ..dbconn import get_blobs, get_db
 from ..instance_xml import without_identifiers
-from ..receive.accept import receive
-from ..receive.flatten import flatten
-from ..receive.parse import InstanceError, parse_instance
+from actions.receive.accept import receive
+from actions.receive.flatten import flatten
+from actions.receive.parse import InstanceError, parse_instance
 from ..permissions import can
 from ..web.common import form_or_404, requires, user_scope, web_blueprint
 from ..web.i18n import label, t

@@ -16,11 +16,11 @@ from forms.conventions import DOSSIER_RE, dossier_key
 from storage import channels, forms
 
 from ..dbconn import get_blobs, get_db
-from ..receive import accept, multipart
-from ..receive.accept import Result, receive
-from ..receive.multipart import Posted
-from ..receive.flatten import top_level_value
-from ..receive.parse import Instance, InstanceError
+from actions.receive import accept, multipart
+from actions.receive.accept import Result, receive
+from actions.receive.multipart import Posted
+from actions.receive.flatten import top_level_value
+from actions.receive.parse import Instance, InstanceError
 from ..web.i18n import t
 
 # A field no person fills: the page keeps it out of sight and sends it empty; form-filling bots
