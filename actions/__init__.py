@@ -6,4 +6,15 @@ transaction nor write the audit log themselves (tests/test_layers.py holds them 
 this layer, storage/ owns the schema and the SQL.
 
 Modules:
+  receive/        what a submission stores, whatever the door (Collect, /v1, link, kiosk, paper)
+  dossiers        one answer per dossier code (public links and kiosks)
+  public_links    a public link's request counts (abuse limits) and its answers
+  kiosks          registering and revoking kiosks, and their tablets' answers
+  paper           print runs, a sheet's entry, a sheet entered twice, its resolution
+  attachments     a file added to a stored submission through /v1, audited with it
+  reviews         a reviewer's decision on a submission (pages and /v1)
+  deletion        the soft delete of a submission (CLI)
+  registers       importing a checked dossier register (page and CLI)
+  plans           withdrawing a sample plan (page and CLI)
+  audited_reads   the audit entry of a read of identifiers (before they are sent)
 """
