@@ -53,17 +53,24 @@ def enter_sheet(db, blobs, *, run: dict, sheet_no: int, xml: bytes, uploads: lis
             return _second_entry(db, run, entered, xml, sheet_no, clerk["name"])
         claim = None
         if inst.instance_id is not None and not same_instance:
-            def claim(db, _outcome, _submission_id, _added):
-                channels.claim_sheet(db, form_id, sheet_no, inst.instance_id, clerk["name"])
+            claim = _claim(form_id, sheet_no, inst.instance_id, clerk["name"])
         result = receive(db, blobs, xml=xml, uploads=uploads, submitter=clerk, device_id=None,
                          arrival_channel="paper", inst=inst, then=claim)
     if inst.instance_id is None or result.outcome not in ("created", "resent"):
-        # receive() says what is wrong; a sheet is claimed only by a real answer
-        return _refused(result)
+        # receive()'s own answer: a refusal, or an answer without an instanceID (Web Forms always
+        # sends one), which claims no sheet
+        return _as_entry(result)
     return Entry("paper_created", result.instance_id)
 
 
-def _refused(result: Result) -> Entry:
+def _claim(form_id: str, sheet_no: int, instance_id: str, actor: str):
+    """receive()'s `then`: the sheet is claimed in the transaction that stores its submission."""
+    def claim(db, _outcome, _submission_id, _added):
+        channels.claim_sheet(db, form_id, sheet_no, instance_id, actor)
+    return claim
+
+
+def _as_entry(result: Result) -> Entry:
     return Entry(result.outcome, result.instance_id, values=result.values)
 
 
