@@ -61,7 +61,7 @@ bench: install
 
 # static security checks; bandit.yaml says what is skipped and why
 lint: install
-	$(BIN)/bandit -q -c bandit.yaml -r forms server storage aggregate exports sampling bench tests/harness vocabulary.py catalogue.py
+	$(BIN)/bandit -q -c bandit.yaml -r forms server actions storage aggregate exports sampling bench tests/harness vocabulary.py catalogue.py
 
 # 200 phones uploading a day's backlog at once, on loopback; WORKERS= sets gunicorn's workers
 stress: install
