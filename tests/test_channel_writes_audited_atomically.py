@@ -238,3 +238,72 @@ def test_a_sensitive_view_whose_entry_cannot_be_written_shows_nothing(db):
     shown = client.get(f"/submissions/{sid}?sensitive=1")
     assert shown.status_code == 200 and code in shown.get_data(as_text=True)
     assert _audit(db)[-1][1:] == ("submission.sensitive_view", site.instance_ids[sid])
+
+
+# --- reviews, deletion, a register import --------------------------------------------------------
+
+def _submission_state(db) -> list[tuple]:
+    return [tuple(r) for r in db.execute("SELECT id, review_state, deleted_at FROM submissions ORDER BY id")]
+
+
+def _reviews(db) -> list[tuple]:
+    return [tuple(r) for r in db.execute("SELECT submission_id, state, note, actor FROM reviews ORDER BY id")]
+
+
+@pytest.mark.parametrize("failing", ["INSERT ON audit_log", "INSERT ON reviews", "UPDATE ON submissions"])
+def test_a_review_failing_anywhere_changes_nothing(db, failing):
+    from actions.reviews import decide
+    sid = db.site.by_unit[UNIT_A][1]
+    before = (_submission_state(db), _reviews(db), _audit(db))
+    _refuse(db, failing)
+    with pytest.raises(sqlite3.IntegrityError):
+        decide(db, sid, "rejected", "trùng", "reporter")
+    _allow(db)
+    assert (_submission_state(db), _reviews(db), _audit(db)) == before
+    assert decide(db, sid, "rejected", "trùng", "reporter")
+    assert _reviews(db)[len(before[1]):] == [(sid, "rejected", "trùng", "reporter")]
+    assert _audit(db)[len(before[2]):] == [("reporter", "submission.review", db.site.instance_ids[sid])]
+
+
+def test_a_deletion_whose_entry_cannot_be_written_deletes_nothing(db):
+    from actions import deletion
+    site = db.site
+    chain = [iid for sid, iid in site.instance_ids.items()
+             if db.execute("SELECT root_id FROM submissions WHERE id = ?", [sid]).fetchone()[0] == site.edited_root]
+    assert len(chain) == 2            # web_site's edit chain: the original and its edit
+    before = (_submission_state(db), _audit(db))
+    _refuse(db, "INSERT ON audit_log")
+    with pytest.raises(sqlite3.IntegrityError):
+        deletion.delete_submission(db, chain[0], reason="nhập nhầm / entered by mistake", actor="cli")
+    _allow(db)
+    assert (_submission_state(db), _audit(db)) == before
+    done = deletion.delete_submission(db, chain[0], reason="nhập nhầm / entered by mistake", actor="cli")
+    assert (done.outcome, sorted(done.instance_ids)) == (deletion.DELETED, sorted(chain))
+    assert _audit(db)[len(before[1]):] == [("cli", "submission.delete", chain[0])]
+
+
+def test_a_register_import_whose_entry_cannot_be_written_imports_nothing(db):
+    import csv
+    import io
+
+    from actions.registers import import_register
+    from sampling.register_file import read_register
+    from storage import registers, units
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["Mã hồ sơ", "Tên thủ tục", "Lĩnh vực", "Mã đơn vị", "Ngày tiếp nhận", "Ngày hẹn trả",
+                     "Ngày trả kết quả", "Họ tên", "Số điện thoại"])
+    writer.writerow(["H-474-901", "Cấp giấy phép xây dựng", "Xây dựng", UNIT_A, "01/03/2024", "10/03/2024",
+                     "08/03/2024", "Nguyễn Văn An", "0905 123 456"])
+    content = out.getvalue().encode("utf-8")
+    check = read_register("so.csv", content, {u["code"]: u for u in units.all_units(db)})
+    assert not check.problems and len(check.rows) == 1
+    count, before = registers.dossier_count(db), _audit(db)
+    _refuse(db, "INSERT ON audit_log")
+    with pytest.raises(sqlite3.IntegrityError):
+        import_register(db, check, filename="so.csv", content=content, actor="reporter", scope=None, actor_unit=None)
+    _allow(db)
+    assert registers.dossier_count(db) == count and _audit(db) == before
+    import_register(db, check, filename="so.csv", content=content, actor="reporter", scope=None, actor_unit=None)
+    assert registers.dossier_count(db) == count + 1
+    assert _audit(db)[len(before):] == [("reporter", "register.import", "so.csv")]
