@@ -6,12 +6,23 @@ transaction nor write the audit log themselves (tests/test_layers.py holds them 
 this layer, storage/ owns the schema and the SQL.
 
 Modules:
-  accounts.py   accounts: create, reset a password, unlock, revoke (`users` commands, admin pages)
-  followups.py  the follow-up status of a dissatisfied citizen's submission
-  forms.py      a form opened or closed; an upload staged between its preview and its publication
-  publish.py    publishing a compiled form as a new version, with its media files
-  results.py    published results: frozen for the public page, withdrawn
-  sessions.py   signing in and out (web, HTTP Basic, /v1): failures counted, sessions opened, audited
-  settings.py   site settings: the report's header and signature, the public address
-  units.py      the unit tree: lists and successors imported, the 2025 upgrade
+  accounts       accounts: create, reset a password, unlock, revoke (`users` commands, admin pages)
+  followups      the follow-up status of a dissatisfied citizen's submission
+  forms          a form opened or closed; an upload staged between its preview and its publication
+  publish        publishing a compiled form as a new version, with its media files
+  results        published results: frozen for the public page, withdrawn
+  sessions       signing in and out (web, HTTP Basic, /v1): failures counted, sessions opened, audited
+  settings       site settings: the report's header and signature, the public address
+  units          the unit tree: lists and successors imported, the 2025 upgrade
+  receive/       what a submission stores, whatever the door (Collect, /v1, link, kiosk, paper)
+  dossiers       one answer per dossier code (public links and kiosks)
+  public_links   a public link's request counts (abuse limits) and its answers
+  kiosks         registering and revoking kiosks, and their tablets' answers
+  paper          print runs, a sheet's entry, a sheet entered twice, its resolution
+  attachments    a file added to a stored submission through /v1, audited with it
+  reviews        a reviewer's decision on a submission (pages and /v1)
+  deletion       the soft delete of a submission (CLI)
+  registers      importing a checked dossier register (page and CLI)
+  plans          withdrawing a sample plan (page and CLI)
+  audited_reads  the audit entry of a read of identifiers (before they are sent)
 """

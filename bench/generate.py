@@ -46,8 +46,8 @@ from pathlib import Path
 from xml.etree import ElementTree  # builds an XForm; parses nothing  # nosec B405
 
 import storage
-from server.receive.accept import build_submission
-from server.receive.parse import parse_instance
+from actions.receive.accept import build_submission
+from actions.receive.parse import parse_instance
 from storage import forms, reviews, submissions, units
 from storage.db import DB_FILENAME
 from tests.harness.instances import ITEM_PATHS, STANDARD_ITEMS, XF, fill_instance, primary_instance, standard_answers

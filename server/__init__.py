@@ -2,7 +2,7 @@
 
 Areas are blueprints: `openrosa` (ODK Collect's protocol), `central` (ODK Central's API and
 OData), `channels` (public links, kiosks, paper), the web pages (`web`), `api` and `api_exports`
-(/api/v1: indices and downloads). `receive` decides what a submission stores, whatever the door;
+(/api/v1: indices and downloads). `actions.receive` decides what a submission stores, whatever the door;
 `cli` holds the commands, one module per group.
 
 Beside them: `permissions` (who may do what), `scope` (unit scope), `auth` (credentials),

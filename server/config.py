@@ -44,7 +44,7 @@ def from_environment() -> dict:
     return {
         "DATA_DIR": str(data_dir),
         # Collect splits uploads so that the files of each POST (the XML and attachments) stay
-        # within the advertised size, and more is refused with 413 (server/receive/multipart.py);
+        # within the advertised size, and more is refused with 413 (actions/receive/multipart.py);
         # the body may exceed it only by the multipart framing around them, which it does not count.
         "SUBMISSION_MAX_BYTES": advertised,
         "MAX_CONTENT_LENGTH": advertised + 64 * 1024,

@@ -4,7 +4,7 @@ Identifier fields (the form's `sensitive` fields, and the dossier code always) a
 the answer tables and shown only to an administrator who asks, audited. A page or download that
 hands out an instance's XML would bypass that, so it gives this copy instead: the same elements
 and attributes, each identifier element emptied and marked with a comment. The document is
-written again from the parsed tree (server.receive.parse: no DTD, no entities), so namespace
+written again from the parsed tree (actions.receive.parse: no DTD, no entities), so namespace
 prefixes are dropped and the whitespace between elements is not kept; the stored bytes stay as
 they were, for the administrator who asks for them.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from html import escape
 
-from .receive.parse import Node, parse_tree
+from actions.receive.parse import Node, parse_tree
 
 HIDDEN = "<!-- đã ẩn: thông tin định danh / hidden: identifier -->"
 

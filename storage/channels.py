@@ -194,32 +194,28 @@ def sheet_entry(db, form_id: str, sheet_no: int) -> dict | None:
 
 
 def claim_sheet(db, form_id: str, sheet_no: int, instance_id: str, actor: str | None) -> None:
-    with write_transaction(db):
-        db.execute(
-            """INSERT INTO paper_sheets (form_id, sheet_no, instance_id, entered_by, entered_at)
-               VALUES (?, ?, ?, ?, ?)
-               ON CONFLICT (form_id, sheet_no) DO UPDATE SET instance_id = excluded.instance_id,
-                 entered_by = excluded.entered_by, entered_at = excluded.entered_at""",
-            [form_id, sheet_no, instance_id, actor, now_iso()])
-
-
-def release_sheet(db, form_id: str, sheet_no: int, instance_id: str) -> None:
-    """Drop a claim whose submission was refused, unless another entry has taken it since."""
-    with write_transaction(db):
-        db.execute("DELETE FROM paper_sheets WHERE form_id = ? AND sheet_no = ? AND instance_id = ?",
-                   [form_id, sheet_no, instance_id])
+    """Say that this sheet was entered as this submission. Joins the caller's transaction: run in
+    the one that stores the submission (receive()'s `then`), so a refused entry claims nothing."""
+    db.execute(
+        """INSERT INTO paper_sheets (form_id, sheet_no, instance_id, entered_by, entered_at)
+           VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (form_id, sheet_no) DO UPDATE SET instance_id = excluded.instance_id,
+             entered_by = excluded.entered_by, entered_at = excluded.entered_at""",
+        [form_id, sheet_no, instance_id, actor, now_iso()])
 
 
 def add_conflict(db, *, form_id: str, sheet_no: int, first_instance_id: str, xml: bytes,
                  differences: list[str], actor: str | None) -> int:
-    with write_transaction(db):
-        cursor = db.execute(
-            """INSERT INTO paper_conflicts (form_id, sheet_no, first_instance_id, xml, differences_json,
-                 entered_by, entered_at) VALUES (?, ?, ?, ?, ?, ?, ?)""",
-            [form_id, sheet_no, first_instance_id, xml, json.dumps(differences), actor, now_iso()])
-        # the answers stay out of the log; the paths that differ say enough to find them
-        audit.record(db, actor, "paper.conflict", f"{form_id}#{sheet_no}", differences=differences)
-        return cursor.lastrowid
+    """Keep a second entry of a sheet that disagrees with the first, with its audit entry.
+    Joins the caller's transaction, in which the first entry is flagged for review too
+    (actions/paper.py)."""
+    cursor = db.execute(
+        """INSERT INTO paper_conflicts (form_id, sheet_no, first_instance_id, xml, differences_json,
+             entered_by, entered_at) VALUES (?, ?, ?, ?, ?, ?, ?)""",
+        [form_id, sheet_no, first_instance_id, xml, json.dumps(differences), actor, now_iso()])
+    # the answers stay out of the log; the paths that differ say enough to find them
+    audit.record(db, actor, "paper.conflict", f"{form_id}#{sheet_no}", differences=differences)
+    return cursor.lastrowid
 
 
 def conflicts(db, *, form_id: str | None = None, sheet_no: int | None = None,

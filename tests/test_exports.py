@@ -23,7 +23,7 @@ from conftest import FIXTURES, ROOT, cli
 from exports import (ExportQuery, ReportQuery, prepare, prepare_report, record_export, stream_csv_zip,
                      write_report, write_xlsx)
 from aggregate.problems import QueryError
-from server.receive.accept import Upload, receive
+from actions.receive.accept import Upload, receive
 from storage import forms, reviews
 from storage.blobs import BlobStore
 from xlsforms import write_xlsform

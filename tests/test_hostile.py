@@ -33,8 +33,8 @@ from tests.harness.site import PASSWORD, ROOT, LiveServer, cli
 from tests.harness.collect_client import CollectClient, message_of
 from forms.problems import FormProblems
 from actions.publish import compile_bytes
-from server.receive.accept import build_submission
-from server.receive.parse import InstanceError, parse_instance
+from actions.receive.accept import build_submission
+from actions.receive.parse import InstanceError, parse_instance
 from storage import forms
 from web_site import UNIT_A, UNIT_B, csrf_token, login, post, signed_in
 from xlsforms import STANDARD_VERSION, small_form, write_xlsform

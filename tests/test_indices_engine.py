@@ -2,7 +2,7 @@
 written here from docs/index-definitions.md on random data (hypothesis).
 
 Data goes in the way the server takes it: XML filled from the published XForm, through the
-receiver (server.receive.accept.receive) into storage; reviews through storage.reviews.
+receiver (actions.receive.accept.receive) into storage; reviews through storage.reviews.
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from aggregate.rankings import RankQuery, rank_units
 from aggregate.render import rounded
 from tests.harness.instances import fill_instance
 from conftest import ROOT, cli
-from server.receive.accept import receive
+from actions.receive.accept import receive
 from storage import forms, reviews, scores
 from storage.blobs import BlobStore
 from storage.db import DB_FILENAME

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from server.receive.flatten import flatten
-from server.receive.parse import InstanceError, parse_instance, parse_tree
+from actions.receive.flatten import flatten
+from actions.receive.parse import InstanceError, parse_instance, parse_tree
 
 from conftest import FIXTURES
 
@@ -103,7 +103,7 @@ def test_text_values_survive_escaping(value):
 
 
 def test_limits_stop_the_parser_at_the_first_element_over_them():
-    from server.receive.parse import Limits
+    from actions.receive.parse import Limits
     small = Limits(elements=10, attributes=2, text=5, nodes=30)
     assert parse_tree(b"<d id='f'>" + b"<e/>" * 9 + b"</d>", small).children[8].name == "e"
     for data, reason in [(b"<d id='f'>" + b"<e/>" * 10 + b"</d>", "too_many_nodes"),

@@ -18,36 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # opening the database also brings its schema up to date: not a change a request makes
 NOT_A_CHANGE = {("db", "connect")}
 # server modules still writing directly; each entry is debt to move into actions/, never to add to
-KNOWN_DEBT: set[tuple[str, str]] = {
-    ('server/central/odata.py', 'audit.record'),
-    ('server/central/odata.py', 'storage.write_transaction'),
-    ('server/central/submissions.py', 'audit.record'),
-    ('server/central/submissions.py', 'reviews.add_review'),
-    ('server/central/submissions.py', 'storage.write_transaction'),
-    ('server/channels/kiosk.py', 'channels.touch_kiosk'),
-    ('server/channels/paper.py', 'audit.record'),
-    ('server/channels/paper.py', 'channels.add_conflict'),
-    ('server/channels/paper.py', 'channels.claim_sheet'),
-    ('server/channels/paper.py', 'channels.release_sheet'),
-    ('server/channels/paper.py', 'channels.reserve_sheets'),
-    ('server/channels/paper.py', 'channels.resolve_conflict'),
-    ('server/channels/paper.py', 'db.write_transaction'),
-    ('server/channels/paper.py', 'reviews.add_review'),
-    ('server/channels/public.py', 'channels.count_request'),
-    ('server/channels/registry.py', 'channels.create_kiosk'),
-    ('server/channels/registry.py', 'channels.revoke_kiosk'),
-    ('server/cli/registers.py', 'registers.import_dossiers'),
-    ('server/cli/sampling.py', 'sampling.withdraw_plan'),
-    ('server/cli/submissions.py', 'deletion.soft_delete'),
-    ('server/receive/accept.py', 'submissions.store'),
-    ('server/web/registers.py', 'registers.import_dossiers'),
-    ('server/web/sampling.py', 'audit.record'),
-    ('server/web/sampling.py', 'db.write_transaction'),
-    ('server/web/sampling.py', 'sampling.withdraw_plan'),
-    ('server/web/submissions.py', 'audit.record'),
-    ('server/web/submissions.py', 'reviews.add_review'),
-    ('server/web/submissions.py', 'storage.write_transaction'),
-}
+KNOWN_DEBT: set[tuple[str, str]] = set()
 
 
 @functools.cache

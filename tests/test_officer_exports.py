@@ -13,7 +13,7 @@ import pytest
 import storage
 from tests.harness.instances import primary_instance
 from conftest import ROOT, cli
-from server.receive.accept import receive
+from actions.receive.accept import receive
 from storage import forms, reviews
 from storage.blobs import BlobStore
 from web_site import signed_in

@@ -20,7 +20,7 @@ import storage
 from tests.harness.instances import fill_instance, standard_answers
 from tests.harness.site import PASSWORD, LiveServer, cli
 from server.openrosa.problems import PROBLEMS
-from server.receive.accept import LIMIT_FLOOR_ELEMENTS
+from actions.receive.accept import LIMIT_FLOOR_ELEMENTS
 from storage import channels, forms, reviews, submissions
 from web_site import UNIT_A, UNIT_B
 from xlsforms import small_form, write_xlsform

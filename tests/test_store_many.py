@@ -14,8 +14,8 @@ import uuid
 from pathlib import Path
 
 import storage
-from server.receive.accept import build_submission
-from server.receive.parse import parse_instance
+from actions.receive.accept import build_submission
+from actions.receive.parse import parse_instance
 from storage import forms, submissions
 from storage.db import DB_FILENAME
 from tests.harness.instances import fill_instance

@@ -21,8 +21,9 @@ from urllib.parse import urlencode
 from flask import Response, g, request, stream_with_context
 
 import storage
+from actions.audited_reads import record_read
 from exports.schema import load_schema
-from storage import audit, odata_queries as q
+from storage import odata_queries as q
 
 from ..dbconn import get_db
 from . import bp
@@ -141,8 +142,7 @@ def odata_rows(project_id, form_id, table):
     chain = schema.chain(repeat) if repeat else []
     total = q.count(db, rows, chain) if _flag("$count") else None
     if identifiers:
-        with storage.write_transaction(db):
-            audit.record(db, user["name"], "odata.identifiers", form_id, table=table, via="api")
+        record_read(db, user["name"], "odata.identifiers", form_id, table=table, via="api")
     shaper = Shaper(schema, repeat, expand=expand == "*" and repeat is None, wkt=_flag("$wkt"),
                     identifiers=identifiers, select=select)
 

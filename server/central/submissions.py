@@ -16,14 +16,15 @@ import tempfile
 
 from flask import Response, current_app, g, request, send_file, stream_with_context
 
-import storage
-from storage import audit, central_queries, forms, reviews, submissions as stored
+from actions import attachments, reviews
+from actions.audited_reads import record_read
+from actions.receive.accept import expected_files, read_instance, receive
+from actions.receive.parse import InstanceError, parse_instance
+from storage import central_queries, forms, submissions as stored
 from storage.blobs import BlobCorrupt
 from vocabulary import REVIEWED_STATES
 
 from ..dbconn import get_blobs, get_db
-from ..receive.accept import Upload, expected_files, read_instance, receive
-from ..receive.parse import InstanceError, parse_instance
 from . import bp, json_response
 from .errors import CentralError
 from .projects import project_or_404, visible_form
@@ -83,9 +84,8 @@ def submission_xml(project_id, form_id, instance_id):
         # the raw XML carries the identifier answers
         raise CentralError("forbidden_identifiers")
     db = get_db()
-    with storage.write_transaction(db):
-        audit.record(db, user["name"], "submission.sensitive_view", row["instance_id"],
-                     submission_id=row["id"], via="api", what="xml")
+    record_read(db, user["name"], "submission.sensitive_view", row["instance_id"],
+                submission_id=row["id"], via="api", what="xml")
     return Response(stored.get_xml(db, row["id"]), 200, content_type="application/xml; charset=utf-8")
 
 
@@ -189,10 +189,6 @@ def _spool(stream, limit: int):
     return spooled, digest.hexdigest()
 
 
-def _stored_sha(db, submission_id: int, name: str) -> str | None:
-    return next((a["sha256"] for a in stored.list_attachments(db, submission_id) if a["name"] == name), None)
-
-
 @bp.post("/projects/<int:project_id>/forms/<form_id>/submissions/<instance_id>/attachments/<name>")
 def upload_attachment(project_id, form_id, instance_id, name):
     """One file of a submission, its bytes the body (pyodk's submissions.create(attachments=)).
@@ -211,23 +207,13 @@ def upload_attachment(project_id, form_id, instance_id, name):
         raise CentralError("attachment_too_large", limit=limit)
     body, sha = _spool(request.stream, limit)
     with body:
-        kept = _stored_sha(db, row["id"], name)
-        if kept is None:
-            # the stored XML again, with the file: receive() applies every rule of a submission
-            # (form open, unit scope, retired unit) and adds the file as to a resend from Collect
-            result = receive(db, get_blobs(), xml=stored.get_xml(db, row["id"]),
-                             uploads=[Upload(name, body, request.mimetype or None)], submitter=user,
-                             device_id=row["device_id"], arrival_channel=_channel(user))
-            if result.outcome != "resent" or result.submission_id != row["id"]:
-                raise CentralError.from_receiver(result.outcome)
-            kept = _stored_sha(db, row["id"], name)
-            if kept == sha:
-                with storage.write_transaction(db):
-                    audit.record(db, user["name"], "submission.attachment_upload", row["instance_id"],
-                                 submission_id=row["id"], via="api", name=name, sha256=sha)
-    if kept != sha:
-        # another upload of this name got in first with other bytes
+        outcome = attachments.add_attachment(db, get_blobs(), row=row, name=name, stream=body, sha256=sha,
+                                             content_type=request.mimetype or None, sender=user,
+                                             arrival_channel=_channel(user))
+    if outcome == attachments.OTHER_BYTES:
         raise CentralError("attachment_exists", name=name)
+    if outcome not in (attachments.ADDED, attachments.ALREADY_THERE):
+        raise CentralError.from_receiver(outcome)
     return json_response({"success": True})
 
 
@@ -242,5 +228,5 @@ def review_submission(project_id, form_id, instance_id):
     if state not in REVIEWED_STATES:
         raise CentralError("bad_review_state", value=str(state)[:40], allowed=", ".join(REVIEWED_STATES))
     db = get_db()
-    reviews.add_review(db, row["id"], state, None, user["name"])
+    reviews.decide(db, row["id"], state, None, user["name"])
     return json_response(submission_json(central_queries.submission(db, form_id, instance_id, _scope())))

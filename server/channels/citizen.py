@@ -152,16 +152,6 @@ def dossier_arg(value: str | None) -> str | None:
     return value
 
 
-def scope_of(unit: dict | None) -> dict | None:
-    """receive()'s submitter for an anonymous answer through a unit's link or kiosk.
-
-    Nobody is named (no account id), but the unit scope applies as it does to a surveyor: the
-    answer must be about a unit in that subtree, and an answer without a unit (consent
-    declined) is counted for that unit.
-    """
-    return {"id": None, "unit_code": unit["code"]} if unit else None
-
-
 def render_form_page(template: str, **context):
     """A page running Web Forms, with its own CSP (see webforms.content_security_policy)."""
     nonce = webforms.new_style_nonce()

@@ -7,6 +7,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 import storage
+from actions import kiosks
 from storage import channels
 
 from . import registry
@@ -23,14 +24,14 @@ def _db():
 @kiosks_cli.command("create")
 @click.argument("name")
 @click.option("--unit", "unit_code", required=True, help="Mã đơn vị đặt ki-ốt / unit code of the kiosk.")
-@click.option("--form", "form_id", default=registry.DEFAULT_FORM, show_default=True,
+@click.option("--form", "form_id", default=kiosks.DEFAULT_FORM, show_default=True,
               help="Biểu mẫu hiển thị / form shown.")
 @click.option("--server-url", help="Địa chỉ máy chủ / server URL (default PUBLIC_URL).")
 def kiosks_create(name, unit_code, form_id, server_url):
     """Đăng ký ki-ốt, in mã kích hoạt / Register a kiosk and print its activation code."""
     try:
-        new = registry.create_kiosk(_db(), name=name, unit_code=unit_code, form_id=form_id, actor="cli")
-    except registry.Refused as exc:
+        new = kiosks.create_kiosk(_db(), name=name, unit_code=unit_code, form_id=form_id, actor="cli")
+    except kiosks.Refused as exc:
         _fail(exc.describe())
     base = server_url or public_base(_db())
     click.echo(f"Đã đăng ký ki-ốt {new.name} (đơn vị {new.unit_code}, biểu mẫu {new.form_id}). / "
@@ -56,7 +57,7 @@ def kiosks_list():
 def kiosks_revoke(name):
     """Thu hồi ki-ốt / Revoke a kiosk."""
     try:
-        registry.revoke_kiosk(_db(), name, "cli")
-    except registry.Refused as exc:
+        kiosks.revoke_kiosk(_db(), name, "cli")
+    except kiosks.Refused as exc:
         _fail(exc.describe())
     click.echo(f"Đã thu hồi ki-ốt {name}. / Kiosk {name} revoked.")

@@ -18,15 +18,15 @@ from urllib.parse import urlsplit
 
 from flask import current_app, redirect, request, send_file, url_for
 
+from actions import kiosks
 from storage import channels, units
 
 from .. import auth
-from ..dbconn import get_db
+from ..dbconn import get_blobs, get_db
 from ..web.i18n import lang, t, unit_name
 from . import webforms
-from .citizen import (NOT_FOUND, PageError, citizen_blueprint, message_page, open_form, render_form_page,
-                      scope_of)
-from .receiving import Refusal, read_instance, read_posted, receive_once_per_dossier, result_answer
+from .citizen import NOT_FOUND, PageError, citizen_blueprint, message_page, open_form, render_form_page
+from .receiving import Refusal, read_instance, read_posted, result_answer
 
 bp = citizen_blueprint("kiosk", __name__)
 
@@ -135,7 +135,7 @@ def form_xml(unit_code):
 
 @bp.post("/kiosk/<unit_code>/submission")
 def submission(unit_code):
-    unit = _unit_or_404(unit_code)
+    _unit_or_404(unit_code)
     if request.headers.get(HEADER) != "1":
         raise Refusal("kiosk_header")
     kiosk = kiosk_for_request(unit_code)
@@ -143,12 +143,6 @@ def submission(unit_code):
         raise Refusal("kiosk_unknown")
     posted = read_posted(request)
     inst = read_instance(posted.xml)
-    if inst.form_id != kiosk["form_id"]:
-        raise Refusal("wrong_form")
-    # no rate limit: the device is registered, and a queue of answers kept while the network
-    # was down arrives all at once when it returns
-    result = receive_once_per_dossier(posted, inst, submitter=scope_of(unit), device_id=f"kiosk:{kiosk['name']}",
-                                      arrival_channel="kiosk")
-    if result.outcome in ("created", "resent"):
-        channels.touch_kiosk(get_db(), kiosk["id"])
+    result = kiosks.receive_answer(get_db(), get_blobs(), kiosk=kiosk, xml=posted.xml, uploads=posted.uploads,
+                                   inst=inst)
     return result_answer(result)

@@ -1,38 +1,33 @@
-"""Paper questionnaires: printing numbered sheets, entering the returned ones, flagging a sheet
+"""Paper questionnaires' pages: printing numbered sheets, entering the returned ones, the sheets
 entered twice with different answers.
 
-A print run reserves the next sheet numbers of the form (storage.channels.reserve_sheets); each
-sheet carries the form id, the version and its number. A clerk (reporter or administrator)
-enters a returned sheet through the same Web Forms page as everyone else, for that sheet's
-version, with the print run's unit filled in; the answer is stored by receive() with channel
-"paper" and the clerk as submitter, and the table paper_sheets records form + sheet number →
-submission. Entering a sheet again with the same answers stores nothing; with different
-answers the second entry is kept apart (paper_conflicts), the first one is marked "hasIssues"
-for review, and both the entry page and the review list show it.
+A print run reserves the next sheet numbers of the form; each sheet carries the form id, the
+version and its number. A clerk (reporter or administrator) enters a returned sheet through the
+same Web Forms page as everyone else, for that sheet's version, with the print run's unit filled
+in. What is stored, and what a second entry of a sheet does (kept apart in paper_conflicts, the
+first entry marked "hasIssues" for review), is actions/paper.py's; the entry page and the review
+list show it.
 """
 from __future__ import annotations
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 
-from storage import audit, browse, channels, forms, reviews, write_transaction
+from actions import paper
+from actions.audited_reads import record_read
+from actions.receive.parse import InstanceError, parse_instance
+from storage import browse, channels, forms
 
 from ..dbconn import get_blobs, get_db
 from ..instance_xml import without_identifiers
-from ..receive.accept import receive
-from ..receive.flatten import flatten
-from ..receive.parse import InstanceError, parse_instance
 from ..permissions import can
 from ..web.common import form_or_404, requires, user_scope, web_blueprint
 from ..web.i18n import label, t
 from . import webforms
-from .receiving import Refusal, answer, read_instance, read_posted, refusal_answer, result_answer
+from .receiving import Refusal, answer, read_instance, read_posted, refusal_answer
 from .sheet import sheet_items
 from .staff import open_forms_in_scope
 
 bp = web_blueprint("paper", __name__, url_prefix="/channels/paper")
-
-# metadata the device fills in: two entries of one sheet always differ there
-_DEVICE_ROLES = ("start", "end", "today", "deviceid")
 
 
 @bp.errorhandler(Refusal)
@@ -59,7 +54,7 @@ def index():
                            units=browse.units_in_scope(db, user_scope(), in_force=True), prints=prints,
                            can_enter=can(g.user, "paper.enter"),
                            open_conflicts=len(channels.conflicts(db, scope=user_scope(), open_only=True)),
-                           max_sheets=channels.MAX_SHEETS_PER_PRINT)
+                           max_sheets=paper.MAX_SHEETS_PER_PRINT)
 
 
 @bp.post("/print")
@@ -76,12 +71,12 @@ def create_print():
         count = int(request.form.get("count", "0"))
     except ValueError:
         count = 0
-    if not 1 <= count <= channels.MAX_SHEETS_PER_PRINT:
-        flash(t(f"Số phiếu cần in phải từ 1 đến {channels.MAX_SHEETS_PER_PRINT}.",
-                f"The number of sheets must be between 1 and {channels.MAX_SHEETS_PER_PRINT}."), "error")
+    if not 1 <= count <= paper.MAX_SHEETS_PER_PRINT:
+        flash(t(f"Số phiếu cần in phải từ 1 đến {paper.MAX_SHEETS_PER_PRINT}.",
+                f"The number of sheets must be between 1 and {paper.MAX_SHEETS_PER_PRINT}."), "error")
         return redirect(url_for(".index"))
-    run = channels.reserve_sheets(db, form_id=form["form_id"], version=form["version"], unit_code=unit_code,
-                                  count=count, actor=g.user["name"])
+    run = paper.print_run(db, form_id=form["form_id"], version=form["version"], unit_code=unit_code,
+                          count=count, actor=g.user["name"])
     return redirect(url_for(".sheets", print_id=run["id"]))
 
 
@@ -162,72 +157,16 @@ def entry_submission(form_id, sheet_no):
     run = _sheet_run(form_id, sheet_no)
     posted = read_posted(request)
     inst = read_instance(posted.xml)
-    if inst.form_id != form_id:
-        raise Refusal("wrong_form")
-    if inst.version != run["version"]:
-        raise Refusal("paper_wrong_version", sheet=sheet_no, printed=run["version"], entered=inst.version)
-    with channels.exclusive(db, "paper"):
-        entered = channels.sheet_entry(db, form_id, sheet_no)
-        same_instance = entered is not None and entered["instance_id"] == inst.instance_id
-        if entered is not None and entered["submission_id"] and not same_instance:
-            return _second_entry(db, run, entered, posted.xml, sheet_no)
-        if inst.instance_id is None:
-            # receive() explains what is wrong with it; a sheet is claimed only by a real answer
-            return result_answer(_receive(db, posted, inst))
-        if not same_instance:
-            channels.claim_sheet(db, form_id, sheet_no, inst.instance_id, g.user["name"])
-        result = _receive(db, posted, inst)
-        if result.outcome not in ("created", "resent"):
-            if not same_instance:
-                channels.release_sheet(db, form_id, sheet_no, inst.instance_id)
-            return result_answer(result)
-    return answer("paper_created", sheet=sheet_no, instance_id=result.instance_id)
-
-
-def _receive(db, posted, inst):
-    return receive(db, get_blobs(), xml=posted.xml, uploads=posted.uploads, submitter=g.user,
-                   device_id=None, arrival_channel="paper", inst=inst)
-
-
-def _second_entry(db, run: dict, entered: dict, xml: bytes, sheet_no: int):
-    from storage import submissions
-    version = forms.get_version(db, run["form_id"], run["version"])
-    first_xml = submissions.get_xml(db, entered["submission_id"])
-    differences = compare_answers(version, first_xml, xml)
-    if not differences:
-        return answer("paper_same", sheet=sheet_no)
-    channels.add_conflict(db, form_id=run["form_id"], sheet_no=sheet_no, first_instance_id=entered["instance_id"],
-                          xml=xml, differences=differences, actor=g.user["name"])
-    state = db.execute("SELECT review_state FROM submissions WHERE id = ?", [entered["submission_id"]]).fetchone()
-    if state and state[0] != "rejected":
-        reviews.add_review(db, entered["submission_id"], "hasIssues",
-                           f"Phiếu giấy số {sheet_no} được nhập lần nữa với câu trả lời khác "
-                           f"({', '.join(differences)}); xem Kênh khảo sát → Phiếu giấy → Nhập trùng.",
-                           g.user["name"])
-    labels = _labels(version)
-    return answer("paper_conflict", sheet=sheet_no,
-                  differences=", ".join(labels.get(p, p) for p in differences))
-
-
-def comparable_answers(version: dict, xml: bytes) -> dict[str, str]:
-    """The answers of an instance, by path, without what the device fills in by itself."""
-    inst = parse_instance(xml)
-    flat = flatten(inst.root, version["fields"])
-    roles = version["conventions"].get("roles", {})
-    ignored = {roles.get(r) for r in _DEVICE_ROLES} - {None}
-    values = {p: v for p, v in {**flat.values, **flat.identifiers}.items()
-              if p not in ignored and not p.startswith("meta/")}
-    for row in flat.repeat_rows:
-        for column, value in row.values.items():
-            values[f"{row.repeat}[{row.index}]/{column.rpartition('/')[2]}"] = value
-    return values
-
-
-def compare_answers(version: dict, first: bytes, second: bytes) -> list[str]:
-    a, b = comparable_answers(version, first), comparable_answers(version, second)
-    order = {f["path"]: i for i, f in enumerate(version["fields"])}
-    return sorted((p for p in set(a) | set(b) if (a.get(p) or "") != (b.get(p) or "")),
-                  key=lambda p: (order.get(p, len(order)), p))
+    entry = paper.enter_sheet(db, get_blobs(), run=run, sheet_no=sheet_no, xml=posted.xml,
+                              uploads=posted.uploads, inst=inst, clerk=g.user)
+    if entry.outcome == "paper_conflict":
+        version = forms.get_version(db, run["form_id"], run["version"])
+        labels = _labels(version)
+        return answer("paper_conflict", sheet=sheet_no,
+                      differences=", ".join(labels.get(p, p) for p in entry.differences))
+    if entry.outcome.startswith("paper_"):
+        return answer(entry.outcome, sheet=sheet_no, instance_id=entry.instance_id, **entry.values)
+    return answer(entry.outcome, instance_id=entry.instance_id, **entry.values)
 
 
 def _labels(version: dict | None) -> dict[str, str]:
@@ -267,7 +206,7 @@ def resolve(conflict_id):
     visible = {c["id"] for c in channels.conflicts(db, scope=user_scope())}
     if conflict_id not in visible:
         abort(404)
-    if channels.resolve_conflict(db, conflict_id, request.form.get("note"), g.user["name"]):
+    if paper.resolve_conflict(db, conflict_id, request.form.get("note"), g.user["name"]):
         flash(t("Đã đánh dấu là đã xử lý.", "Marked as handled."), "success")
     return redirect(url_for(".conflicts"))
 
@@ -285,9 +224,8 @@ def conflict_xml(conflict_id):
     if request.args.get("sensitive") == "1":
         if not can(g.user, "submission.identifiers"):
             abort(403)
-        with write_transaction(db):
-            audit.record(db, g.user["name"], "paper.conflict_sensitive_view", f"conflict:{conflict_id}",
-                         form_id=visible[conflict_id]["form_id"], sheet=visible[conflict_id]["sheet_no"])
+        record_read(db, g.user["name"], "paper.conflict_sensitive_view", f"conflict:{conflict_id}",
+                    form_id=visible[conflict_id]["form_id"], sheet=visible[conflict_id]["sheet_no"])
     else:
         xml = without_identifiers(xml, _version_of(db, visible[conflict_id]["form_id"], xml))
     response = current_app.response_class(xml, 200, content_type="text/xml; charset=utf-8")

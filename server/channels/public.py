@@ -13,16 +13,16 @@ import time
 
 from flask import current_app, render_template, request, url_for
 
+from actions import public_links
 from forms.conventions import dossier_key
 from storage import channels, forms
 
-from ..dbconn import get_db
+from ..dbconn import get_blobs, get_db
 from ..web.i18n import lang, t, unit_name
 from . import webforms
 from .citizen import (citizen_blueprint, dossier_arg, media_response, message_page, open_form,
-                      render_form_page, scope_of, unit_of)
-from .receiving import (Refusal, check_honeypot, read_instance, read_posted, receive_once_per_dossier,
-                        result_answer)
+                      render_form_page, unit_of)
+from .receiving import Refusal, check_honeypot, read_instance, read_posted, result_answer
 
 bp = citizen_blueprint("citizen_link", __name__)
 
@@ -105,28 +105,21 @@ def submission(form_id):
     posted = read_posted(request)
     check_honeypot(posted)
     inst = read_instance(posted.xml)
-    if inst.form_id != form_id:
-        raise Refusal("wrong_form")
-    result = receive_once_per_dossier(posted, inst, submitter=scope_of(unit), device_id=None,
-                                      arrival_channel="online")
+    result = public_links.receive_answer(get_db(), get_blobs(), form_id=form_id, unit=unit, xml=posted.xml,
+                                         uploads=posted.uploads, inst=inst)
     return result_answer(result)
 
 
 def check_rate(link: str) -> None:
     """Count this request against the client address and the link; refuse (429) past a limit."""
     cfg = current_app.config
-    window = int(cfg["PUBLIC_RATE_WINDOW_SECONDS"])
-    limits = [(f"ip:{request.remote_addr or '-'}", "rate_ip", int(cfg["PUBLIC_RATE_PER_IP"])),
-              (f"link:{link}", "rate_link", int(cfg["PUBLIC_RATE_PER_LINK"]))]
-    limits = [limit for limit in limits if limit[2] > 0]
-    if not limits or window <= 0:
-        return
-    now = time.time()
-    over = channels.count_request(get_db(), [(bucket, limit) for bucket, _key, limit in limits], now, window)
+    over = public_links.count_request(
+        get_db(), client=request.remote_addr or "-", link=link, per_ip=int(cfg["PUBLIC_RATE_PER_IP"]),
+        per_link=int(cfg["PUBLIC_RATE_PER_LINK"]), window=int(cfg["PUBLIC_RATE_WINDOW_SECONDS"]),
+        now=time.time())
     if over is None:
         return
-    key, limit = next((key, limit) for bucket, key, limit in limits if bucket == over)
-    # the sliding count falls fastest once the current window ends
-    wait = max(60, int(window - now % window))
-    current_app.logger.info("public submission refused: %s over %s per %ss", over, limit, window)
-    raise Refusal(key, headers={"Retry-After": str(wait)}, minutes=max(1, math.ceil(wait / 60)))
+    current_app.logger.info("public submission refused: %s over %s per %ss", over.bucket, over.limit,
+                            cfg["PUBLIC_RATE_WINDOW_SECONDS"])
+    raise Refusal(over.key, headers={"Retry-After": str(over.retry_after)},
+                  minutes=max(1, math.ceil(over.retry_after / 60)))

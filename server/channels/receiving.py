@@ -1,4 +1,4 @@
-"""Taking a submission from a web page (public link, kiosk, paper entry) into `receive()`.
+"""Taking a submission from a web page (public link, kiosk, paper entry) to the application layer.
 
 Web Forms posts the same multipart body as ODK Collect (`xml_submission_file` plus one part per
 attachment), so the submission goes through the very same `receive()` and is stored exactly as
@@ -7,20 +7,15 @@ written for the person in front of the screen.
 """
 from __future__ import annotations
 
-import contextlib
-
 from flask import current_app, jsonify
 
+from actions.receive import accept, multipart
+from actions.receive.accept import Result
+from actions.receive.multipart import Posted
+from actions.receive.parse import Instance, InstanceError
 from catalogue import CITIZEN, RECEIVER
-from forms.conventions import DOSSIER_RE, dossier_key
-from storage import channels, forms
 
-from ..dbconn import get_blobs, get_db
-from ..receive import accept, multipart
-from ..receive.accept import Result, receive
-from ..receive.multipart import Posted
-from ..receive.flatten import top_level_value
-from ..receive.parse import Instance, InstanceError
+from ..dbconn import get_db
 from ..web.i18n import t
 
 # A field no person fills: the page keeps it out of sight and sends it empty; form-filling bots
@@ -84,37 +79,5 @@ def read_instance(xml: bytes) -> Instance:
         raise Refusal(exc.reason) from None
 
 
-def dossier_code(db, inst: Instance) -> tuple[str | None, str | None]:
-    """(dossier path, dossier code) of the instance; Nones when absent."""
-    version = forms.receiving_version(db, inst.form_id, inst.version)
-    if version is None or inst.encrypted:
-        return None, None
-    path = version["conventions"].get("roles", {}).get("dossier_code")
-    return path, top_level_value(inst.root, path)
-
-
-def receive_once_per_dossier(posted: Posted, inst: Instance, *, submitter: dict | None,
-                             device_id: str | None, arrival_channel: str) -> Result:
-    """receive(), refusing a second answer for a dossier code already answered.
-
-    The check and the store happen under one lock, so two answers for one dossier sent at the
-    same moment cannot both pass; an identical resend (same instanceID) is still a success.
-    """
-    db = get_db()
-    path, code = dossier_code(db, inst)
-    # compared by key: a different case, a space or a zero-width character is the same dossier
-    key = dossier_key(code)
-    if key and not DOSSIER_RE.match(key):
-        raise Refusal("dossier_invalid")
-    guard = channels.exclusive(db, "dossier") if key else contextlib.nullcontext()
-    with guard:
-        if key:
-            earlier = [i for i in channels.dossier_answered(db, inst.form_id, path, key) if i != inst.instance_id]
-            if earlier:
-                raise Refusal("dossier_answered", dossier=key)
-        return receive(db, get_blobs(), xml=posted.xml, uploads=posted.uploads, submitter=submitter,
-                       device_id=device_id, arrival_channel=arrival_channel, inst=inst)
-
-
 def result_answer(result: Result, **values):
-    return answer(result.outcome, instance_id=result.instance_id, **values)
+    return answer(result.outcome, instance_id=result.instance_id, **result.values, **values)

@@ -7,6 +7,7 @@ import base64
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 
+from actions import kiosks as kiosk_actions
 from forms.conventions import DOSSIER_RE
 from storage import browse, channels, units
 
@@ -99,7 +100,7 @@ def _render_kiosks(status: int = 200, created: dict | None = None, form: dict | 
     db = get_db()
     return render_template("channels/kiosks.html", kiosks=channels.list_kiosks(db, user_scope()),
                            units=browse.units_in_scope(db, user_scope(), in_force=True), forms=open_forms_in_scope(),
-                           created=created, form=form or {}, default_form=registry.DEFAULT_FORM), status
+                           created=created, form=form or {}, default_form=kiosk_actions.DEFAULT_FORM), status
 
 
 @bp.get("/kiosks")
@@ -115,11 +116,11 @@ def create_kiosk():
     unit_code = (data.get("unit") or "").strip()
     try:
         if not unit_code or not browse.unit_in_scope(get_db(), unit_code, user_scope()):
-            raise registry.Refused("Hãy chọn một đơn vị trong phạm vi quản lý của bạn.",
-                                   "Choose a unit within the scope you manage.")
-        new = registry.create_kiosk(get_db(), name=data.get("name", ""), unit_code=unit_code,
-                                    form_id=data.get("form") or None, actor=g.user["name"])
-    except registry.Refused as exc:
+            raise kiosk_actions.Refused("Hãy chọn một đơn vị trong phạm vi quản lý của bạn.",
+                                        "Choose a unit within the scope you manage.")
+        new = kiosk_actions.create_kiosk(get_db(), name=data.get("name", ""), unit_code=unit_code,
+                                         form_id=data.get("form") or None, actor=g.user["name"])
+    except kiosk_actions.Refused as exc:
         flash(t(exc.vi, exc.en), "error")
         return _render_kiosks(400, form={"name": data.get("name", ""), "unit": unit_code, "form": data.get("form")})
     url = registry.activation_url(server_base(), new)
@@ -141,8 +142,8 @@ def revoke_kiosk(name):
         flash(t("Hãy đánh dấu ô xác nhận trước khi thu hồi.", "Tick the confirmation box before revoking."), "error")
         return redirect(url_for(".kiosks"))
     try:
-        registry.revoke_kiosk(db, name, g.user["name"])
-    except registry.Refused as exc:
+        kiosk_actions.revoke_kiosk(db, name, g.user["name"])
+    except kiosk_actions.Refused as exc:
         flash(t(exc.vi, exc.en), "error")
         return redirect(url_for(".kiosks"))
     flash(t(f"Đã thu hồi ki-ốt {name}.", f"Kiosk {name} revoked."), "success")

@@ -6,12 +6,12 @@ every sample drawn from it.
 """
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import click
 from flask.cli import AppGroup
 
+from actions.registers import import_register
 from sampling.register_file import MAX_BYTES, MAX_PROBLEMS_SHOWN, RegisterFileError, import_summary, read_register
 from storage import registers, units
 
@@ -56,10 +56,8 @@ def register_import(path, skip_errors, actor, unit_code):
     if not check.rows:
         _fail("Không có dòng hợp lệ nào để nhập. / There is no good row to import.")
     try:
-        result = registers.import_dossiers(db, check.rows, filename=path.name,
-                                           sha256=hashlib.sha256(content).hexdigest(), rows_total=check.rows_total,
-                                           rows_skipped=check.rows_skipped, actor=actor, scope=scope,
-                                           actor_unit=unit_code)
+        result = import_register(db, check, filename=path.name, content=content, actor=actor, scope=scope,
+                                 actor_unit=unit_code)
     except registers.DossierOwnedElsewhere as exc:
         _fail(f"LỖI / ERROR: {exc.describe()}")
     vi, en = import_summary(result)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup, with_appcontext
 
+from actions import plans as plan_actions
 from sampling import coverage as cover
 from sampling import plans
 from storage import sampling, users
@@ -112,6 +113,6 @@ def coverage_command(plan_id):
 @click.option("--actor", default=None)
 def withdraw_command(plan_id, actor):
     """Huỷ kế hoạch (phiếu đã nhận giữ nguyên) / Withdraw a plan (submissions stay)."""
-    if not sampling.withdraw_plan(_db(), plan_id, actor):
+    if not plan_actions.withdraw(_db(), plan_id, actor):
         _fail(f"Không có kế hoạch {plan_id} đang dùng.\nThere is no live plan {plan_id}.")
     click.echo(f"Đã huỷ kế hoạch {plan_id}. / Plan {plan_id} withdrawn.")

@@ -1,7 +1,7 @@
 """`flask --app server submissions delete INSTANCE_ID --reason TEXT`: the soft delete of a record.
 
 For administrators of the server (whoever runs these commands has the database anyway); the
-deletion and its reason go to the audit log (storage/deletion.py).
+deletion and its reason go to the audit log (actions/deletion.py).
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 import storage
-from storage import deletion
+from actions import deletion
 
 from .common import _fail
 
@@ -26,7 +26,7 @@ def submissions_delete(instance_id, reason):
     if not reason.strip():
         _fail("Cần ghi lý do xoá (--reason). / A reason is required (--reason).")
     db = storage.connect(current_app.config["DATA_DIR"])
-    result = deletion.soft_delete(db, instance_id, reason=reason, actor="cli")
+    result = deletion.delete_submission(db, instance_id, reason=reason, actor="cli")
     if result.outcome == deletion.NOT_FOUND:
         _fail(f'Không có phiếu "{instance_id}". / No submission "{instance_id}".')
     if result.outcome == deletion.ALREADY_DELETED:

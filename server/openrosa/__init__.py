@@ -1,6 +1,6 @@
 """The OpenRosa endpoints ODK Collect talks to: form list, form and media download, submission.
 
-Views only translate HTTP; what to store and why is decided in `server.receive`. Modules:
+Views only translate HTTP; what to store and why is decided in `actions.receive`. Modules:
 `wire` (the XML documents sent), `problems` (the receiver's answers, catalogue.RECEIVER).
 """
 from __future__ import annotations
@@ -15,8 +15,8 @@ from storage import forms
 from .. import auth, media, scope
 from ..dbconn import get_blobs, get_db
 from ..public_address import configured_base
-from ..receive import multipart
-from ..receive.accept import receive
+from actions.receive import multipart
+from actions.receive.accept import receive
 from . import wire
 from ..permissions import can
 from .problems import PARTIAL, PROBLEMS, SUCCESS

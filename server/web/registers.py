@@ -21,6 +21,7 @@ from pathlib import Path, PurePath
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 
+from actions.registers import import_register
 from sampling import register_file
 from storage import registers, units
 
@@ -63,10 +64,8 @@ def _check(filename: str, content: bytes):
 
 def _import(check, filename: str, content: bytes) -> bool:
     try:
-        result = registers.import_dossiers(get_db(), check.rows, filename=filename,
-                                           sha256=hashlib.sha256(content).hexdigest(), rows_total=check.rows_total,
-                                           rows_skipped=check.rows_skipped, actor=g.user["name"],
-                                           scope=_scope(), actor_unit=user_scope())
+        result = import_register(get_db(), check, filename=filename, content=content, actor=g.user["name"],
+                                 scope=_scope(), actor_unit=user_scope())
     except registers.DossierOwnedElsewhere as exc:
         flash(exc.describe(lang()), "error")
         return False

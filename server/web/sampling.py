@@ -19,7 +19,9 @@ from sampling import coverage as cover
 from sampling import plans
 from sampling.draw import DEFAULT_MARGIN, DEFAULT_RESERVE_PERCENT
 from sampling.invitations import letter_rows, sms_csv
-from storage import audit, browse, registers, sampling, units, write_transaction
+from actions import plans as plan_actions
+from actions.audited_reads import record_read
+from storage import browse, registers, sampling, units
 
 from ..channels import registry
 from ..channels.staff import server_base
@@ -167,7 +169,7 @@ def withdraw(plan_id):
     found = _plan_or_404(plan_id, own=True)
     if request.form.get("confirm") != "yes":
         flash(t("Hãy đánh dấu ô xác nhận trước khi huỷ kế hoạch.", "Tick the confirmation box first."), "error")
-    elif sampling.withdraw_plan(get_db(), found["id"], g.user["name"]):
+    elif plan_actions.withdraw(get_db(), found["id"], g.user["name"]):
         flash(t("Đã huỷ kế hoạch; danh sách của nó không còn trên thiết bị.",
                 "Plan withdrawn; its lists leave the devices."), "success")
     return redirect(url_for("sampling.plan", plan_id=plan_id))
@@ -228,8 +230,7 @@ def letters(plan_id):
     for row in rows:
         row["qr_data_uri"] = "data:image/png;base64," + base64.b64encode(registry.qr_code_png(row["link"])).decode("ascii")
     if with_names:
-        with write_transaction(db):
-            audit.record(db, g.user["name"], "sample.letters_with_names", f"plan:{plan_id}", letters=len(rows))
+        record_read(db, g.user["name"], "sample.letters_with_names", f"plan:{plan_id}", letters=len(rows))
     return render_template("sampling/letters.html", plan=found, rows=rows,
                            unit_rows={u["code"]: u for u in units.all_units(db)})
 
@@ -243,7 +244,6 @@ def sms(plan_id):
     members = _members_in_view(found)
     rows = letter_rows(db, found, members, base_url=server_base(), link=registry.public_url, with_names=True)
     body = sms_csv(rows, raw=_raw_cells())
-    with write_transaction(db):
-        audit.record(db, g.user["name"], "sample.sms_export", f"plan:{plan_id}",
-                     messages=sum(1 for r in rows if r["phone"]))
+    record_read(db, g.user["name"], "sample.sms_export", f"plan:{plan_id}",
+                messages=sum(1 for r in rows if r["phone"]))
     return _csv_response(body, f"sms-{plan_id}.csv")

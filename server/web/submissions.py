@@ -12,9 +12,10 @@ import re
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
 
-import storage
+from actions.audited_reads import record_read
+from actions.reviews import decide
 from aggregate.periods import parse_date
-from storage import audit, browse, forms, reviews, submissions
+from storage import browse, forms, reviews, submissions
 from storage.blobs import BlobCorrupt
 from vocabulary import CHANNELS, REVIEW_STATES
 
@@ -128,9 +129,8 @@ def detail(submission_id):
         if not can(g.user, "submission.identifiers"):
             abort(403)
         identifiers = submissions.identifiers(db, submission_id)
-        with storage.write_transaction(db):
-            audit.record(db, g.user["name"], "submission.sensitive_view", row["instance_id"],
-                         submission_id=submission_id, fields=sorted(identifiers))
+        record_read(db, g.user["name"], "submission.sensitive_view", row["instance_id"],
+                    submission_id=submission_id, fields=sorted(identifiers))
     values = submissions.answers(db, row["form_id"], submission_id) or {}
     by_path = {f["path"]: f for f in fields}
     repeat_identifiers = []
@@ -183,6 +183,6 @@ def review(submission_id):
         flash(t("Hãy ghi chú lý do khi đánh dấu có vấn đề hoặc loại phiếu.",
                 "Write a note saying why when marking issues or rejecting."), "error")
         return redirect(url_for("submissions.detail", submission_id=submission_id))
-    reviews.add_review(get_db(), row["id"], state, note[:2000], actor=g.user["name"])
+    decide(get_db(), row["id"], state, note[:2000], actor=g.user["name"])
     flash(t("Đã lưu kết quả xem xét.", "The review was saved."), "success")
     return redirect(url_for("submissions.detail", submission_id=submission_id))

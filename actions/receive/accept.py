@@ -14,14 +14,14 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from storage import forms, submissions, units
 from storage.clock import now_iso
 from vocabulary import CHANNELS, TIMEZONE
 
-from .. import scope
+from server import scope
 from .flatten import flatten, top_level_value
 from .parse import DEFAULT_LIMITS, Instance, InstanceError, Limits, form_of_root, parse_instance
 
@@ -45,6 +45,17 @@ class Result:
     outcome: str              # "created", "resent", or a key of the problem catalogue
     submission_id: int | None = None
     instance_id: str | None = None
+    values: dict = field(default_factory=dict)   # what the refusal's message names (a dossier code)
+
+
+def bound_to(unit_code: str | None) -> dict | None:
+    """receive()'s submitter for an anonymous answer through a unit's link or kiosk.
+
+    Nobody is named (no account id), but the unit scope applies as it does to a surveyor: the
+    answer must be about a unit in that subtree, and an answer without a unit (consent
+    declined) is counted for that unit.
+    """
+    return {"id": None, "unit_code": unit_code} if unit_code else None
 
 
 # Sizing an instance from its form: the elements the form declares, what Collect and Central add
