@@ -12,7 +12,7 @@ import storage
 from storage import audit, logins, units, users
 from storage.errors import BilingualError
 
-from server import auth
+from . import credentials
 
 NAME_RE = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
 
@@ -32,9 +32,9 @@ class NewAccount:
 
 
 def check_password_rules(password: str) -> None:
-    if len(password or "") < auth.MIN_PASSWORD_LENGTH:
-        raise AccountRefused(f"Mật khẩu cần ít nhất {auth.MIN_PASSWORD_LENGTH} ký tự.",
-                             f"The password needs at least {auth.MIN_PASSWORD_LENGTH} characters.")
+    if len(password or "") < credentials.MIN_PASSWORD_LENGTH:
+        raise AccountRefused(f"Mật khẩu cần ít nhất {credentials.MIN_PASSWORD_LENGTH} ký tự.",
+                             f"The password needs at least {credentials.MIN_PASSWORD_LENGTH} characters.")
 
 
 def create_account(db, *, name: str, role: str, unit_code: str | None, password: str | None,
@@ -54,10 +54,10 @@ def create_account(db, *, name: str, role: str, unit_code: str | None, password:
                              f'No unit "{unit_code}" in force (unknown or retired).')
     token = token_sha = password_hash = None
     if role == "collector":
-        token, token_sha = auth.new_token()
+        token, token_sha = credentials.new_token()
     if password is not None:
         check_password_rules(password)
-        password_hash = auth.hash_password(password)
+        password_hash = credentials.hash_password(password)
     elif role != "collector":
         raise AccountRefused("Cần đặt mật khẩu cho tài khoản này.", "This account needs a password.")
     # the audit entry (and a revoked holder of the name giving it up) share the insert's transaction
@@ -68,7 +68,7 @@ def create_account(db, *, name: str, role: str, unit_code: str | None, password:
 def reset_password(db, *, name: str, password: str, actor: str | None) -> None:
     check_password_rules(password)
     # storage.users.set_password also ends the account's sessions, lifts its lock-out and audits
-    if not users.set_password(db, name, auth.hash_password(password), actor=actor):
+    if not users.set_password(db, name, credentials.hash_password(password), actor=actor):
         raise AccountRefused(f'Không có tài khoản đang hoạt động "{name}".', f'No active account "{name}".')
 
 

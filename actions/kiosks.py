@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from server import auth, scope
+from . import credentials, scope
 from storage import channels, forms, units
 from storage.errors import BilingualError
 
@@ -49,7 +49,7 @@ def create_kiosk(db, *, name: str, unit_code: str, form_id: str | None, actor: s
     if not scope.form_in_scope(db, {"unit_code": unit_code}, form):
         raise Refused(f'Biểu mẫu "{form_id}" không dùng cho đơn vị {unit_code}.',
                       f'Form "{form_id}" is not used by unit {unit_code}.')
-    token, digest = auth.new_token()
+    token, digest = credentials.new_token()
     channels.create_kiosk(db, name=name, unit_code=unit_code, form_id=form_id, token_sha256=digest, actor=actor)
     return NewKiosk(name, unit_code, form_id, token)
 

@@ -12,7 +12,6 @@ from forms.problems import FormProblems, Problem, error
 from forms.validate import odk_validate
 from forms.xform_schema import read_xform
 from forms.xform_version import timestamp_version, with_version
-from server.media import LIVE_LISTS
 from storage import forms
 
 
@@ -31,6 +30,10 @@ class PublishRefused(Exception):
         self.problems = [problems] if isinstance(problems, Problem) else list(problems)
         self.problem = self.problems[0]
         super().__init__(self.problem.message_en)
+
+
+# media files the server makes when Collect asks (server/media.py), never published with a form
+LIVE_LISTS = ("units.csv", "respondents.csv")
 
 
 def field_rows(compiled) -> list[dict]:

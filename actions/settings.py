@@ -3,11 +3,23 @@ lines, and the public address of QR codes, letters and links. storage.settings w
 and their one audit entry in one transaction."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from exports.report import REPORT_SETTINGS
-from server import public_address
 from storage import settings
+from storage.errors import BilingualError
 
 REPORT_VALUE_MAX = 200
+# the stored public address (server/public_address.py reads it for QR codes, letters and links)
+SETTING = "public_url"
+
+
+class AddressRefused(BilingualError):
+    """A typed public address that cannot be used."""
+
+    code = "bad_public_address"
+
+
 
 
 def save_report(db, typed: dict[str, str | None], actor: str | None) -> list[str]:
@@ -19,7 +31,26 @@ def save_report(db, typed: dict[str, str | None], actor: str | None) -> list[str
 
 def save_public_address(db, typed: str, actor: str | None) -> str | None:
     """Store the typed public address (None: remove the stored one, the environment's or the
-    request's applies); raises public_address.AddressRefused, changing nothing, if unusable."""
-    value = public_address.normalise(typed)
-    settings.set_settings(db, {public_address.SETTING: value}, actor=actor)
+    request's applies); raises AddressRefused, changing nothing, if unusable."""
+    value = normalise(typed)
+    settings.set_settings(db, {SETTING: value}, actor=actor)
     return value
+
+
+def normalise(value: str) -> str | None:
+    """A typed address as stored (no trailing slash), None for empty; AddressRefused if unusable."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise AddressRefused("Địa chỉ phải bắt đầu bằng http:// hoặc https:// và có tên máy, ví dụ https://khaosat.hue.gov.vn.",
+                             "The address must start with http:// or https:// and name a host, e.g. https://khaosat.hue.gov.vn.")
+    if parts.username or parts.password or parts.query or parts.fragment or any(c.isspace() for c in value):
+        raise AddressRefused("Địa chỉ không được chứa tên đăng nhập, mật khẩu, dấu ?, dấu # hay khoảng trắng.",
+                             "The address may not hold a user name, password, '?', '#' or spaces.")
+    try:
+        parts.port
+    except ValueError:
+        raise AddressRefused("Cổng (port) trong địa chỉ không hợp lệ.", "The port in the address is not valid.") from None
+    return value.rstrip("/")

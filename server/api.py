@@ -18,7 +18,9 @@ from aggregate.problems import QueryError
 from aggregate.rankings import rank_units
 from storage import forms
 
-from . import auth, scope
+from actions import scope
+
+from . import auth
 from .dbconn import get_db
 from .permissions import can
 

@@ -30,7 +30,7 @@ from exports.problems import ExportError
 from exports.schema import attachment, file_stem
 from storage import forms
 
-from . import scope
+from actions import scope
 from .api import reader_required
 from .dbconn import get_blobs, get_db
 from .permissions import can

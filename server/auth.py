@@ -7,40 +7,17 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from flask import current_app, g, has_app_context, request, session
+from flask import current_app, g, request, session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from actions import sessions
+from actions.credentials import PASSWORD_METHOD, token_digest
 from storage import logins, users, web_sessions
 
 from .dbconn import get_db
 
-# scrypt (N=2^15, r=8, p=1): a memory-hard KDF, Werkzeug's strongest built-in method
-PASSWORD_METHOD = "scrypt:32768:8:1"  # the name of the hash method, not a password  # nosec B105
-MIN_PASSWORD_LENGTH = 10
 # Checked against when the name is unknown, so a wrong name costs as long as a wrong password.
 _DUMMY_HASH = generate_password_hash(secrets.token_hex(8), method=PASSWORD_METHOD)
-
-
-def hash_password(password: str) -> str:
-    return generate_password_hash(password, method=_hash_method())
-
-
-def _hash_method() -> str:
-    # The test harness passes a cheaper scrypt through create_app(overrides), so a test run does
-    # not spend most of its time in the KDF; no environment variable sets it, so no deployment can.
-    method = current_app.config.get("PASSWORD_HASH_METHOD") if has_app_context() else None
-    return method if method and method.startswith("scrypt:") else PASSWORD_METHOD
-
-
-def new_token() -> tuple[str, str]:
-    """A collector token and the SHA-256 that is stored in its place."""
-    token = secrets.token_urlsafe(32)
-    return token, token_digest(token)
-
-
-def token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def user_for_token(db, token: str) -> dict | None:

@@ -18,6 +18,7 @@ def _units_csv(db, _version: dict, _user: dict | None) -> bytes:
     return units.units_csv(db)
 
 
+# one maker for each name publishing leaves to be made live (tests/test_layers.py checks they match)
 LIVE_LISTS = {"units.csv": _units_csv, "respondents.csv": respondents_csv}
 
 

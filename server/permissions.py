@@ -3,14 +3,14 @@
 A view, an API route or a command asks `can(user, "submission.review")`, never for a list of
 roles, so what a role may do is read here and nowhere else (tests/test_access_matrix.py reads this
 table too). With a unit, `can` also asks the unit scope: an account bound to a unit acts within
-that unit's subtree only (server/scope.py). Scope rules finer than one unit (a form's scope, a
+that unit's subtree only (actions/scope.py). Scope rules finer than one unit (a form's scope, a
 plan's owner) stay with the code that knows them.
 """
 from __future__ import annotations
 
 from storage.users import ROLES
 
-from . import scope
+from actions import scope
 
 # what every signed-in staff member may read: submissions (no identifiers), forms, figures
 _READ = {"web.sign_in", "submission.read", "form.read", "indices.read"}

@@ -12,19 +12,12 @@ from urllib.parse import urlsplit
 
 from flask import current_app, has_request_context, request
 
+from actions.settings import SETTING
 from storage import settings
-from storage.errors import BilingualError
 
-SETTING = "public_url"
 LOCAL_DEFAULT = "http://127.0.0.1:5000"
 # RFC 6598 shared address space (carrier-grade NAT) is not "private" to Python but is not public either
 _SHARED = ipaddress.ip_network("100.64.0.0/10")
-
-
-class AddressRefused(BilingualError):
-    """A typed public address that cannot be used."""
-
-    code = "bad_public_address"
 
 
 def configured_base(db=None) -> str | None:
@@ -43,25 +36,6 @@ def public_base(db=None) -> str:
     if has_request_context():
         return request.host_url.rstrip("/")
     return LOCAL_DEFAULT
-
-
-def normalise(value: str) -> str | None:
-    """A typed address as stored (no trailing slash), None for empty; AddressRefused if unusable."""
-    value = (value or "").strip()
-    if not value:
-        return None
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise AddressRefused("Địa chỉ phải bắt đầu bằng http:// hoặc https:// và có tên máy, ví dụ https://khaosat.hue.gov.vn.",
-                             "The address must start with http:// or https:// and name a host, e.g. https://khaosat.hue.gov.vn.")
-    if parts.username or parts.password or parts.query or parts.fragment or any(c.isspace() for c in value):
-        raise AddressRefused("Địa chỉ không được chứa tên đăng nhập, mật khẩu, dấu ?, dấu # hay khoảng trắng.",
-                             "The address may not hold a user name, password, '?', '#' or spaces.")
-    try:
-        parts.port
-    except ValueError:
-        raise AddressRefused("Cổng (port) trong địa chỉ không hợp lệ.", "The port in the address is not valid.") from None
-    return value.rstrip("/")
 
 
 def address_warning(base: str) -> tuple[str, str] | None:

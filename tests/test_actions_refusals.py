@@ -6,7 +6,7 @@ import pytest
 
 import storage
 from actions import followups, forms, settings
-from server.public_address import SETTING, AddressRefused
+from actions.settings import SETTING, AddressRefused
 
 
 @pytest.fixture

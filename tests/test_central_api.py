@@ -112,12 +112,12 @@ def test_a_password_reset_ends_api_sessions(web_copy):
     bearer = {"Authorization": "Bearer " + token}
     assert client.get("/v1/users/current", headers=bearer).status_code == 200
     import storage
-    from server import auth
+    from actions import credentials
     from storage import users
     app = web_copy.app()
     with app.app_context():
         db = storage.connect(web_copy.data_dir)
-        users.set_password(db, "designer", auth.hash_password("mot-mat-khau-moi-dai"))
+        users.set_password(db, "designer", credentials.hash_password("mot-mat-khau-moi-dai"))
         db.close()
     assert client.get("/v1/users/current", headers=bearer).status_code == 401
 

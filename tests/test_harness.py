@@ -194,7 +194,7 @@ def test_the_makefile_check_runs_before_anything_is_installed(tmp_path):
 
 def test_the_cheaper_password_hash_is_the_harness_s_alone(tmp_path, monkeypatch):
     from server import create_app
-    from server.auth import PASSWORD_METHOD, hash_password
+    from actions.credentials import PASSWORD_METHOD, hash_password
     from tests.harness.site import TEST_PASSWORD_METHOD
 
     def method(overrides: dict) -> str:

@@ -123,3 +123,25 @@ def test_the_scan_sees_a_direct_write(tmp_path):
                       "    u.create_user(db)\n    storage.reviews.add_review(db)\n", encoding="utf-8")
     assert _writes_in(sample, _writers()) == {
         "db.write_transaction", "audit.record", "users.create_user", "reviews.add_review"}
+
+
+LOWER_PACKAGES = ("actions", "storage", "aggregate", "exports", "sampling", "forms")
+
+
+@pytest.mark.parametrize("package", LOWER_PACKAGES)
+def test_no_lower_box_imports_the_server(package):
+    """README's picture: server/ calls the layers below it, never the other way round."""
+    found = []
+    for path in sorted((ROOT / package).rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0
+                     else [a.name for a in node.names] if isinstance(node, ast.Import) else [])
+            if any(n == "server" or n.startswith("server.") for n in names):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert found == []
+
+
+def test_every_live_list_publishing_leaves_out_is_made_by_the_server():
+    from actions.publish import LIVE_LISTS as left_out
+    from server.media import LIVE_LISTS as made
+    assert set(left_out) == set(made)

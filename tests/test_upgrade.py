@@ -13,7 +13,7 @@ import uuid
 import pytest
 import requests
 
-import server.scope
+import actions.scope
 import storage
 import storage.units
 from tests.harness.instances import fill_instance, standard_answers
@@ -61,7 +61,7 @@ def old_site(tmp_path, monkeypatch):
         patch.setattr(schema, "SCHEMA_VERSION", 1)
         # the rules of schema 1's code where today's need later tables
         patch.setattr(storage.units, "correct_units", _v1_unit_import)
-        patch.setattr(server.scope, "retired_unit", lambda *args: False)
+        patch.setattr(actions.scope, "retired_unit", lambda *args: False)
         tokens = seed(data_dir)
         assert cli(data_dir, "forms", "publish", str(small_form(tmp_path / "anh.xlsx", "anh", "1"))).exit_code == 0
         from server import create_app

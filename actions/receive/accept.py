@@ -21,7 +21,7 @@ from storage import forms, submissions, units
 from storage.clock import now_iso
 from vocabulary import CHANNELS, TIMEZONE
 
-from server import scope
+from .. import scope
 from .flatten import flatten, top_level_value
 from .parse import DEFAULT_LIMITS, Instance, InstanceError, Limits, form_of_root, parse_instance
 

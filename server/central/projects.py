@@ -9,7 +9,7 @@ from flask import Response, g
 
 from storage import browse, central_queries, forms
 
-from .. import scope
+from actions import scope
 from ..dbconn import get_db
 from . import PROJECT_ID, bp, json_response
 from .errors import CentralError

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import current_app, g, request
 
-from actions import sessions
+from actions import credentials, sessions
 from storage import api_sessions, users
 
 from .. import auth
@@ -29,7 +29,7 @@ def _bearer() -> str | None:
 def _token_user(db, token: str) -> dict | None:
     if not token or len(token) > 128:
         return None
-    found = api_sessions.live_session(db, auth.token_digest(token))
+    found = api_sessions.live_session(db, credentials.token_digest(token))
     if found is None:
         return None
     user = users.get_user_by_id(db, found["user_id"])
@@ -67,7 +67,7 @@ def create_session():
         raise CentralError("locked", minutes=max(1, -(-result.wait_seconds // 60)))
     if result.user is None:
         raise CentralError("unauthorized")
-    token, digest = auth.new_token()
+    token, digest = credentials.new_token()
     lifetime = int(current_app.permanent_session_lifetime.total_seconds())
     times = sessions.open_api_session(db, result.user, token_sha256=digest, lifetime_seconds=lifetime,
                                       ip=request.remote_addr)
@@ -81,10 +81,10 @@ def delete_session(token):
     if token == "current":  # Central's name for the caller's own session, not a secret  # nosec B105
         token = _bearer() or ""
     # only the caller's own session: knowing a token is not leave to end someone else's
-    found = api_sessions.live_session(db, auth.token_digest(token)) if token and len(token) <= 128 else None
+    found = api_sessions.live_session(db, credentials.token_digest(token)) if token and len(token) <= 128 else None
     if found is None or found["user_id"] != g.api_user["id"]:
         raise CentralError("not_found", what="session")
-    sessions.close_api_session(db, g.api_user, token_sha256=auth.token_digest(token), ip=request.remote_addr)
+    sessions.close_api_session(db, g.api_user, token_sha256=credentials.token_digest(token), ip=request.remote_addr)
     return json_response({"success": True})
 
 

@@ -15,7 +15,7 @@ from catalogue import PAGES
 from forms.conventions import DOSSIER_RE
 from storage import forms, units
 
-from .. import scope
+from actions import scope
 from ..dbconn import get_db
 from ..web.i18n import LANGUAGES, lang, t
 from . import webforms

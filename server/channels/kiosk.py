@@ -18,10 +18,9 @@ from urllib.parse import urlsplit
 
 from flask import current_app, redirect, request, send_file, url_for
 
-from actions import kiosks
+from actions import credentials, kiosks
 from storage import channels, units
 
-from .. import auth
 from ..dbconn import get_blobs, get_db
 from ..web.i18n import lang, t, unit_name
 from . import webforms
@@ -43,7 +42,7 @@ def kiosk_for_request(unit_code: str) -> dict | None:
     token = request.cookies.get(COOKIE, "")
     if not token or len(token) > 128:
         return None
-    kiosk = channels.kiosk_by_token(get_db(), auth.token_digest(token))
+    kiosk = channels.kiosk_by_token(get_db(), credentials.token_digest(token))
     if kiosk is None or kiosk["revoked_at"] or kiosk["unit_code"] != unit_code:
         return None
     return kiosk
@@ -100,7 +99,7 @@ def activate(unit_code):
     if not _same_origin():
         return _activation(unit, 403, t("Yêu cầu không đến từ trang này.", "The request did not come from this page."))
     token = (request.form.get("token") or "").strip()
-    kiosk = channels.kiosk_by_token(get_db(), auth.token_digest(token)) if 0 < len(token) <= 128 else None
+    kiosk = channels.kiosk_by_token(get_db(), credentials.token_digest(token)) if 0 < len(token) <= 128 else None
     if kiosk is None or kiosk["revoked_at"]:
         return _activation(unit, 403, t("Mã ki-ốt không đúng hoặc ki-ốt đã bị thu hồi.",
                                         "The kiosk code is wrong or the kiosk has been revoked."))

@@ -10,13 +10,14 @@ from email.utils import formatdate
 from flask import Blueprint, Response, current_app, g, request, url_for
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from storage import forms
-
-from .. import auth, media, scope
-from ..dbconn import get_blobs, get_db
-from ..public_address import configured_base
+from actions import scope
 from actions.receive import multipart
 from actions.receive.accept import receive
+from storage import forms
+
+from .. import auth, media
+from ..dbconn import get_blobs, get_db
+from ..public_address import configured_base
 from . import wire
 from ..permissions import can
 from .problems import PARTIAL, PROBLEMS, SUCCESS

@@ -11,6 +11,7 @@ import base64
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 
 from actions import settings as settings_actions
+from actions.settings import SETTING as PUBLIC_ADDRESS, AddressRefused
 from actions.accounts import AccountRefused, create_account, reset_password, revoke_account, unlock_account
 from actions.units import import_successors, import_units, preview_units, read_successors
 from exports.report import REPORT_SETTINGS
@@ -212,7 +213,7 @@ def settings_page():
 
 def _render_settings(status: int = 200, typed: str | None = None):
     db = get_db()
-    stored = settings.get_setting(db, public_address.SETTING)
+    stored = settings.get_setting(db, PUBLIC_ADDRESS)
     report = [{"key": key, "value": value, "default": default, "label": t(vi, en)}
               for (key, default, vi, en), value in zip(REPORT_SETTINGS, settings.get_settings(
                   db, [k for k, *_ in REPORT_SETTINGS]).values())]
@@ -233,7 +234,7 @@ def settings_save():
     typed = request.form.get("public_url", "")
     try:
         value = settings_actions.save_public_address(get_db(), typed, actor=g.user["name"])
-    except public_address.AddressRefused as exc:
+    except AddressRefused as exc:
         flash(t(exc.vi, exc.en), "error")
         return _render_settings(400, typed)
     if value:
