@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -98,7 +99,10 @@ class GroupCommit:
         return self._writer
 
 
-_queues: dict[tuple[int, str], GroupCommit] = {}
+# A queue (and its writer connection) lives as long as a connection of its file uses it: a server's
+# for the life of the process, a command's or a test's until it is dropped, so a process that
+# opens many data directories (the tests) does not keep a connection to each.
+_queues: weakref.WeakValueDictionary[tuple[int, str], GroupCommit] = weakref.WeakValueDictionary()
 _queues_lock = threading.Lock()
 
 

@@ -2,8 +2,10 @@
 sheet entered twice, a paper sheet's claim, a file added through /v1, and reads of identifiers.
 
 Through the application layer (actions/) on a private copy of the web test site's real SQLite
-file and blob store; a temporary trigger makes exactly one kind of write fail, as a constraint
-or a full disk would. Expected rows are written out from what each test sends.
+file and blob store; a trigger makes exactly one kind of write fail, as a constraint or a full
+disk would. The trigger is kept in the file (the copy is private), not TEMP: a submission is
+stored on the process's group-commit connection (storage/group_commit.py), which must see it
+too. Expected rows are written out from what each test sends.
 """
 from __future__ import annotations
 
@@ -45,11 +47,11 @@ def _audit(db) -> list[tuple]:
 
 
 def _refuse(db, sql_event):
-    db.execute(f"CREATE TEMP TRIGGER refuse BEFORE {sql_event} BEGIN SELECT RAISE(ABORT, 'refused'); END")
+    db.execute(f"CREATE TRIGGER refuse BEFORE {sql_event} BEGIN SELECT RAISE(ABORT, 'refused'); END")
 
 
 def _allow(db):
-    db.execute("DROP TRIGGER temp.refuse")
+    db.execute("DROP TRIGGER main.refuse")
 
 
 # --- paper ---------------------------------------------------------------------------------------
@@ -197,13 +199,13 @@ def test_an_upload_that_adds_nothing_writes_no_entry(db, blobs, waiting):
     sha = hashlib.sha256(PHOTO).hexdigest()
     other = "0" * 64
     # another upload of the same name gets in first, between this one's look and its insert
-    db.execute(f"""CREATE TEMP TRIGGER first_in BEFORE INSERT ON attachments
+    db.execute(f"""CREATE TRIGGER first_in BEFORE INSERT ON attachments
                    WHEN NEW.name = 'cho.jpg' AND NEW.sha256 <> '{other}'
                    BEGIN INSERT OR IGNORE INTO attachments (submission_id, name, sha256, size, content_type,
                          received_at) VALUES (NEW.submission_id, NEW.name, '{other}', 1, NULL, NEW.received_at);
                    END""")
     assert _upload(db, blobs, sender, row[0], photo, sha) == attachments.OTHER_BYTES
-    db.execute("DROP TRIGGER temp.first_in")
+    db.execute("DROP TRIGGER main.first_in")
     assert _attachment_state(db, row[0]) == ([("cho.jpg", other)], [])
     # and the same bytes as those kept: a success that changes nothing and writes nothing
     db.execute("UPDATE attachments SET sha256 = ? WHERE submission_id = ?", [sha, row[0]])

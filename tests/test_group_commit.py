@@ -166,3 +166,25 @@ def test_many_threads_lose_nothing(data_dir):
         thread.join(30)
     assert all(status == "ok" for status, _ in results.values()) and len(results) == 64
     assert _stored(data_dir) == {f"n{i}" for i in range(64)}
+
+
+def test_a_dropped_database_leaves_no_writer_connection_open(tmp_path):
+    """The tests open hundreds of data directories in one process: the writer connection of
+    each goes with the last connection that used it (select() fails beyond 1,024 descriptors)."""
+    import gc
+    import os
+
+    def open_files() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    gc.collect()
+    before = open_files()
+    for i in range(40):
+        db = storage.connect(tmp_path / f"d{i}")
+        db.execute("CREATE TABLE t (k TEXT PRIMARY KEY)")
+        group_commit.run(db, _insert("x"))
+        db.close()
+        del db
+    gc.collect()
+    # 40 writers left open would hold 40 files, their WAL and shared memory and a lock each
+    assert open_files() - before < 10
