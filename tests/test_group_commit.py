@@ -71,49 +71,52 @@ def _wait_queued(queue, n):
     raise AssertionError(f"{n} jobs never queued")
 
 
-def test_overlapping_jobs_share_one_commit_and_return_only_after_it(data_dir):
-    db = storage.connect(data_dir, migrate=False)
+def _behind_a_blocked_first(db, jobs: dict, check_waiting=None) -> dict:
+    """Run `jobs` ({name: work}) while a first job holds the leader inside its transaction, so
+    that they all queue for the next group; `check_waiting()` runs while they wait. Returns
+    {name: ("ok", value) or ("error", exception)}, "first" included."""
     queue = group_commit.queue_for(db)
     first = _Blocked()
     results = {}
     threads = [_start(lambda: group_commit.run(db, first), results, "first")]
     assert first.inside.wait(10)
-    keys = [f"k{i}" for i in range(6)]
-    for key in keys:
-        threads.append(_start(lambda key=key: group_commit.run(db, _insert(key)), results, key))
-    _wait_queued(queue, len(keys))
-    # the leader is inside its transaction: nobody has an answer and nothing is visible yet
-    assert results == {}
-    assert _stored(data_dir) == set()
-    groups_before = queue.groups
+    for name, work in jobs.items():
+        threads.append(_start(lambda work=work: group_commit.run(db, work), results, name))
+    _wait_queued(queue, len(jobs))
+    if check_waiting is not None:
+        check_waiting(results)
     first.release.set()
     for thread in threads:
         thread.join(10)
+    return results
+
+
+def test_overlapping_jobs_share_one_commit_and_return_only_after_it(data_dir):
+    db = storage.connect(data_dir, migrate=False)
+    queue = group_commit.queue_for(db)
+    keys = [f"k{i}" for i in range(6)]
+    groups_before = queue.groups
+
+    def nothing_yet(results):
+        # the leader is inside its transaction: nobody has an answer and nothing is visible yet
+        assert results == {}
+        assert _stored(data_dir) == set()
+
+    results = _behind_a_blocked_first(db, {k: _insert(k) for k in keys}, nothing_yet)
     assert results == {"first": ("ok", "first"), **{k: ("ok", k) for k in keys}}
     assert _stored(data_dir) == {"first", *keys}
-    # the six that waited went together, in one commit
+    # the first group held the blocked job alone; the six that waited went together, in one commit
     assert queue.groups - groups_before == 2
 
 
 def test_a_failing_job_is_undone_alone(data_dir):
     db = storage.connect(data_dir, migrate=False)
-    queue = group_commit.queue_for(db)
-    first = _Blocked()
-    results = {}
 
     def half_then_fail(db):
         db.execute("INSERT INTO t (k) VALUES ('half')")
         raise ValueError("refused")
 
-    threads = [_start(lambda: group_commit.run(db, first), results, "first")]
-    assert first.inside.wait(10)
-    threads.append(_start(lambda: group_commit.run(db, _insert("a")), results, "a"))
-    threads.append(_start(lambda: group_commit.run(db, half_then_fail), results, "bad"))
-    threads.append(_start(lambda: group_commit.run(db, _insert("b")), results, "b"))
-    _wait_queued(queue, 3)
-    first.release.set()
-    for thread in threads:
-        thread.join(10)
+    results = _behind_a_blocked_first(db, {"a": _insert("a"), "bad": half_then_fail, "b": _insert("b")})
     assert results["a"] == ("ok", "a") and results["b"] == ("ok", "b")
     assert results["bad"][0] == "error" and str(results["bad"][1]) == "refused"
     assert _stored(data_dir) == {"first", "a", "b"}
@@ -121,9 +124,6 @@ def test_a_failing_job_is_undone_alone(data_dir):
 
 def test_a_failed_commit_acknowledges_no_job_of_its_group(data_dir):
     db = storage.connect(data_dir, migrate=False)
-    queue = group_commit.queue_for(db)
-    first = _Blocked()
-    results = {}
 
     class Abort(BaseException):
         """Not an Exception: what a job cannot be undone alone from (as a dying thread)."""
@@ -131,14 +131,7 @@ def test_a_failed_commit_acknowledges_no_job_of_its_group(data_dir):
     def abort(db):
         raise Abort()
 
-    threads = [_start(lambda: group_commit.run(db, first), results, "first")]
-    assert first.inside.wait(10)
-    threads.append(_start(lambda: group_commit.run(db, _insert("a")), results, "a"))
-    threads.append(_start(lambda: group_commit.run(db, abort), results, "abort"))
-    _wait_queued(queue, 2)
-    first.release.set()
-    for thread in threads:
-        thread.join(10)
+    results = _behind_a_blocked_first(db, {"a": _insert("a"), "abort": abort})
     assert results["first"] == ("ok", "first")
     assert results["a"][0] == "error" and isinstance(results["a"][1], Abort)
     assert results["abort"][0] == "error"
