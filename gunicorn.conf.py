@@ -26,7 +26,9 @@ control_socket_disable = True
 # Excel export takes minutes, so the limit is generous; Collect's uploads are short either way.
 timeout = int(os.environ.get("WORKER_TIMEOUT", "600"))
 
-# Threads in each worker: submissions that overlap in one worker then share one commit and its
-# fsync (storage/group_commit.py), and a long export no longer holds up the worker's other requests.
-worker_class = "gthread"
-threads = int(os.environ.get("THREADS", "8"))
+# Threads in each worker (THREADS=1, the default, is gunicorn's sync worker). With more, requests
+# that overlap in a worker share one commit and its fsync (storage/group_commit.py); measured on
+# 2 cores that saved fsyncs (3 submissions a commit) but cost more in threads than it saved, so
+# the default stays one request at a time per worker (README, "Ingest").
+threads = int(os.environ.get("THREADS", "1"))
+worker_class = "gthread" if threads > 1 else "sync"

@@ -36,7 +36,8 @@ FORM_ID = "tthc_hailong"
 UNIT, LEVEL = "474", "huyen"
 CONCURRENCY = (8, 32)
 WORKERS = 2
-THREADS = int(os.environ.get("THREADS", "8"))   # gunicorn.conf.py reads the same variable
+THREADS = int(os.environ.get("THREADS", "1"))   # gunicorn.conf.py reads the same variable
+WORKER_KIND = f"workers of {THREADS} threads (group commit)" if THREADS > 1 else "sync workers"
 WARMUP = 40
 TARGET_RATIO = 0.7        # project req/s over bare req/s, at each concurrency (issue #19)
 TARGET_P99_MS = 50.0
@@ -160,7 +161,7 @@ def report(runs: dict[tuple[str, int], Run], n: int, version: str, body_size: in
         f"load average {load[0][0]:.2f} before, {load[1][0]:.2f} after   "
         f"disk: fsync of 4 KiB p50 {fsync[0]:.2f} ms before, {fsync[1]:.2f} ms after "
         "(each stored submission waits for one)",
-        f"servers: gunicorn {WORKERS} workers of {THREADS} threads each   N={n} requests per run "
+        f"servers: gunicorn {WORKERS} {WORKER_KIND} each   N={n} requests per run "
         f"(+{WARMUP} warm-up), sent as {segments} slices alternating project/bare",
         "client: the same for both, http.client, one thread and connection per concurrent request",
         f"targets: ratio >= {TARGET_RATIO}; p99 <= {TARGET_P99_MS:.0f} ms",
