@@ -2,10 +2,11 @@
 
 Areas are blueprints: `openrosa` (ODK Collect's protocol), `central` (ODK Central's API and
 OData), `channels` (public links, kiosks, paper), the web pages (`web`), `api` and `api_exports`
-(/api/v1: indices and downloads). `actions.receive` decides what a submission stores, whatever the door;
-`cli` holds the commands, one module per group.
+(/api/v1: indices and downloads). `actions.receive` decides what a submission stores, whatever
+the door; `cli` holds the commands, one module per group.
 
-Beside them: `permissions` (who may do what), `scope` (unit scope), `auth` (credentials),
+Beside them: `permissions` (who may do what, with the unit scope of `actions.scope`), `auth`
+(signing in: passwords, tokens, sessions, with `actions.credentials` and `actions.sessions`),
 `csrf`, `security` (headers, proxies), `config`, `dbconn`, `access_log`; `media` (a form's
 files), `collect_settings` (Collect's QR code and a collector's server URL), `instance_xml` (an
 instance with identifiers hidden), `public_address` (the address in QR codes, letters and links),

@@ -2,9 +2,11 @@
 
 Modules by what they keep:
   the database      `schema` (every table, declared here only), `db` (opening the file, WAL,
-                    write transactions), `clock` (stored timestamps), `errors` (BilingualError)
+                    write transactions), `group_commit` (overlapping submissions of a process in
+                    one commit), `clock` (stored timestamps), `errors` (BilingualError)
   the survey        `forms`, `staging` (uploads awaiting publication), `submissions`, `reviews`,
-                    `deletion`, `blobs` (attachment bytes on disk), `scores` (what indices sum)
+                    `deletion`, `blobs` (attachment bytes on disk), `scores` (what indices sum),
+                    `choices` (the breakdown rollups)
   units, people     `units`, `users`, `web_sessions`, `api_sessions`, `logins`, `audit`
   citizens, plans   `channels` (kiosks, links, paper runs), `registers`, `sampling`, `followups`,
                     `publications`
