@@ -2,8 +2,8 @@
 so one fsync makes them all durable instead of one fsync each.
 
 Each write is a job (a function of a database connection). The first thread to find no commit
-under way becomes the leader: it runs every job queued so far on the process's writer
-connection, each inside its own savepoint (a job that fails is undone alone, the others stay),
+under way becomes the leader: it runs every job queued so far on its own connection, each
+inside its own savepoint (a job that fails is undone alone, the others stay),
 commits once, and only then hands every job its result. A job's caller therefore returns, and
 the server answers 201, only after the commit that holds its rows is on disk: the durability
 promise is the same as one transaction per submission. Threads arriving while the leader
@@ -11,8 +11,10 @@ commits queue up and form the next group; a lone request is committed at once, w
 for company.
 
 The leader changes with every group, so no thread is kept busy for others and no thread of its
-own is needed. Between processes, SQLite's write lock (and write_transaction's file lock) still
-serialises the groups.
+own is needed. A lone thread (a sync worker, a command) therefore writes on the connection it
+reads with, as without group commit: a separate writer connection would make every request's
+reads fetch again the pages the last commit changed. Between processes, SQLite's write lock (and
+write_transaction's file lock) still serialises the groups.
 """
 from __future__ import annotations
 
@@ -20,10 +22,9 @@ import os
 import threading
 import weakref
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from .db import connect, write_transaction
+from .db import write_transaction
 
 
 class _Job:
@@ -39,18 +40,17 @@ class _Job:
 class GroupCommit:
     """The commit queue of one database file in one process."""
 
-    def __init__(self, data_dir: Path):
-        self._data_dir = data_dir
-        self._writer = None
+    def __init__(self):
         self._cond = threading.Condition()
         self._queue: list[_Job] = []
         self._leading = False
         self.groups = 0          # how many commits, and how many jobs they held: for the bench
         self.jobs = 0
 
-    def run(self, work: Callable[[Any], Any]) -> Any:
-        """work(db) in a committed transaction, perhaps shared with other threads' jobs;
-        returns its value or raises its exception once that transaction is durable (or failed)."""
+    def run(self, db, work: Callable[[Any], Any]) -> Any:
+        """work(db') in a committed transaction, perhaps shared with other threads' jobs (db' is
+        the connection of the thread that leads the group: `db` when this thread does); returns
+        its value or raises its exception once that transaction is durable (or failed)."""
         job = _Job(work)
         with self._cond:
             self._queue.append(job)
@@ -61,7 +61,7 @@ class GroupCommit:
                 group, self._queue = self._queue, []
         if not job.done:
             try:
-                self._commit(group)
+                self._commit(db, group)
             finally:
                 with self._cond:
                     self._leading = False
@@ -70,9 +70,8 @@ class GroupCommit:
             raise job.error
         return job.value
 
-    def _commit(self, group: list[_Job]) -> None:
+    def _commit(self, db, group: list[_Job]) -> None:
         try:
-            db = self._writer_db()
             with write_transaction(db):
                 for job in group:
                     db.execute("SAVEPOINT job")
@@ -84,8 +83,8 @@ class GroupCommit:
                     db.execute("RELEASE job")
         except BaseException as exc:
             # nothing of the group was committed: every job fails, none is acknowledged
-            if self._writer is not None and self._writer.conn.in_transaction:
-                self._writer.conn.execute("ROLLBACK")
+            if db.conn.in_transaction:
+                db.conn.execute("ROLLBACK")
             for job in group:
                 job.value, job.error = None, exc
         self.groups += 1
@@ -93,15 +92,10 @@ class GroupCommit:
         for job in group:
             job.done = True
 
-    def _writer_db(self):
-        if self._writer is None:
-            self._writer = connect(self._data_dir, migrate=False)
-        return self._writer
 
-
-# A queue (and its writer connection) lives as long as a connection of its file uses it: a server's
-# for the life of the process, a command's or a test's until it is dropped, so a process that
-# opens many data directories (the tests) does not keep a connection to each.
+# A queue lives as long as a connection of its file uses it: a server's for the life of the
+# process, a command's or a test's until it is dropped, so a process that opens many data
+# directories (the tests) keeps nothing of each.
 _queues: weakref.WeakValueDictionary[tuple[int, str], GroupCommit] = weakref.WeakValueDictionary()
 _queues_lock = threading.Lock()
 
@@ -120,14 +114,16 @@ def queue_for(db) -> GroupCommit | None:
     with _queues_lock:
         queue = _queues.get(key)
         if queue is None:
-            queue = _queues[key] = GroupCommit(lock_path.parent)
+            queue = _queues[key] = GroupCommit()
     db._group_commit = (pid, queue)
     return queue
 
 
 def run(db, work: Callable[[Any], Any]) -> Any:
     """work(db') committed durably, grouped with whatever else this process is writing now.
-    Inside a transaction the caller has open, work joins it instead (under a savepoint)."""
+    Inside a transaction the caller has open, work joins it instead (under a savepoint). Each
+    thread calls with its own connection (server/dbconn.py keeps one per thread): a connection
+    shared between threads would have one thread's job join another's open transaction."""
     queue = queue_for(db)
     if db.conn.in_transaction or queue is None:
         if db.conn.in_transaction:
@@ -142,4 +138,4 @@ def run(db, work: Callable[[Any], Any]) -> Any:
             return value
         with write_transaction(db):
             return work(db)
-    return queue.run(work)
+    return queue.run(db, work)

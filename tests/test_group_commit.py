@@ -71,17 +71,24 @@ def _wait_queued(queue, n):
     raise AssertionError(f"{n} jobs never queued")
 
 
-def _behind_a_blocked_first(db, jobs: dict, check_waiting=None) -> dict:
-    """Run `jobs` ({name: work}) while a first job holds the leader inside its transaction, so
-    that they all queue for the next group; `check_waiting()` runs while they wait. Returns
-    {name: ("ok", value) or ("error", exception)}, "first" included."""
+def _own(data_dir):
+    """A thread's own connection, as server/dbconn.py keeps one per thread."""
+    return storage.connect(data_dir, migrate=False)
+
+
+def _behind_a_blocked_first(data_dir, jobs: dict, check_waiting=None) -> dict:
+    """Run `jobs` ({name: work}), each from its own thread and connection, while a first job
+    holds the leader inside its transaction, so that they all queue for the next group;
+    `check_waiting()` runs while they wait. Returns {name: ("ok", value) or ("error",
+    exception)}, "first" included."""
+    db = _own(data_dir)
     queue = group_commit.queue_for(db)
     first = _Blocked()
     results = {}
     threads = [_start(lambda: group_commit.run(db, first), results, "first")]
     assert first.inside.wait(10)
     for name, work in jobs.items():
-        threads.append(_start(lambda work=work: group_commit.run(db, work), results, name))
+        threads.append(_start(lambda work=work: group_commit.run(_own(data_dir), work), results, name))
     _wait_queued(queue, len(jobs))
     if check_waiting is not None:
         check_waiting(results)
@@ -102,7 +109,7 @@ def test_overlapping_jobs_share_one_commit_and_return_only_after_it(data_dir):
         assert results == {}
         assert _stored(data_dir) == set()
 
-    results = _behind_a_blocked_first(db, {k: _insert(k) for k in keys}, nothing_yet)
+    results = _behind_a_blocked_first(data_dir, {k: _insert(k) for k in keys}, nothing_yet)
     assert results == {"first": ("ok", "first"), **{k: ("ok", k) for k in keys}}
     assert _stored(data_dir) == {"first", *keys}
     # the first group held the blocked job alone; the six that waited went together, in one commit
@@ -116,7 +123,7 @@ def test_a_failing_job_is_undone_alone(data_dir):
         db.execute("INSERT INTO t (k) VALUES ('half')")
         raise ValueError("refused")
 
-    results = _behind_a_blocked_first(db, {"a": _insert("a"), "bad": half_then_fail, "b": _insert("b")})
+    results = _behind_a_blocked_first(data_dir, {"a": _insert("a"), "bad": half_then_fail, "b": _insert("b")})
     assert results["a"] == ("ok", "a") and results["b"] == ("ok", "b")
     assert results["bad"][0] == "error" and str(results["bad"][1]) == "refused"
     assert _stored(data_dir) == {"first", "a", "b"}
@@ -131,7 +138,7 @@ def test_a_failed_commit_acknowledges_no_job_of_its_group(data_dir):
     def abort(db):
         raise Abort()
 
-    results = _behind_a_blocked_first(db, {"a": _insert("a"), "abort": abort})
+    results = _behind_a_blocked_first(data_dir, {"a": _insert("a"), "abort": abort})
     assert results["first"] == ("ok", "first")
     assert results["a"][0] == "error" and isinstance(results["a"][1], Abort)
     assert results["abort"][0] == "error"
@@ -152,9 +159,9 @@ def test_a_job_inside_the_callers_transaction_joins_it(data_dir):
 
 
 def test_many_threads_lose_nothing(data_dir):
-    db = storage.connect(data_dir, migrate=False)
     results = {}
-    threads = [_start(lambda i=i: group_commit.run(db, _insert(f"n{i}")), results, i) for i in range(64)]
+    threads = [_start(lambda i=i: group_commit.run(_own(data_dir), _insert(f"n{i}")), results, i)
+               for i in range(64)]
     for thread in threads:
         thread.join(30)
     assert all(status == "ok" for status, _ in results.values()) and len(results) == 64
