@@ -25,4 +25,6 @@ Modules:
   registers      importing a checked dossier register (page and CLI)
   plans          withdrawing a sample plan (page and CLI)
   audited_reads  the audit entry of a read of identifiers (before they are sent)
+  scope          unit scope: which forms and units an account may touch (read, not a change)
+  credentials    passwords as scrypt hashes, tokens as SHA-256 (made here, checked by server/auth)
 """
