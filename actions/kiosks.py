@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from . import credentials, scope
 from storage import channels, forms, units
 from storage.errors import BilingualError
 
+from . import credentials, scope
 from .dossiers import receive_once_per_dossier
 from .receive.accept import Result, Upload, bound_to
 from .receive.parse import Instance

@@ -79,17 +79,11 @@ def list_dissatisfied(db, query: DissatisfiedQuery, *, refresh: bool = True, eve
         low = 1 if name == "limit" else 0
         if not isinstance(value, int) or not low <= value <= high:
             raise QueryError("bad_number", name=name, low=low, high=high, value=str(value))
-    ctx = resolve(db, forms=query.forms, unit=query.unit, scope=query.scope, channel=query.channel,
-                  versions=query.versions, date_from=query.date_from, date_to=query.date_to)
-    if refresh:
-        refresh_scores(db)
+    ctx, selections = _selections(db, query, refresh)
     start, end = utc_window(query.date_from, query.date_to)
     total, found = 0, []
     with read_snapshot(db):
-        for form_id in ctx.forms:
-            sel = ctx.selection(form_id, query.channel, strict=True)
-            if not sel.version_ids:
-                continue
+        for form_id, sel in selections:
             in_form = _count(db, form_id, sel, query)
             total += in_form
             columns = _columns(ctx, form_id)
@@ -104,20 +98,25 @@ def list_dissatisfied(db, query: DissatisfiedQuery, *, refresh: bool = True, eve
 def count_open(db, query: DissatisfiedQuery, *, refresh: bool = True) -> tuple[int, int]:
     """(listed, of which still open): the list's count, less the chains last marked otherwise.
     Without reading the list, which at a province's scale holds hundreds of thousands."""
+    _, selections = _selections(db, query, refresh)
+    start, end = utc_window(query.date_from, query.date_to)
+    total = settled = 0
+    with read_snapshot(db):
+        for form_id, sel in selections:
+            total += _count(db, form_id, sel, query)
+            settled += scores.count_dissatisfied(db, form_id, sel, start, end, settled_only=True)
+    return total, total - settled
+
+
+def _selections(db, query: DissatisfiedQuery, refresh: bool) -> tuple[Context, list]:
+    """The query checked (QueryError otherwise), the scores brought up to date if `refresh`, and
+    [(form id, its selection)] for each form with a version selected."""
     ctx = resolve(db, forms=query.forms, unit=query.unit, scope=query.scope, channel=query.channel,
                   versions=query.versions, date_from=query.date_from, date_to=query.date_to)
     if refresh:
         refresh_scores(db)
-    start, end = utc_window(query.date_from, query.date_to)
-    total = settled = 0
-    with read_snapshot(db):
-        for form_id in ctx.forms:
-            sel = ctx.selection(form_id, query.channel, strict=True)
-            if not sel.version_ids:
-                continue
-            total += _count(db, form_id, sel, query)
-            settled += scores.count_dissatisfied(db, form_id, sel, start, end, settled_only=True)
-    return total, total - settled
+    selections = [(form_id, ctx.selection(form_id, query.channel, strict=True)) for form_id in ctx.forms]
+    return ctx, [(form_id, sel) for form_id, sel in selections if sel.version_ids]
 
 
 def _count(db, form_id: str, sel, query: DissatisfiedQuery) -> int:

@@ -39,7 +39,7 @@ from pathlib import Path
 import storage
 from bench.generate import DEFAULT_CHUNK, FORM_ID, generate
 from bench.indices import engine_table, hand_sql, hand_table, standard_items
-from bench.submissions import (DEVICE_ID, UNIT, WORKERS, hit, make_bodies, merge,
+from bench.submissions import (DEVICE_ID, UNIT, WORKERS, alternating, hit, make_bodies,
                                standard_xform)
 from tests.harness.site import PASSWORD, ROOT, LiveServer, create_collector, create_password_user
 
@@ -127,21 +127,15 @@ def ingest(data_dir: Path) -> tuple[float, float]:
         path = f"/key/{token}/submission?deviceID={DEVICE_ID}"
         servers = {"project": LiveServer(copy, workers=WORKERS),
                    "bare": LiveServer(bare_dir, workers=WORKERS, app="bench.bare_app:app")}
-        parts: dict[str, list] = {name: [] for name in servers}
         try:
             for server in servers.values():
                 server.start()
             for name, server in servers.items():
                 hit(server.port, path, bodies[:40], 2, name)
-            size = INGEST_REQUESTS // INGEST_SLICES
-            for k in range(INGEST_SLICES):
-                chunk = bodies[40 + k * size:40 + (k + 1) * size]
-                for name in (list(servers) if k % 2 == 0 else list(servers)[::-1]):
-                    parts[name].append(hit(servers[name].port, path, chunk, INGEST_CONCURRENCY, name))
+            runs = alternating(servers, path, bodies[40:], INGEST_CONCURRENCY, INGEST_SLICES)
         finally:
             for server in servers.values():
                 server.stop()
-        runs = {name: merge(p) for name, p in parts.items()}
         for run in runs.values():
             if run.failures:
                 raise SystemExit(f"ingest: {run.failures} answers of {run.target} were not 201")

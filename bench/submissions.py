@@ -129,6 +129,18 @@ def hit(port: int, path: str, bodies: list[bytes], concurrency: int, target: str
     return Run(target, concurrency, latencies, statuses, time.perf_counter() - t0)
 
 
+def alternating(servers: dict, path: str, bodies: list[bytes], concurrency: int, slices: int) -> dict[str, Run]:
+    """Send `bodies` to each server ({name: LiveServer}) in `slices` slices, alternating who goes
+    first so that a change in background load hits both alike; {name: the slices as one run}."""
+    parts: dict[str, list[Run]] = {name: [] for name in servers}
+    n = len(bodies)
+    for k in range(slices):
+        chunk = bodies[k * n // slices:(k + 1) * n // slices]
+        for name in (list(servers) if k % 2 == 0 else list(servers)[::-1]):
+            parts[name].append(hit(servers[name].port, path, chunk, concurrency, name))
+    return {name: merge(runs) for name, runs in parts.items()}
+
+
 def merge(runs: list[Run]) -> Run:
     """Slices of one target at one concurrency as a single run (rate over the summed wall time)."""
     return Run(runs[0].target, runs[0].concurrency, [x for r in runs for x in r.latencies],
@@ -224,14 +236,8 @@ def main(argv: list[str] | None = None) -> int:
                               f"(statuses {sorted(set(warm.statuses))})")
         for c in CONCURRENCY:
             print(f"concurrency {c}: {n} requests to each, in {segments} alternating slices ...", flush=True)
-            parts: dict[str, list[Run]] = {name: [] for name in servers}
-            for k in range(segments):
-                chunk = bodies[c][k * n // segments:(k + 1) * n // segments]
-                # alternate who goes first, so a change in background load hits both alike
-                for name in (list(servers) if k % 2 == 0 else list(servers)[::-1]):
-                    parts[name].append(hit(servers[name].port, path, chunk, c, name))
-            for name in servers:
-                run = runs[name, c] = merge(parts[name])
+            for name, run in alternating(servers, path, bodies[c], c, segments).items():
+                runs[name, c] = run
                 if run.failures:
                     failed.append(f"{name} at {c}: {run.failures} of {n} answers were not 201 "
                                   f"(statuses {sorted(set(run.statuses))})")

@@ -44,8 +44,7 @@ class GroupCommit:
         self._cond = threading.Condition()
         self._queue: list[_Job] = []
         self._leading = False
-        self.groups = 0          # how many commits, and how many jobs they held: for the bench
-        self.jobs = 0
+        self.groups = 0          # how many commits the queue made (the tests count them)
 
     def run(self, db, work: Callable[[Any], Any]) -> Any:
         """work(db') in a committed transaction, perhaps shared with other threads' jobs (db' is
@@ -74,13 +73,10 @@ class GroupCommit:
         try:
             with write_transaction(db):
                 for job in group:
-                    db.execute("SAVEPOINT job")
                     try:
-                        job.value = job.work(db)
-                    except Exception as exc:  # this job's refusal or fault is its own: undo it alone
-                        db.execute("ROLLBACK TO job")
+                        job.value = _in_savepoint(db, job.work)
+                    except Exception as exc:  # this job's refusal or fault is its own: undone alone
                         job.error = exc
-                    db.execute("RELEASE job")
         except BaseException as exc:
             # nothing of the group was committed: every job fails, none is acknowledged
             if db.conn.in_transaction:
@@ -88,7 +84,6 @@ class GroupCommit:
             for job in group:
                 job.value, job.error = None, exc
         self.groups += 1
-        self.jobs += len(group)
         for job in group:
             job.done = True
 
@@ -124,18 +119,23 @@ def run(db, work: Callable[[Any], Any]) -> Any:
     Inside a transaction the caller has open, work joins it instead (under a savepoint). Each
     thread calls with its own connection (server/dbconn.py keeps one per thread): a connection
     shared between threads would have one thread's job join another's open transaction."""
+    if db.conn.in_transaction:
+        return _in_savepoint(db, work)
     queue = queue_for(db)
-    if db.conn.in_transaction or queue is None:
-        if db.conn.in_transaction:
-            db.execute("SAVEPOINT job")
-            try:
-                value = work(db)
-            except BaseException:
-                db.execute("ROLLBACK TO job")
-                db.execute("RELEASE job")
-                raise
-            db.execute("RELEASE job")
-            return value
+    if queue is None:
         with write_transaction(db):
             return work(db)
     return queue.run(db, work)
+
+
+def _in_savepoint(db, work: Callable[[Any], Any]) -> Any:
+    """work(db) inside the open transaction, undone alone (and re-raised) if it fails."""
+    db.execute("SAVEPOINT job")
+    try:
+        value = work(db)
+    except BaseException:
+        db.execute("ROLLBACK TO job")
+        db.execute("RELEASE job")
+        raise
+    db.execute("RELEASE job")
+    return value

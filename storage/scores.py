@@ -324,12 +324,9 @@ def count_dissatisfied(db, form_id: str, sel: Selection, start: str | None, end:
                        *, settled_only: bool = False) -> int:
     """How many are listed; `settled_only`: of those, how many chains were last marked other
     than open (storage.followups)."""
-    if not settled_only:
-        sql, _, params, _ = _scan_from(db, sel, (), start, end, form_id, _LOW)
-    else:
-        # few chains are ever marked: read from them through the root index, not by a scan
-        sql, _, params, _ = _scan_from(db, sel, (), start, end, form_id, _LOW,
-                                       from_roots=followups.SETTLED_ROOTS)
+    # few chains are ever marked: the settled are read from them through the root index
+    sql, _, params, _ = _scan_from(db, sel, (), start, end, form_id, _LOW,
+                                   from_roots=followups.SETTLED_ROOTS if settled_only else None)
     return db.execute(f"SELECT count(*) {sql}", params).fetchone()[0]
 
 

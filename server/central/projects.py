@@ -75,21 +75,23 @@ def get_form(project_id, form_id):
     return json_response(_form_body(get_db(), visible_form(form_id)))
 
 
-@bp.get("/projects/<int:project_id>/forms/<form_id>.xml")
-def form_xml(project_id, form_id):
+def _latest_version(project_id: int, form_id: str) -> dict:
+    """The form's newest version, for a reader allowed to see the form (404 otherwise)."""
     require("form.read")
     project_or_404(project_id)
     visible_form(form_id)
-    version = forms.latest_version(get_db(), form_id)
+    return forms.latest_version(get_db(), form_id)
+
+
+@bp.get("/projects/<int:project_id>/forms/<form_id>.xml")
+def form_xml(project_id, form_id):
+    version = _latest_version(project_id, form_id)
     return Response(version["xform"], 200, content_type="application/xml; charset=utf-8")
 
 
 @bp.get("/projects/<int:project_id>/forms/<form_id>.xlsx")
 def form_xlsx(project_id, form_id):
-    require("form.read")
-    project_or_404(project_id)
-    visible_form(form_id)
-    version = forms.latest_version(get_db(), form_id)
+    version = _latest_version(project_id, form_id)
     if not version["xlsform"]:
         raise CentralError("not_found", what=f"XLSForm of {form_id}")
     response = Response(version["xlsform"], 200, content_type=XLSX)

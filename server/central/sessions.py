@@ -81,10 +81,11 @@ def delete_session(token):
     if token == "current":  # Central's name for the caller's own session, not a secret  # nosec B105
         token = _bearer() or ""
     # only the caller's own session: knowing a token is not leave to end someone else's
-    found = api_sessions.live_session(db, credentials.token_digest(token)) if token and len(token) <= 128 else None
+    digest = credentials.token_digest(token)
+    found = api_sessions.live_session(db, digest) if token and len(token) <= 128 else None
     if found is None or found["user_id"] != g.api_user["id"]:
         raise CentralError("not_found", what="session")
-    sessions.close_api_session(db, g.api_user, token_sha256=credentials.token_digest(token), ip=request.remote_addr)
+    sessions.close_api_session(db, g.api_user, token_sha256=digest, ip=request.remote_addr)
     return json_response({"success": True})
 
 
